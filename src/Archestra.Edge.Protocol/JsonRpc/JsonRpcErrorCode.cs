@@ -1,0 +1,32 @@
+namespace Archestra.Edge.Protocol.JsonRpc;
+
+/// <summary>
+/// JSON-RPC error codes used on the wire. The standard ones come from JSON-RPC 2.0, the MCP ones from the
+/// specification and the SDKs, and the gateway's own sit in the implementation-defined -32000..-32099 range.
+/// </summary>
+public static class JsonRpcErrorCode
+{
+    public const int ParseError = -32700;
+    public const int InvalidRequest = -32600;
+    public const int MethodNotFound = -32601;
+    public const int InvalidParams = -32602;
+    public const int InternalError = -32603;
+
+    /// <summary>Generic transport-level rejection (the TypeScript SDK uses it for "Bad Request" bodies).</summary>
+    public const int ServerError = -32000;
+
+    /// <summary>A request did not complete in time (same value as the SDKs' <c>RequestTimeout</c>). Also "session not found".</summary>
+    public const int RequestTimeout = -32001;
+
+    /// <summary>MCP: resource not found (up to 2025-11-25).</summary>
+    public const int ResourceNotFound = -32002;
+
+    /// <summary>Gateway: the upstream server could not be reached or started.</summary>
+    public const int UpstreamUnavailable = -32010;
+
+    /// <summary>Gateway: the upstream failed while handling the request (crashed, broke the protocol, ended the stream).</summary>
+    public const int UpstreamFailed = -32011;
+
+    /// <summary>Gateway: too many sessions or calls; retry later.</summary>
+    public const int Overloaded = -32012;
+}

@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Archestra.Edge.Protocol.JsonRpc;
+
+/// <summary>Writes the JSON-RPC frames the gateway originates: results it computed and errors it raises.</summary>
+public static class JsonRpcWriter
+{
+    private static ReadOnlySpan<byte> ResultPrefix => "{\"jsonrpc\":\"2.0\",\"id\":"u8;
+    private static ReadOnlySpan<byte> ResultInfix => ",\"result\":"u8;
+    private static ReadOnlySpan<byte> NullId => "null"u8;
+
+    /// <summary>Writes <c>{"jsonrpc":"2.0","id":ID,"result":RESULT}</c> with both parts given as raw JSON.</summary>
+    public static void WriteResult(IBufferWriter<byte> output, ReadOnlySpan<byte> rawId, ReadOnlySpan<byte> rawResult)
+    {
+        output.Write(ResultPrefix);
+        output.Write(rawId.IsEmpty ? NullId : rawId);
+        output.Write(ResultInfix);
+        output.Write(rawResult);
+        output.Write("}"u8);
+    }
+
+    /// <summary>Writes an error response. <paramref name="rawId"/> empty means <c>null</c> (the id could not be read).</summary>
+    public static void WriteError(IBufferWriter<byte> output, ReadOnlySpan<byte> rawId, int code, string message, ReadOnlySpan<byte> rawData = default)
+    {
+        output.Write(ResultPrefix);
+        output.Write(rawId.IsEmpty ? NullId : rawId);
+        output.Write(",\"error\":{\"code\":"u8);
+        WriteInt(output, code);
+        output.Write(",\"message\":"u8);
+        WriteString(output, message);
+        if (!rawData.IsEmpty)
+        {
+            output.Write(",\"data\":"u8);
+            output.Write(rawData);
+        }
+
+        output.Write("}}"u8);
+    }
+
+    /// <summary>Writes a notification whose params are raw JSON (or absent).</summary>
+    public static void WriteNotification(IBufferWriter<byte> output, ReadOnlySpan<byte> method, ReadOnlySpan<byte> rawParams)
+    {
+        output.Write("{\"jsonrpc\":\"2.0\",\"method\":\""u8);
+        output.Write(method);
+        output.Write("\""u8);
+        if (!rawParams.IsEmpty)
+        {
+            output.Write(",\"params\":"u8);
+            output.Write(rawParams);
+        }
+
+        output.Write("}"u8);
+    }
+
+    /// <summary>Writes a request with a numeric id and raw params.</summary>
+    public static void WriteRequest(IBufferWriter<byte> output, long id, ReadOnlySpan<byte> method, ReadOnlySpan<byte> rawParams)
+    {
+        output.Write("{\"jsonrpc\":\"2.0\",\"id\":"u8);
+        WriteLong(output, id);
+        output.Write(",\"method\":\""u8);
+        output.Write(method);
+        output.Write("\""u8);
+        if (!rawParams.IsEmpty)
+        {
+            output.Write(",\"params\":"u8);
+            output.Write(rawParams);
+        }
+
+        output.Write("}"u8);
+    }
+
+    /// <summary>Writes a JSON string token (quoted and escaped).</summary>
+    public static void WriteString(IBufferWriter<byte> output, ReadOnlySpan<char> value)
+    {
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        writer.WriteStringValue(value);
+    }
+
+    public static void WriteInt(IBufferWriter<byte> output, int value) => WriteLong(output, value);
+
+    public static void WriteLong(IBufferWriter<byte> output, long value)
+    {
+        var span = output.GetSpan(20);
+        value.TryFormat(span, out var written, provider: System.Globalization.CultureInfo.InvariantCulture);
+        output.Advance(written);
+    }
+}
