@@ -6,6 +6,22 @@ namespace Archestra.Edge.Protocol.JsonRpc;
 /// <summary>Writes the JSON-RPC frames the gateway originates: results it computed and errors it raises.</summary>
 public static class JsonRpcWriter
 {
+    /// <summary>
+    /// Writer options for JSON the gateway produces: minimal escaping (quotes and control characters only), so
+    /// text content stays readable. Safe for JSON; the output is never embedded in HTML.
+    /// </summary>
+    public static readonly JsonWriterOptions RelaxedOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = false,
+    };
+
+    private static readonly JsonWriterOptions s_stringOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
     private static ReadOnlySpan<byte> ResultPrefix => "{\"jsonrpc\":\"2.0\",\"id\":"u8;
     private static ReadOnlySpan<byte> ResultInfix => ",\"result\":"u8;
     private static ReadOnlySpan<byte> NullId => "null"u8;
@@ -19,6 +35,10 @@ public static class JsonRpcWriter
         output.Write(rawResult);
         output.Write("}"u8);
     }
+
+    /// <summary>The exact length <see cref="WriteResult"/> writes (for Content-Length).</summary>
+    public static int ResultLength(int rawIdLength, int rawResultLength)
+        => ResultPrefix.Length + (rawIdLength == 0 ? NullId.Length : rawIdLength) + ResultInfix.Length + rawResultLength + 1;
 
     /// <summary>Writes an error response. <paramref name="rawId"/> empty means <c>null</c> (the id could not be read).</summary>
     public static void WriteError(IBufferWriter<byte> output, ReadOnlySpan<byte> rawId, int code, string message, ReadOnlySpan<byte> rawData = default)
@@ -73,7 +93,7 @@ public static class JsonRpcWriter
     /// <summary>Writes a JSON string token (quoted and escaped).</summary>
     public static void WriteString(IBufferWriter<byte> output, ReadOnlySpan<char> value)
     {
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        using var writer = new Utf8JsonWriter(output, s_stringOptions);
         writer.WriteStringValue(value);
     }
 

@@ -1,0 +1,26 @@
+using System.Text;
+
+namespace Archestra.Edge.Configuration;
+
+/// <summary>One problem found in a config file, with where it is and how to fix it.</summary>
+public sealed record ConfigDiagnostic(string File, int Line, int Column, string Path, string Message, string? Hint)
+{
+    /// <summary><c>file:line:col: error: message</c>, then the hint on its own line.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append(File).Append(':').Append(Line).Append(':').Append(Column).Append(": error: ");
+        if (Path.Length > 0)
+        {
+            text.Append(Path).Append(": ");
+        }
+
+        text.Append(Message);
+        if (Hint is not null)
+        {
+            text.Append("\n    hint: ").Append(Hint);
+        }
+
+        return text.ToString();
+    }
+}

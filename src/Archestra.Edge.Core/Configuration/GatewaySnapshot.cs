@@ -1,0 +1,51 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+
+namespace Archestra.Edge.Configuration;
+
+/// <summary>
+/// A validated, compiled configuration. Immutable: the running gateway holds one and swaps it whole on reload,
+/// so request handling reads it without locks.
+/// </summary>
+internal sealed class GatewaySnapshot
+{
+    public required string SourcePath { get; init; }
+
+    public required ListenerSettings Listener { get; init; }
+
+    public required LimitSettings Limits { get; init; }
+
+    /// <summary>Servers in config order.</summary>
+    public required ImmutableArray<ServerModel> Servers { get; init; }
+
+    public required FrozenDictionary<string, ServerModel> ServersByName { get; init; }
+
+    /// <summary>Profiles in config order.</summary>
+    public required ImmutableArray<ProfileModel> ProfileList { get; init; }
+
+    public required FrozenDictionary<string, ProfileModel> Profiles { get; init; }
+}
+
+/// <summary>Where and how the gateway listens.</summary>
+internal sealed record ListenerSettings(
+    ImmutableArray<Uri> Listen,
+    Uri? PublicUrl,
+    TlsSettings? Tls,
+    HostPolicy Hosts,
+    string DataDirectory);
+
+internal sealed record TlsSettings(string CertificatePath, string KeyPath);
+
+internal sealed record LimitSettings(long MaxRequestBytes, TimeSpan CallTimeout, int MaxSessions, TimeSpan SessionIdleTimeout)
+{
+    // Defaults, with where they come from.
+    // 4 MiB: a request is a single JSON-RPC message; large tool arguments fit, a runaway body does not.
+    public const long DefaultMaxRequestBytes = 4L << 20;
+
+    // 60 s: the TypeScript SDK's DEFAULT_REQUEST_TIMEOUT_MSEC.
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(60);
+
+    public const int DefaultMaxSessions = 10_000;
+
+    public static readonly TimeSpan DefaultSessionIdleTimeout = TimeSpan.FromMinutes(30);
+}

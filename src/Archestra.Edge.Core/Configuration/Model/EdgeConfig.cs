@@ -1,0 +1,21 @@
+namespace Archestra.Edge.Configuration.Model;
+
+/// <summary>
+/// The root of <c>archestra.yaml</c>, exactly as written (the DTO layer). Keys are snake_case in YAML.
+/// Values are validated and compiled into a <see cref="GatewaySnapshot"/>; nothing reads this type at run time.
+/// </summary>
+internal sealed class EdgeConfig
+{
+    /// <summary>Schema version of the file. Only 1 exists.</summary>
+    public int? Version { get; set; }
+
+    public ServerSectionConfig? Server { get; set; }
+
+    public LimitsConfig? Limits { get; set; }
+
+    /// <summary>Upstream MCP servers by name.</summary>
+    public Dictionary<string, UpstreamServerConfig>? Servers { get; set; }
+
+    /// <summary>Profiles by name; each is served at <c>/v1/mcp/&lt;name&gt;</c>.</summary>
+    public Dictionary<string, ProfileConfig>? Profiles { get; set; }
+}

@@ -1,0 +1,17 @@
+namespace Archestra.Edge.Configuration.Model;
+
+/// <summary>The <c>limits:</c> section.</summary>
+internal sealed class LimitsConfig
+{
+    /// <summary>Largest accepted request body. Default <c>4MiB</c>.</summary>
+    public string? MaxRequestBytes { get; set; }
+
+    /// <summary>Default time an upstream call may take. Default <c>60s</c>.</summary>
+    public string? CallTimeout { get; set; }
+
+    /// <summary>Most downstream sessions held at once. Default 10000.</summary>
+    public int? MaxSessions { get; set; }
+
+    /// <summary>A session unused this long is ended. Default <c>30m</c>.</summary>
+    public string? SessionIdleTimeout { get; set; }
+}

@@ -1,0 +1,30 @@
+namespace Archestra.Edge.Configuration.Model;
+
+/// <summary>The <c>server:</c> section: where the gateway listens and whom it lets in.</summary>
+internal sealed class ServerSectionConfig
+{
+    /// <summary>Kestrel URLs. Default <c>["http://127.0.0.1:9000"]</c>.</summary>
+    public List<string>? Listen { get; set; }
+
+    /// <summary>The base URL clients use. Default: the first listen URL.</summary>
+    public string? PublicUrl { get; set; }
+
+    public TlsConfig? Tls { get; set; }
+
+    /// <summary>Host header allow-list (DNS-rebinding protection). Loopback names and the public URL's host are always allowed; <c>*</c> allows any.</summary>
+    public List<string>? AllowedHosts { get; set; }
+
+    /// <summary>Browser origins allowed in addition to those on allowed hosts; <c>*</c> allows any.</summary>
+    public List<string>? AllowedOrigins { get; set; }
+
+    /// <summary>Directory for local state. Default <c>./data</c>, relative to the config file.</summary>
+    public string? DataDir { get; set; }
+}
+
+/// <summary>TLS for https listen URLs: PEM certificate and key files.</summary>
+internal sealed class TlsConfig
+{
+    public string? Certificate { get; set; }
+
+    public string? Key { get; set; }
+}

@@ -1,0 +1,184 @@
+using System.Collections.Immutable;
+using Archestra.Edge.Configuration.Model;
+
+namespace Archestra.Edge.Configuration.Validation;
+
+internal sealed partial class ConfigCompiler
+{
+    /// <summary>The embedded servers this build knows.</summary>
+    internal static readonly string[] BuiltinServers = ["archestra"];
+
+    private ImmutableArray<ServerModel> CompileServers(Dictionary<string, UpstreamServerConfig>? servers, LimitSettings limits)
+    {
+        var result = ImmutableArray.CreateBuilder<ServerModel>();
+        if (servers is null)
+        {
+            return result.ToImmutable();
+        }
+
+        foreach (var (name, server) in servers)
+        {
+            var path = $"servers.{name}";
+            if (!IsValidName(name))
+            {
+                _diagnostics.Add(path, $"'{name}' is not a valid server name", "use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit");
+            }
+
+            if (server is null)
+            {
+                _diagnostics.Add(path, "a server needs one of: remote, process, builtin");
+                continue;
+            }
+
+            var kinds = (server.Remote is null ? 0 : 1) + (server.Process is null ? 0 : 1) + (server.Builtin is null ? 0 : 1);
+            if (kinds != 1)
+            {
+                _diagnostics.Add(path, kinds == 0 ? "a server needs one of: remote, process, builtin" : "a server has exactly one of: remote, process, builtin",
+                    "remote: { url: … } for HTTP servers, process: { command: … } for stdio servers, builtin: archestra");
+                continue;
+            }
+
+            var callTimeout = Duration(server.CallTimeout, $"{path}.call_timeout", limits.CallTimeout);
+            if (server.Remote is { } remote)
+            {
+                var model = CompileRemote(remote, $"{path}.remote");
+                if (model is not null)
+                {
+                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null));
+                }
+            }
+            else if (server.Process is { } process)
+            {
+                var model = CompileProcess(process, $"{path}.process");
+                if (model is not null)
+                {
+                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null));
+                }
+            }
+            else if (Array.IndexOf(BuiltinServers, server.Builtin) < 0)
+            {
+                _diagnostics.Add($"{path}.builtin", $"unknown builtin server '{server.Builtin}'", $"available: {string.Join(", ", BuiltinServers)}");
+            }
+            else
+            {
+                result.Add(new ServerModel(name, ServerKind.Builtin, callTimeout, null, null, server.Builtin));
+            }
+        }
+
+        return result.ToImmutable();
+    }
+
+    private RemoteServerModel? CompileRemote(RemoteServerConfig remote, string path)
+    {
+        var valid = true;
+        Uri? url = null;
+        if (remote.Url is null)
+        {
+            _diagnostics.Add(path, "a remote server needs a url");
+            valid = false;
+        }
+        else if (!Uri.TryCreate(remote.Url, UriKind.Absolute, out url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            _diagnostics.Add($"{path}.url", $"'{remote.Url}' is not an http or https URL", "for example https://mcp.example.com/mcp");
+            valid = false;
+        }
+        else if (url.UserInfo.Length > 0)
+        {
+            _diagnostics.Add($"{path}.url", "the URL carries credentials", "put secrets in headers, from ${env:…} or ${file:…}");
+            valid = false;
+        }
+
+        if (remote.Transport is not (null or "streamable_http"))
+        {
+            _diagnostics.Add($"{path}.transport", $"unknown transport '{remote.Transport}'", "supported: streamable_http");
+            valid = false;
+        }
+
+        var headers = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
+        foreach (var (header, value) in remote.Headers ?? [])
+        {
+            if (!IsHeaderName(header))
+            {
+                _diagnostics.Add($"{path}.headers.{header}", $"'{header}' is not a valid HTTP header name");
+                valid = false;
+            }
+            else if (IsReservedHeader(header))
+            {
+                _diagnostics.Add($"{path}.headers.{header}", $"'{header}' is set by the gateway itself and cannot be configured");
+                valid = false;
+            }
+            else if (value is null || value.AsSpan().ContainsAny('\r', '\n'))
+            {
+                _diagnostics.Add($"{path}.headers.{header}", "a header value must be a single line");
+                valid = false;
+            }
+            else
+            {
+                headers.Add(new(header, value));
+            }
+        }
+
+        return valid ? new RemoteServerModel(url!, headers.ToImmutable()) : null;
+    }
+
+    private ProcessServerModel? CompileProcess(ProcessServerConfig process, string path)
+    {
+        if (string.IsNullOrWhiteSpace(process.Command))
+        {
+            _diagnostics.Add(path, "a process server needs a command", "for example command: npx, args: [\"-y\", \"@modelcontextprotocol/server-everything\"]");
+            return null;
+        }
+
+        var environment = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
+        foreach (var (key, value) in process.Env ?? [])
+        {
+            if (key.Length == 0 || key.Contains('='))
+            {
+                _diagnostics.Add($"{path}.env.{key}", $"'{key}' is not a valid environment variable name");
+                continue;
+            }
+
+            environment.Add(new(key, value ?? string.Empty));
+        }
+
+        var workingDirectory = ResolvePath(process.WorkingDir ?? ".");
+        if (process.WorkingDir is not null && !Directory.Exists(workingDirectory))
+        {
+            _diagnostics.Add($"{path}.working_dir", $"directory '{workingDirectory}' does not exist");
+        }
+
+        return new ProcessServerModel(
+            process.Command,
+            [.. process.Args ?? []],
+            environment.ToImmutable(),
+            process.InheritEnv ?? false,
+            workingDirectory);
+    }
+
+    private static bool IsHeaderName(string name)
+    {
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            // RFC 9110 token characters.
+            if (!char.IsAsciiLetterOrDigit(c) && "!#$%&'*+-.^_`|~".IndexOf(c) < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsReservedHeader(string name)
+        => name.Equals("Mcp-Session-Id", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("MCP-Protocol-Version", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Accept", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Host", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,94 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Utilities;
+
+namespace Archestra.Edge.Configuration.Validation;
+
+/// <summary>
+/// Validates a deserialized <see cref="EdgeConfig"/> and compiles it into a <see cref="GatewaySnapshot"/>.
+/// Every rule runs even after an earlier one failed, so one run reports every problem in the file
+/// (the YARP ConfigValidator habit). Split by section into partial files.
+/// </summary>
+internal sealed partial class ConfigCompiler
+{
+    private readonly DiagnosticBag _diagnostics;
+    private readonly string _sourcePath;
+    private readonly string _baseDirectory;
+
+    public ConfigCompiler(DiagnosticBag diagnostics, string sourcePath)
+    {
+        _diagnostics = diagnostics;
+        _sourcePath = sourcePath;
+        _baseDirectory = Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>Returns the snapshot, or null when any error was reported.</summary>
+    public GatewaySnapshot? Compile(EdgeConfig config)
+    {
+        if (config.Version is { } version && version != 1)
+        {
+            _diagnostics.Add("version", $"unsupported version {version}", "this gateway reads version: 1");
+        }
+
+        var limits = CompileLimits(config.Limits ?? new LimitsConfig());
+        var servers = CompileServers(config.Servers, limits);
+        var listener = CompileListener(config.Server ?? new ServerSectionConfig());
+        // Profiles check references against every declared server, valid or not, so one bad server
+        // definition is reported once rather than again at every profile that uses it.
+        var profiles = CompileProfiles(config.Profiles, config.Servers?.Keys ?? (IEnumerable<string>)[]);
+
+        if (_diagnostics.HasErrors || listener is null)
+        {
+            return null;
+        }
+
+        return new GatewaySnapshot
+        {
+            SourcePath = _sourcePath,
+            Listener = listener,
+            Limits = limits,
+            Servers = servers,
+            ServersByName = servers.ToFrozenDictionary(s => s.Name, StringComparer.Ordinal),
+            ProfileList = profiles,
+            Profiles = profiles.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal),
+        };
+    }
+
+    private TimeSpan Duration(string? text, string path, TimeSpan fallback)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (Units.TryParseDuration(text, out var value) && value > TimeSpan.Zero)
+        {
+            return value;
+        }
+
+        _diagnostics.Add(path, $"'{text}' is not a duration", "use a number and a unit: 500ms, 30s, 10m, 1h, 7d");
+        return fallback;
+    }
+
+    private string ResolvePath(string path) => Path.GetFullPath(Path.Combine(_baseDirectory, path));
+
+    /// <summary>Names that appear in URLs and prefixed tool names.</summary>
+    private static bool IsValidName(string name)
+    {
+        if (name.Length is 0 or > 64 || !char.IsAsciiLetterOrDigit(name[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

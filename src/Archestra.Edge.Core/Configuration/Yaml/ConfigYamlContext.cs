@@ -1,0 +1,22 @@
+using Archestra.Edge.Configuration.Model;
+using YamlDotNet.Serialization;
+
+namespace Archestra.Edge.Configuration.Yaml;
+
+/// <summary>
+/// The YamlDotNet static context: generated at build time, so loading the file needs no reflection and stays
+/// trimming- and AOT-safe. Every config DTO must be listed here.
+/// </summary>
+[YamlStaticContext]
+[YamlSerializable(typeof(EdgeConfig))]
+[YamlSerializable(typeof(ServerSectionConfig))]
+[YamlSerializable(typeof(TlsConfig))]
+[YamlSerializable(typeof(LimitsConfig))]
+[YamlSerializable(typeof(UpstreamServerConfig))]
+[YamlSerializable(typeof(RemoteServerConfig))]
+[YamlSerializable(typeof(ProcessServerConfig))]
+[YamlSerializable(typeof(ProfileConfig))]
+[YamlSerializable(typeof(ToolAssignmentConfig))]
+[YamlSerializable(typeof(AssignmentConfig))]
+// Public and unsealed only because the generated half is declared that way.
+public partial class ConfigYamlContext : StaticContext;

@@ -1,0 +1,175 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace Archestra.Edge.Configuration.Yaml;
+
+/// <summary>
+/// Walks the YAML node tree against the config shape before deserializing: reports every unknown key and
+/// every value of the wrong type, with its position, and resolves secret references in place. Records the
+/// position of every value so later (semantic) checks can point at it.
+/// </summary>
+internal sealed class DocumentChecker
+{
+    private readonly DiagnosticBag _diagnostics;
+    private readonly ReferenceResolver _references;
+
+    public DocumentChecker(DiagnosticBag diagnostics, ReferenceResolver references)
+    {
+        _diagnostics = diagnostics;
+        _references = references;
+    }
+
+    public void Check(YamlNode root, ConfigShape shape) => Visit(root, shape, string.Empty);
+
+    private void Visit(YamlNode node, ConfigShape shape, string path)
+    {
+        _diagnostics.MarkPath(path, node.Start);
+        if (node is YamlScalarNode { Tag.IsEmpty: true, Style: YamlDotNet.Core.ScalarStyle.Plain } plainNull && IsNull(plainNull.Value))
+        {
+            return; // `key:` or `key: ~` means "not set".
+        }
+
+        switch (shape.Kind)
+        {
+            case ShapeKind.String:
+            case ShapeKind.Integer:
+            case ShapeKind.Boolean:
+                VisitScalar(node, shape, path);
+                break;
+            case ShapeKind.Sequence:
+                if (node is not YamlSequenceNode sequence)
+                {
+                    WrongType(node, shape, path);
+                    return;
+                }
+
+                for (var i = 0; i < sequence.Children.Count; i++)
+                {
+                    Visit(sequence.Children[i], shape.Item!, $"{path}[{i}]");
+                }
+
+                break;
+            case ShapeKind.Map:
+                if (node is not YamlMappingNode map)
+                {
+                    WrongType(node, shape, path);
+                    return;
+                }
+
+                foreach (var (key, value) in map.Children)
+                {
+                    if (!TryKey(key, path, out var name))
+                    {
+                        continue;
+                    }
+
+                    Visit(value, shape.Item!, Join(path, name));
+                }
+
+                break;
+            case ShapeKind.Object:
+                if (node is not YamlMappingNode mapping)
+                {
+                    WrongType(node, shape, path);
+                    return;
+                }
+
+                foreach (var (key, value) in mapping.Children)
+                {
+                    if (!TryKey(key, path, out var name))
+                    {
+                        continue;
+                    }
+
+                    if (!shape.KeyLookup.TryGetValue(name, out var keyShape))
+                    {
+                        UnknownKey(key, name, shape, path);
+                        continue;
+                    }
+
+                    Visit(value, keyShape, Join(path, name));
+                }
+
+                break;
+        }
+    }
+
+    private void VisitScalar(YamlNode node, ConfigShape shape, string path)
+    {
+        if (node is not YamlScalarNode scalar)
+        {
+            WrongType(node, shape, path);
+            return;
+        }
+
+        var value = scalar.Value ?? string.Empty;
+        if (ReferenceResolver.MayContainReference(value))
+        {
+            if (!_references.TryResolve(value, out var resolved, out var error, out var hint))
+            {
+                _diagnostics.Add(node.Start, path, error!, hint);
+                return;
+            }
+
+            // Resolved values are plain data now: quote them so YAML never re-interprets them.
+            scalar.Value = resolved;
+            scalar.Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted;
+            value = resolved;
+        }
+
+        switch (shape.Kind)
+        {
+            case ShapeKind.Integer when !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _):
+                _diagnostics.Add(node.Start, path, $"expected an integer, found '{value}'");
+                break;
+            case ShapeKind.Boolean when value is not ("true" or "false"):
+                _diagnostics.Add(node.Start, path, $"expected true or false, found '{value}'");
+                break;
+        }
+    }
+
+    private bool TryKey(YamlNode key, string path, out string name)
+    {
+        if (key is YamlScalarNode { Value: { } text })
+        {
+            name = text;
+            return true;
+        }
+
+        _diagnostics.Add(key.Start, path, "keys must be plain strings");
+        name = string.Empty;
+        return false;
+    }
+
+    private void UnknownKey(YamlNode key, string name, ConfigShape shape, string path)
+    {
+        var valid = new List<string>(shape.Keys.Count);
+        foreach (var pair in shape.Keys)
+        {
+            valid.Add(pair.Key);
+        }
+
+        var suggestion = Spelling.Closest(name, valid);
+        var where = path.Length == 0 ? "at the top level" : $"in {path}";
+        var hint = suggestion is not null
+            ? $"did you mean '{suggestion}'? valid keys here: {string.Join(", ", valid)}"
+            : $"valid keys here: {string.Join(", ", valid)}";
+        _diagnostics.Add(key.Start, Join(path, name), $"unknown key '{name}' {where}", hint);
+    }
+
+    private void WrongType(YamlNode node, ConfigShape shape, string path)
+    {
+        var found = node switch
+        {
+            YamlMappingNode => "a mapping",
+            YamlSequenceNode => "a list",
+            YamlScalarNode s => $"'{s.Value}'",
+            _ => "something else",
+        };
+        _diagnostics.Add(node.Start, path, $"expected {shape.Describe()}, found {found}");
+    }
+
+    private static bool IsNull(string? value) => value is null or "" or "~" or "null" or "Null" or "NULL";
+
+    private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+}

@@ -1,0 +1,133 @@
+using System.Collections.Immutable;
+using Archestra.Edge.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Gateway.Catalog;
+
+/// <summary>
+/// A profile's catalog of one kind: built on first use from the member servers' cached lists, kept while it is
+/// complete and current, rebuilt after any member list changes. Readers take the cached catalog with one
+/// volatile read.
+/// </summary>
+internal sealed partial class CatalogHolder
+{
+    private readonly CatalogKind _kind;
+    private readonly ProfileModel _profile;
+    private readonly ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> _sources;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private volatile Catalog? _catalog;
+    private Task<Catalog>? _building;
+    private int _generation;
+
+    public CatalogHolder(CatalogKind kind, ProfileModel profile, ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> sources, ILogger logger)
+    {
+        _kind = kind;
+        _profile = profile;
+        _sources = sources;
+        _logger = logger;
+    }
+
+    public CatalogKind Kind => _kind;
+
+    public ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> Sources => _sources;
+
+    public bool Uses(ServerListCache cache)
+    {
+        foreach (var source in _sources)
+        {
+            if (ReferenceEquals(source.Cache, cache))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public ValueTask<Catalog> GetAsync()
+    {
+        var catalog = _catalog;
+        return catalog is not null ? ValueTask.FromResult(catalog) : new ValueTask<Catalog>(GetSlowAsync());
+    }
+
+    /// <summary>Drops the cached catalog; the next request rebuilds it from the (re)fetched lists.</summary>
+    public void Invalidate()
+    {
+        lock (_lock)
+        {
+            _generation++;
+            _catalog = null;
+            _building = null;
+        }
+    }
+
+    private Task<Catalog> GetSlowAsync()
+    {
+        lock (_lock)
+        {
+            if (_catalog is { } ready)
+            {
+                return Task.FromResult(ready);
+            }
+
+            return _building ??= BuildAsync(_generation);
+        }
+    }
+
+    private async Task<Catalog> BuildAsync(int generation)
+    {
+        // Fetch every member list at once; a slow or failing server costs its own time, not the sum.
+        var lists = new Task<ServerList>[_sources.Length];
+        for (var i = 0; i < _sources.Length; i++)
+        {
+            lists[i] = _sources[i].Cache.GetAsync();
+        }
+
+        await Task.WhenAll(lists).ConfigureAwait(false);
+
+        var sources = new CatalogSource[_sources.Length];
+        for (var i = 0; i < _sources.Length; i++)
+        {
+            sources[i] = new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, lists[i].Result);
+        }
+
+        var collisions = new List<CatalogCollision>();
+        var catalog = CatalogBuilder.Build(_kind, _profile, sources, collisions);
+        foreach (var collision in collisions)
+        {
+            Log.NameCollision(_logger, _profile.Name, CatalogKinds.Noun(_kind), collision.ExposedName, collision.KeptServer, collision.DroppedServer);
+        }
+
+        foreach (var (server, error) in catalog.Failures)
+        {
+            Log.ServerFailed(_logger, _profile.Name, server, CatalogKinds.ResultProperty(_kind), error.Message);
+        }
+
+        lock (_lock)
+        {
+            // An incomplete catalog is served but not kept: the next request retries the missing servers.
+            if (generation == _generation)
+            {
+                _building = null;
+                if (catalog.IsComplete)
+                {
+                    _catalog = catalog;
+                }
+            }
+        }
+
+        return catalog;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.CatalogNameCollision, LogLevel.Warning,
+            "Profile '{Profile}': {Noun} '{Name}' from server '{Dropped}' collides with the one from '{Kept}' and is not exposed")]
+        public static partial void NameCollision(ILogger logger, string profile, string noun, string name, string kept, string dropped);
+
+        [LoggerMessage(Observability.EventIds.CatalogServerFailed, LogLevel.Warning,
+            "Profile '{Profile}': the {Kind} of server '{Server}' are left out: {Reason}")]
+        public static partial void ServerFailed(ILogger logger, string profile, string server, string kind, string reason);
+    }
+}

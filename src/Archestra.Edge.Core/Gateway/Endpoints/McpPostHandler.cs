@@ -1,0 +1,157 @@
+using Archestra.Edge.Gateway.Relay;
+using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Protocol.Mcp;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Gateway.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/mcp/{profile}</c>: one JSON-RPC message from a client. Checks run in a fixed order (host and
+/// origin, profile, content type, accept, size, JSON-RPC shape, session, protocol version), then the message
+/// is answered here (initialize, ping, lists, setLevel) or relayed to the upstream that owns it.
+/// </summary>
+internal sealed partial class McpPostHandler
+{
+    private readonly GatewayHost _host;
+    private readonly CallRelay _relay;
+    private readonly ILogger _logger;
+
+    public McpPostHandler(GatewayHost host, CallRelay relay, ILogger<McpPostHandler> logger)
+    {
+        _host = host;
+        _relay = relay;
+        _logger = logger;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var runtime = _host.Current;
+        var error = RequestGuard.CheckHostAndOrigin(context.Request, runtime.Snapshot.Listener.Hosts);
+        if (error.Kind != GatewayErrorKind.None)
+        {
+            await RejectAsync(context, error).ConfigureAwait(false);
+            return;
+        }
+
+        if (!TryGetProfile(context, runtime, out var profile))
+        {
+            await RejectAsync(context, new GatewayError(GatewayErrorKind.UnknownProfile, "Not Found: no such profile")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!RequestGuard.IsJsonContent(context.Request))
+        {
+            await RejectAsync(context, new GatewayError(GatewayErrorKind.UnsupportedMediaType, "Unsupported Media Type: Content-Type must be application/json")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!RequestGuard.AcceptsJsonAndEventStream(context.Request))
+        {
+            await RejectAsync(context, new GatewayError(GatewayErrorKind.NotAcceptable, "Not Acceptable: Client must accept both application/json and text/event-stream")).ConfigureAwait(false);
+            return;
+        }
+
+        var (body, readError) = await RequestBody.ReadAsync(context, runtime.Snapshot.Limits.MaxRequestBytes).ConfigureAwait(false);
+        if (readError.Kind != GatewayErrorKind.None)
+        {
+            await RejectAsync(context, readError).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            var envelope = EnvelopeReader.Read(body.Span);
+            await DispatchAsync(context, runtime, profile!, body, envelope).ConfigureAwait(false);
+        }
+        finally
+        {
+            body.Release();
+        }
+    }
+
+    private async Task DispatchAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, RequestBody body, JsonRpcEnvelope envelope)
+    {
+        switch (envelope.Kind)
+        {
+            case JsonRpcMessageKind.Invalid:
+                await RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope)).ConfigureAwait(false);
+                return;
+            case JsonRpcMessageKind.Batch:
+                await RejectAsync(context, new GatewayError(GatewayErrorKind.BatchNotSupported,
+                    "Invalid Request: JSON-RPC batches are not supported (removed from MCP in protocol version 2025-06-18)")).ConfigureAwait(false);
+                return;
+            case JsonRpcMessageKind.Request when envelope.Method == McpMethod.Initialize:
+                await InitializeAsync(context, runtime, profile, body, envelope).ConfigureAwait(false);
+                return;
+        }
+
+        var error = RequestGuard.ResolveSession(context.Request, runtime, profile, out var session);
+        if (error.Kind == GatewayErrorKind.None)
+        {
+            error = RequestGuard.CheckProtocolVersion(context.Request, session!);
+        }
+
+        if (error.Kind != GatewayErrorKind.None)
+        {
+            await RejectAsync(context, error, IdOf(body, envelope)).ConfigureAwait(false);
+            return;
+        }
+
+        session!.Touch();
+        switch (envelope.Kind)
+        {
+            case JsonRpcMessageKind.Request:
+                await HandleRequestAsync(context, runtime, session, body, envelope).ConfigureAwait(false);
+                break;
+            case JsonRpcMessageKind.Notification:
+                HandleNotification(session, body, envelope);
+                await ResponseWriter.AcceptedAsync(context).ConfigureAwait(false);
+                break;
+            default:
+                await HandleClientResponseAsync(session, body, envelope).ConfigureAwait(false);
+                await ResponseWriter.AcceptedAsync(context).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private static bool TryGetProfile(HttpContext context, GatewayRuntime runtime, out ProfileRuntime? profile)
+    {
+        profile = null;
+        return context.Request.RouteValues.TryGetValue("profile", out var value)
+            && value is string name
+            && runtime.ProfileLookup.TryGetValue(name, out profile);
+    }
+
+    private static GatewayError InvalidMessage(JsonRpcEnvelope envelope) => envelope.Error switch
+    {
+        EnvelopeError.ParseError => new(GatewayErrorKind.ParseError, "Parse error: the body is not valid JSON"),
+        EnvelopeError.NotAnObject => new(GatewayErrorKind.InvalidRequest, "Invalid Request: a JSON-RPC message must be an object"),
+        EnvelopeError.MissingVersion => new(GatewayErrorKind.InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""),
+        EnvelopeError.InvalidId => new(GatewayErrorKind.InvalidRequest, "Invalid Request: the id must be a string or an integer"),
+        EnvelopeError.InvalidMethod => new(GatewayErrorKind.InvalidRequest, "Invalid Request: \"method\" must be a string"),
+        _ => new(GatewayErrorKind.InvalidRequest, "Invalid Request: not a request, notification or response"),
+    };
+
+    private static ReadOnlySpan<byte> IdOf(RequestBody body, JsonRpcEnvelope envelope)
+        => envelope.IdKind is JsonRpcIdKind.Number or JsonRpcIdKind.String ? envelope.Id.Slice(body.Span) : default;
+
+    private Task RejectAsync(HttpContext context, GatewayError error, ReadOnlySpan<byte> id = default)
+    {
+        Log.Rejected(_logger, context.Request.Path.Value ?? string.Empty, (int)GatewayErrors.Map(error.Kind).Status, error.Message);
+        return ResponseWriter.WriteErrorAsync(context, error, id);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.RequestRejected, LogLevel.Debug, "Rejected a request to {Path} with {Status}: {Reason}")]
+        public static partial void Rejected(ILogger logger, string path, int status, string reason);
+
+        [LoggerMessage(Observability.EventIds.SessionCreated, LogLevel.Information, "Session opened on profile '{Profile}' by {Client} (protocol {ProtocolVersion})")]
+        public static partial void SessionCreated(ILogger logger, string profile, string client, string protocolVersion);
+
+        [LoggerMessage(Observability.EventIds.SessionLimitReached, LogLevel.Warning, "Refused a new session: {Limit} sessions are open (limits.max_sessions)")]
+        public static partial void SessionLimitReached(ILogger logger, int limit);
+    }
+}

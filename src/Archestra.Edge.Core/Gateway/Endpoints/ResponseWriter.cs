@@ -1,0 +1,48 @@
+using System.Buffers;
+using Archestra.Edge.Protocol.Buffers;
+using Archestra.Edge.Protocol.JsonRpc;
+using Microsoft.AspNetCore.Http;
+
+namespace Archestra.Edge.Gateway.Endpoints;
+
+/// <summary>Writes whole JSON responses: results the gateway computed and errors it raised.</summary>
+internal static class ResponseWriter
+{
+    /// <summary>Writes <c>{"jsonrpc":"2.0","id":ID,"result":RESULT}</c> as an application/json response.</summary>
+    public static Task WriteResultAsync(HttpContext context, ReadOnlySpan<byte> rawId, ReadOnlySpan<byte> rawResult)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        response.ContentLength = JsonRpcWriter.ResultLength(rawId.Length, rawResult.Length);
+        JsonRpcWriter.WriteResult(response.BodyWriter, rawId, rawResult);
+        return response.BodyWriter.FlushAsync().AsTask();
+    }
+
+    /// <summary>Writes an error with the status and JSON-RPC code <see cref="GatewayErrors"/> maps it to.</summary>
+    public static Task WriteErrorAsync(HttpContext context, GatewayError error, ReadOnlySpan<byte> rawId)
+    {
+        var (status, code) = GatewayErrors.Map(error.Kind);
+        var response = context.Response;
+        response.StatusCode = status;
+        if (error.Kind == GatewayErrorKind.MethodNotAllowed)
+        {
+            response.Headers.Allow = "GET, POST, DELETE";
+        }
+
+        using var body = new PooledBufferWriter();
+        JsonRpcWriter.WriteError(body, rawId, code, error.Message);
+        response.ContentType = "application/json";
+        response.ContentLength = body.WrittenCount;
+        response.BodyWriter.Write(body.WrittenSpan);
+        return response.BodyWriter.FlushAsync().AsTask();
+    }
+
+    /// <summary>202 Accepted, no body: for notifications and responses the gateway took.</summary>
+    public static Task AcceptedAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,36 @@
+using Archestra.Edge.Gateway.Sessions;
+using Microsoft.AspNetCore.Http;
+
+namespace Archestra.Edge.Gateway.Endpoints;
+
+/// <summary>The checks shared by GET and DELETE, which always act on an existing session.</summary>
+internal static class SessionRequest
+{
+    public static (DownstreamSession? Session, GatewayError Error) Resolve(HttpContext context, GatewayRuntime runtime)
+    {
+        var error = RequestGuard.CheckHostAndOrigin(context.Request, runtime.Snapshot.Listener.Hosts);
+        if (error.Kind != GatewayErrorKind.None)
+        {
+            return (null, error);
+        }
+
+        if (!context.Request.RouteValues.TryGetValue("profile", out var value) || value is not string name
+            || !runtime.ProfileLookup.TryGetValue(name, out var profile))
+        {
+            return (null, new GatewayError(GatewayErrorKind.UnknownProfile, "Not Found: no such profile"));
+        }
+
+        error = RequestGuard.ResolveSession(context.Request, runtime, profile, out var session);
+        if (error.Kind == GatewayErrorKind.None)
+        {
+            error = RequestGuard.CheckProtocolVersion(context.Request, session!);
+        }
+
+        if (error.Kind == GatewayErrorKind.None)
+        {
+            session!.Touch();
+        }
+
+        return (session, error);
+    }
+}

@@ -1,0 +1,78 @@
+using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Upstreams;
+using Microsoft.AspNetCore.Http;
+
+namespace Archestra.Edge.Gateway;
+
+/// <summary>Every way a downstream request can fail. Values on the data path; mapped to the wire only in <see cref="GatewayErrors"/>.</summary>
+internal enum GatewayErrorKind : byte
+{
+    None = 0,
+    ParseError,
+    InvalidRequest,
+    BatchNotSupported,
+    MethodNotFound,
+    InvalidParams,
+    UnknownTool,
+    UnknownPrompt,
+    SessionRequired,
+    SessionNotFound,
+    UnsupportedProtocolVersion,
+    ProtocolVersionMismatch,
+    UnknownProfile,
+    ForbiddenOrigin,
+    ForbiddenHost,
+    NotAcceptable,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    MethodNotAllowed,
+    StreamConflict,
+    TooManySessions,
+    UpstreamUnavailable,
+    UpstreamFailed,
+    UpstreamTimeout,
+}
+
+internal readonly record struct GatewayError(GatewayErrorKind Kind, string Message)
+{
+    public static GatewayError From(UpstreamError error, string server) => error.Kind switch
+    {
+        UpstreamErrorKind.Timeout => new(GatewayErrorKind.UpstreamTimeout, $"Upstream '{server}' did not answer in time: {error.Message}"),
+        UpstreamErrorKind.Failed => new(GatewayErrorKind.UpstreamFailed, $"Upstream '{server}' failed: {error.Message}"),
+        _ => new(GatewayErrorKind.UpstreamUnavailable, $"Upstream '{server}' is unavailable: {error.Message}"),
+    };
+}
+
+/// <summary>The one place where gateway errors become HTTP statuses and JSON-RPC error codes.</summary>
+internal static class GatewayErrors
+{
+    public static (int Status, int Code) Map(GatewayErrorKind kind) => kind switch
+    {
+        GatewayErrorKind.ParseError => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.ParseError),
+        GatewayErrorKind.InvalidRequest => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.InvalidRequest),
+        GatewayErrorKind.BatchNotSupported => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.InvalidRequest),
+        GatewayErrorKind.SessionRequired => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.UnsupportedProtocolVersion => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.ProtocolVersionMismatch => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.SessionNotFound => (StatusCodes.Status404NotFound, JsonRpcErrorCode.RequestTimeout),
+        GatewayErrorKind.UnknownProfile => (StatusCodes.Status404NotFound, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.ForbiddenOrigin => (StatusCodes.Status403Forbidden, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.ForbiddenHost => (StatusCodes.Status403Forbidden, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.NotAcceptable => (StatusCodes.Status406NotAcceptable, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.UnsupportedMediaType => (StatusCodes.Status415UnsupportedMediaType, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.PayloadTooLarge => (StatusCodes.Status413PayloadTooLarge, JsonRpcErrorCode.InvalidRequest),
+        GatewayErrorKind.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.StreamConflict => (StatusCodes.Status409Conflict, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.TooManySessions => (StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCode.Overloaded),
+
+        // Inside a session, protocol-level failures are JSON-RPC errors in a 200 response.
+        GatewayErrorKind.MethodNotFound => (StatusCodes.Status200OK, JsonRpcErrorCode.MethodNotFound),
+        GatewayErrorKind.InvalidParams => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
+        GatewayErrorKind.UnknownTool => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
+        GatewayErrorKind.UnknownPrompt => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
+        GatewayErrorKind.UpstreamUnavailable => (StatusCodes.Status200OK, JsonRpcErrorCode.UpstreamUnavailable),
+        GatewayErrorKind.UpstreamFailed => (StatusCodes.Status200OK, JsonRpcErrorCode.UpstreamFailed),
+        GatewayErrorKind.UpstreamTimeout => (StatusCodes.Status200OK, JsonRpcErrorCode.RequestTimeout),
+        _ => (StatusCodes.Status500InternalServerError, JsonRpcErrorCode.InternalError),
+    };
+}

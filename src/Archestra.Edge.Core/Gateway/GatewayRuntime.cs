@@ -1,0 +1,138 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Gateway.Catalog;
+using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Upstreams;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Gateway;
+
+/// <summary>
+/// Everything the gateway runs for one configuration: the upstream servers, the profiles with their catalogs,
+/// the downstream sessions. It also receives what upstreams send outside of calls and routes it to the right
+/// sessions (partial: <c>GatewayRuntime.Events.cs</c>).
+/// </summary>
+internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospection, IAsyncDisposable
+{
+    private readonly UpstreamServices _upstreamServices;
+    private readonly ILogger _logger;
+    private readonly Dictionary<(UpstreamServer, CatalogKind), ServerListCache> _listCaches = [];
+
+    public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        Snapshot = snapshot;
+        TimeProvider = timeProvider;
+        StartedAt = timeProvider.GetUtcNow();
+        _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
+        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this);
+
+        var servers = new Dictionary<string, UpstreamServer>(StringComparer.Ordinal);
+        foreach (var model in snapshot.Servers)
+        {
+            var server = new UpstreamServer(model, _upstreamServices);
+            servers[model.Name] = server;
+            _listCaches[(server, CatalogKind.Tools)] = new ServerListCache(server, CatalogKind.Tools, timeProvider);
+            _listCaches[(server, CatalogKind.Prompts)] = new ServerListCache(server, CatalogKind.Prompts, timeProvider);
+        }
+
+        Servers = servers.ToFrozenDictionary(StringComparer.Ordinal);
+        var catalogLogger = loggerFactory.CreateLogger("Archestra.Edge.Gateway.Catalog");
+        var profiles = new Dictionary<string, ProfileRuntime>(StringComparer.Ordinal);
+        foreach (var model in snapshot.ProfileList)
+        {
+            var tools = new CatalogHolder(CatalogKind.Tools, model, Sources(model.Tools, CatalogKind.Tools), catalogLogger);
+            var prompts = new CatalogHolder(CatalogKind.Prompts, model, Sources(model.Prompts, CatalogKind.Prompts), catalogLogger);
+            var resourceServer = model.Resources.IsEmpty ? null : Servers[model.Resources[0].Server];
+            var members = new List<UpstreamServer>();
+            foreach (var assignment in model.Tools.Concat(model.Prompts).Concat(model.Resources))
+            {
+                var server = Servers[assignment.Server];
+                if (!members.Contains(server))
+                {
+                    members.Add(server);
+                }
+            }
+
+            profiles[model.Name] = new ProfileRuntime(model, tools, prompts, resourceServer, [.. members]);
+        }
+
+        Profiles = profiles.ToFrozenDictionary(StringComparer.Ordinal);
+        ProfileLookup = Profiles.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public GatewaySnapshot Snapshot { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public FrozenDictionary<string, UpstreamServer> Servers { get; }
+
+    public FrozenDictionary<string, ProfileRuntime> Profiles { get; }
+
+    public FrozenDictionary<string, ProfileRuntime>.AlternateLookup<ReadOnlySpan<char>> ProfileLookup { get; }
+
+    public SessionStore Sessions { get; } = new();
+
+    public ResourceSubscriptions Subscriptions { get; } = new();
+
+    public IReadOnlyList<ServerStatus> ServersOf(string profile)
+    {
+        if (!Profiles.TryGetValue(profile, out var runtime))
+        {
+            return [];
+        }
+
+        var result = new ServerStatus[runtime.Servers.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = runtime.Servers[i].Status();
+        }
+
+        return result;
+    }
+
+    /// <summary>Ends a session: removes it, closes its streams, and releases what it held upstream.</summary>
+    public void EndSession(DownstreamSession session)
+    {
+        if (!Sessions.TryRemove(session.Id, out _))
+        {
+            return;
+        }
+
+        session.Close();
+        foreach (var (server, uri) in Subscriptions.RemoveSession(session))
+        {
+            _ = UnsubscribeUpstreamAsync(server, uri);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var session in Sessions.All)
+        {
+            EndSession(session);
+        }
+
+        var stops = new List<Task>();
+        foreach (var server in Servers.Values)
+        {
+            stops.Add(server.DisposeAsync().AsTask());
+        }
+
+        await Task.WhenAll(stops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _upstreamServices.Dispose();
+    }
+
+    private ImmutableArray<(AssignmentModel, ServerListCache)> Sources(ImmutableArray<AssignmentModel> assignments, CatalogKind kind)
+    {
+        var result = ImmutableArray.CreateBuilder<(AssignmentModel, ServerListCache)>(assignments.Length);
+        foreach (var assignment in assignments)
+        {
+            result.Add((assignment, _listCaches[(Servers[assignment.Server], kind)]));
+        }
+
+        return result.MoveToImmutable();
+    }
+}

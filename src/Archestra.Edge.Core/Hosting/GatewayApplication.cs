@@ -1,0 +1,83 @@
+using System.Security.Cryptography.X509Certificates;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Gateway;
+using Archestra.Edge.Gateway.Endpoints;
+using Archestra.Edge.Gateway.Relay;
+using Archestra.Edge.Gateway.Sessions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Hosting;
+
+/// <summary>Options of the process that are not part of the config file.</summary>
+internal sealed record GatewayApplicationOptions
+{
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Overrides <c>server.listen</c> (tests use port 0).</summary>
+    public IReadOnlyList<string>? ListenOverride { get; init; }
+}
+
+/// <summary>Builds the ASP.NET Core application for a compiled configuration: Kestrel, services and endpoints.</summary>
+internal static class GatewayApplication
+{
+    public static WebApplication Build(GatewaySnapshot snapshot, GatewayApplicationOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = Utilities.BuildInfo.ProductName,
+            ContentRootPath = Path.GetDirectoryName(Path.GetFullPath(snapshot.SourcePath)) ?? Directory.GetCurrentDirectory(),
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+            console.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        // Per-request framework chatter stays out of the operator's log unless asked for.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", options.MinimumLogLevel <= LogLevel.Debug ? LogLevel.Debug : LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+
+        var listen = options.ListenOverride ?? snapshot.Listener.Listen.Select(u => u.GetLeftPart(UriPartial.Authority)).ToArray();
+        builder.WebHost.UseUrls([.. listen]);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = snapshot.Limits.MaxRequestBytes;
+            // Slow-client protection: a client must send headers promptly and keep a minimum body rate.
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            if (snapshot.Listener.Tls is { } tls)
+            {
+                kestrel.ConfigureHttpsDefaults(https =>
+                    https.ServerCertificate = X509Certificate2.CreateFromPemFile(tls.CertificatePath, tls.KeyPath));
+            }
+        });
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(10));
+
+        var services = builder.Services;
+        services.AddSingleton(options.TimeProvider);
+        services.AddSingleton(snapshot);
+        services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider));
+        services.AddSingleton(sp => new GatewayHost(sp.GetRequiredService<GatewayRuntime>()));
+        services.AddSingleton<CallRelay>();
+        services.AddSingleton<McpPostHandler>();
+        services.AddSingleton<McpStreamHandler>();
+        services.AddSingleton<McpDeleteHandler>();
+        services.AddHostedService<SessionSweeper>();
+        services.AddRoutingCore();
+
+        var app = builder.Build();
+        app.UseRouting();
+        app.MapMcpEndpoints();
+        app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
+        return app;
+    }
+}

@@ -1,0 +1,45 @@
+namespace Archestra.Edge.Observability;
+
+/// <summary>
+/// Stable log event ids. They are API: dashboards and alerts key on them, so an id is never reused or
+/// renumbered. Ranges: 1-99 host and config, 100-199 gateway, 200-299 upstreams.
+/// </summary>
+internal static class EventIds
+{
+    // Host and configuration
+    public const int ConfigLoaded = 1;
+    public const int ConfigInvalid = 2;
+    public const int Listening = 3;
+    public const int ShuttingDown = 4;
+    public const int Stopped = 5;
+
+    // Gateway: sessions, requests, catalog
+    public const int SessionCreated = 100;
+    public const int SessionEnded = 101;
+    public const int SessionIdleExpired = 102;
+    public const int RequestRejected = 103;
+    public const int SessionLimitReached = 104;
+    public const int CatalogServerFailed = 110;
+    public const int CatalogNameCollision = 111;
+    public const int CatalogInvalidated = 112;
+    public const int CallTimedOut = 120;
+    public const int CallFailed = 121;
+    public const int ServerRequestRefused = 122;
+    public const int DownstreamWriteFailed = 123;
+    public const int UnattributedMessage = 124;
+
+    // Upstreams
+    public const int UpstreamConnecting = 200;
+    public const int UpstreamReady = 201;
+    public const int UpstreamConnectFailed = 202;
+    public const int UpstreamClosed = 203;
+    public const int ProcessStarted = 210;
+    public const int ProcessExited = 211;
+    public const int ProcessStderr = 212;
+    public const int ProcessGarbage = 213;
+    public const int ProcessStopForced = 214;
+    public const int HttpStreamFailed = 220;
+    public const int UpstreamProtocolViolation = 221;
+
+    // Highest id in use: 221.
+}

@@ -1,0 +1,220 @@
+using System.Net;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Protocol.Mcp;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Upstreams.Http;
+
+/// <summary>
+/// A Streamable HTTP session with a remote MCP server: every message is a POST, answered with JSON or an SSE
+/// stream; the server's own <c>Mcp-Session-Id</c> and protocol version travel on every request, and a GET
+/// stream (when the server offers one) carries what it sends outside of requests.
+/// </summary>
+internal sealed partial class HttpUpstreamSession : UpstreamSession
+{
+    private const string AcceptBoth = "application/json, text/event-stream";
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly RemoteServerModel _model;
+    private readonly IUpstreamListener _listener;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _lifetime = new();
+    private string? _sessionId;
+    private string? _protocolVersion;
+    private volatile bool _alive = true;
+    private Task? _listenTask;
+
+    private HttpUpstreamSession(string serverName, HttpMessageInvoker invoker, RemoteServerModel model, IUpstreamListener listener, ILogger logger)
+        : base(serverName)
+    {
+        _invoker = invoker;
+        _model = model;
+        _listener = listener;
+        _logger = logger;
+    }
+
+    public override bool IsAlive => _alive;
+
+    public override string? Identity => _sessionId;
+
+    /// <summary>Opens a session: initialize handshake, then the listening GET stream in the background.</summary>
+    public static async Task<(HttpUpstreamSession? Session, UpstreamError Error)> ConnectAsync(
+        ServerModel server, HttpMessageInvoker invoker, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken)
+    {
+        var session = new HttpUpstreamSession(server.Name, invoker, server.Remote!, listener, logger);
+        var error = await session.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        if (error.IsError)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            return (null, error.Kind == UpstreamErrorKind.SessionExpired ? UpstreamError.Unavailable(error.Message) : error);
+        }
+
+        session._listenTask = Task.Run(session.ListenAsync, CancellationToken.None);
+        return (session, UpstreamError.None);
+    }
+
+    public override async ValueTask<(IUpstreamReply? Reply, UpstreamError Error)> SendRequestAsync(
+        long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
+    {
+        var (response, error) = await PostAsync(message, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            return (null, error);
+        }
+
+        if (_sessionId is null && response.Headers.TryGetValues(McpHeaders.SessionId, out var ids))
+        {
+            // Assigned on the initialize response (the first request of the session).
+            _sessionId = ids.FirstOrDefault();
+        }
+
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return (new SseReply(response, stream), UpstreamError.None);
+        }
+
+        if (string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (await JsonReply.ReadAsync(response, cancellationToken).ConfigureAwait(false), UpstreamError.None);
+        }
+
+        response.Dispose();
+        return (null, UpstreamError.Failed(response.StatusCode == HttpStatusCode.Accepted
+            ? "the server accepted a request without answering it (HTTP 202)"
+            : $"the server answered with content type '{mediaType ?? "none"}', not JSON or an event stream"));
+    }
+
+    public override async ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var (response, error) = await PostAsync(message, cancellationToken).ConfigureAwait(false);
+        response?.Dispose();
+        return error;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_alive && _lifetime.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _alive = false;
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        if (_listenTask is not null)
+        {
+            await _listenTask.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (_sessionId is not null)
+        {
+            // Best effort: tell the server the session is over (it may answer 405).
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                using var request = CreateRequest(HttpMethod.Delete);
+                using var response = await _invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+            {
+                // The server is gone already; nothing to clean up.
+            }
+        }
+
+        _lifetime.Dispose();
+        _listener.OnClosed(this, UpstreamError.None);
+    }
+
+    protected override void OnInitialized(string protocolVersion) => _protocolVersion = protocolVersion;
+
+    private async ValueTask<(HttpResponseMessage? Response, UpstreamError Error)> PostAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        if (!_alive)
+        {
+            return (null, UpstreamError.Expired("the upstream session has ended"));
+        }
+
+        using var request = CreateRequest(HttpMethod.Post);
+        request.Headers.TryAddWithoutValidation("Accept", AcceptBoth);
+        var content = new ReadOnlyMemoryContent(message);
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        request.Content = content;
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            return (null, UpstreamError.Unavailable($"cannot reach {_model.Url}: {ex.Message}"));
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return (response, UpstreamError.None);
+        }
+
+        var status = (int)response.StatusCode;
+        var detail = await ReadSnippetAsync(response, cancellationToken).ConfigureAwait(false);
+        response.Dispose();
+        if (response.StatusCode == HttpStatusCode.NotFound && _sessionId is not null)
+        {
+            MarkEnded(UpstreamError.Expired("the server ended the session (HTTP 404)"));
+            return (null, UpstreamError.Expired("the server ended the session (HTTP 404)"));
+        }
+
+        return (null, UpstreamError.Failed($"the server answered HTTP {status}{detail}"));
+    }
+
+    private HttpRequestMessage CreateRequest(HttpMethod method)
+    {
+        var request = new HttpRequestMessage(method, _model.Url) { Version = HttpVersion.Version11 };
+        var headers = request.Headers;
+        if (_sessionId is not null)
+        {
+            headers.TryAddWithoutValidation(McpHeaders.SessionId, _sessionId);
+        }
+
+        if (_protocolVersion is not null)
+        {
+            headers.TryAddWithoutValidation(McpHeaders.ProtocolVersion, _protocolVersion);
+        }
+
+        foreach (var (name, value) in _model.Headers)
+        {
+            headers.TryAddWithoutValidation(name, value);
+        }
+
+        return request;
+    }
+
+    private void MarkEnded(UpstreamError reason)
+    {
+        if (_alive)
+        {
+            _alive = false;
+            _listener.OnClosed(this, reason);
+        }
+    }
+
+    private static async Task<string> ReadSnippetAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            text = text.Trim();
+            if (text.Length == 0)
+            {
+                return string.Empty;
+            }
+
+            return ": " + (text.Length > 300 ? text[..300] + "…" : text);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            return string.Empty;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.IO.Pipelines;
+using Archestra.Edge.Protocol.Framing;
+
+namespace Archestra.Edge.Upstreams.Http;
+
+/// <summary>An upstream answer sent as a <c>text/event-stream</c>: messages are returned event by event as they arrive.</summary>
+internal sealed class SseReply : IUpstreamReply
+{
+    private readonly HttpResponseMessage _response;
+    private readonly PipeReader _reader;
+    private readonly SseParser _parser = new() { MaxEventBytes = JsonReply.MaxBodyBytes };
+    private bool _completed;
+
+    public SseReply(HttpResponseMessage response, Stream stream)
+    {
+        _response = response;
+        _reader = PipeReader.Create(stream);
+    }
+
+    public UpstreamError Error { get; private set; }
+
+    public async ValueTask<UpstreamMessage?> ReadAsync(CancellationToken cancellationToken)
+    {
+        while (!_completed)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            try
+            {
+                while (_parser.TryReadEvent(ref buffer, out var sseEvent))
+                {
+                    if (!sseEvent.IsMessage || sseEvent.Data.IsEmpty)
+                    {
+                        continue; // priming events, retry hints, other event types
+                    }
+
+                    var message = UpstreamMessage.Copy(sseEvent.Data.Span);
+                    if (!message.Envelope.IsValid)
+                    {
+                        message.Dispose();
+                        continue;
+                    }
+
+                    // Leave the rest buffered: the next ReadAsync returns it without waiting.
+                    _reader.AdvanceTo(buffer.Start, buffer.Start);
+                    return message;
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                Error = UpstreamError.Failed(ex.Message);
+                _completed = true;
+                return null;
+            }
+
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                _completed = true;
+            }
+        }
+
+        Error = UpstreamError.Failed("the server closed the event stream before answering");
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.CompleteAsync().ConfigureAwait(false);
+        _parser.Dispose();
+        _response.Dispose();
+    }
+}

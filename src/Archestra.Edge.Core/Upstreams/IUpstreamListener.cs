@@ -1,0 +1,14 @@
+namespace Archestra.Edge.Upstreams;
+
+/// <summary>Receives what an upstream session sends outside of any request: list changes, resource updates, logs, pings.</summary>
+internal interface IUpstreamListener
+{
+    /// <summary>A notification not tied to a request. The listener owns (and disposes) the message.</summary>
+    void OnNotification(UpstreamSession session, UpstreamMessage message);
+
+    /// <summary>A server-to-client request not tied to a request. The listener owns it and must answer it.</summary>
+    void OnRequest(UpstreamSession session, UpstreamMessage message);
+
+    /// <summary>The session ended (process exit, HTTP 404, disposal).</summary>
+    void OnClosed(UpstreamSession session, UpstreamError reason);
+}

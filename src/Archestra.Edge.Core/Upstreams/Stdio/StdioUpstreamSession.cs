@@ -1,0 +1,560 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Protocol.Framing;
+using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Protocol.Mcp;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Upstreams.Stdio;
+
+/// <summary>
+/// An MCP server running as a child process, spoken to over stdin/stdout with one JSON message per line.
+/// Writes from every caller go through one channel and are flushed in batches; one read loop sorts what the
+/// server writes back: responses and progress by id, everything else to the call it belongs to or to the listener.
+/// </summary>
+internal sealed partial class StdioUpstreamSession : UpstreamSession
+{
+    // A line longer than this is not a message: the server is writing garbage and is stopped.
+    private const int MaxLineBytes = 64 << 20;
+
+    private static readonly string[] s_baselineEnvironment = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR"];
+
+    private readonly Process _process;
+    private readonly IUpstreamListener _listener;
+    private readonly ILogger _logger;
+    private readonly StderrTail _stderr = new();
+    private readonly ConcurrentDictionary<long, StdioPendingReply> _pending = new();
+    private readonly Channel<OutgoingFrame> _writes = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly TimeProvider _timeProvider;
+    private Task _readLoop = Task.CompletedTask;
+    private Task _writeLoop = Task.CompletedTask;
+    private Task _stderrLoop = Task.CompletedTask;
+    private volatile bool _alive = true;
+    private int _disposed;
+    private long _stderrWindowStart;
+    private int _stderrWindowCount;
+
+    private StdioUpstreamSession(string serverName, Process process, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider)
+        : base(serverName)
+    {
+        _process = process;
+        _listener = listener;
+        _logger = logger;
+        _timeProvider = timeProvider;
+    }
+
+    public override bool IsAlive => _alive;
+
+    public override string? Identity => $"pid {ProcessId}";
+
+    public int ProcessId { get; private set; }
+
+    public StderrTail Stderr => _stderr;
+
+    /// <summary>Starts the process and runs the MCP handshake.</summary>
+    public static async Task<(StdioUpstreamSession? Session, UpstreamError Error)> StartAsync(
+        ServerModel server, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var model = server.Process!;
+        var startInfo = new ProcessStartInfo(model.Command)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+            WorkingDirectory = model.WorkingDirectory,
+        };
+
+        foreach (var argument in model.Args)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        if (!model.InheritEnvironment)
+        {
+            startInfo.Environment.Clear();
+            foreach (var name in s_baselineEnvironment)
+            {
+                if (Environment.GetEnvironmentVariable(name) is { } value)
+                {
+                    startInfo.Environment[name] = value;
+                }
+            }
+        }
+
+        foreach (var (name, value) in model.Environment)
+        {
+            startInfo.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = startInfo };
+        try
+        {
+            if (!process.Start())
+            {
+                process.Dispose();
+                return (null, UpstreamError.Unavailable($"cannot start '{model.Command}'"));
+            }
+        }
+        catch (Win32Exception ex)
+        {
+            process.Dispose();
+            return (null, UpstreamError.Unavailable($"cannot start '{model.Command}': {ex.Message}"));
+        }
+
+        var session = new StdioUpstreamSession(server.Name, process, listener, logger, timeProvider) { ProcessId = process.Id };
+        Log.ProcessStarted(logger, server.Name, process.Id, model.Command);
+        session._readLoop = Task.Run(session.ReadLoopAsync, CancellationToken.None);
+        session._writeLoop = Task.Run(session.WriteLoopAsync, CancellationToken.None);
+        session._stderrLoop = Task.Run(session.StderrLoopAsync, CancellationToken.None);
+
+        var error = await session.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        if (error.IsError)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            var message = error.Message + session._stderr.Describe();
+            return (null, UpstreamError.Unavailable(message));
+        }
+
+        return (session, UpstreamError.None);
+    }
+
+    public override ValueTask<(IUpstreamReply? Reply, UpstreamError Error)> SendRequestAsync(
+        long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
+    {
+        if (!_alive)
+        {
+            return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((null, UpstreamError.Expired("the server process has exited")));
+        }
+
+        var reply = new StdioPendingReply(this, id);
+        _pending[id] = reply;
+        if (!Enqueue(message.Span))
+        {
+            _pending.TryRemove(id, out _);
+            return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((null, UpstreamError.Expired("the server process has exited")));
+        }
+
+        return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((reply, UpstreamError.None));
+    }
+
+    public override ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Enqueue(message.Span) ? UpstreamError.None : UpstreamError.Expired("the server process has exited"));
+
+    internal void Forget(StdioPendingReply reply) => _pending.TryRemove(new KeyValuePair<long, StdioPendingReply>(reply.Id, reply));
+
+    /// <summary>
+    /// Copies a message into a pooled frame ending in a newline. Raw CR/LF bytes in valid JSON can only be
+    /// insignificant whitespace, so they become spaces: the message keeps its meaning and fits on one line.
+    /// </summary>
+    private bool Enqueue(ReadOnlySpan<byte> message)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(message.Length + 1);
+        message.CopyTo(buffer);
+        var span = buffer.AsSpan(0, message.Length);
+        var lineBreak = span.IndexOfAny((byte)'\r', (byte)'\n');
+        if (lineBreak >= 0)
+        {
+            span[lineBreak..].Replace((byte)'\r', (byte)' ');
+            span[lineBreak..].Replace((byte)'\n', (byte)' ');
+        }
+
+        buffer[message.Length] = (byte)'\n';
+        if (_alive && _writes.Writer.TryWrite(new OutgoingFrame(buffer, message.Length + 1)))
+        {
+            return true;
+        }
+
+        ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        return false;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var output = PipeWriter.Create(_process.StandardInput.BaseStream, new StreamPipeWriterOptions(leaveOpen: true));
+        var reader = _writes.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_lifetime.Token).ConfigureAwait(false))
+            {
+                // Batch: everything queued so far goes out with one flush.
+                while (reader.TryRead(out var frame))
+                {
+                    output.Write(frame.Buffer.AsSpan(0, frame.Length));
+                    ArrayPool<byte>.Shared.Return(frame.Buffer, clearArray: true);
+                }
+
+                var flush = await output.FlushAsync(_lifetime.Token).ConfigureAwait(false);
+                if (flush.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The process closed stdin or is being stopped; the read loop reports the exit.
+        }
+        finally
+        {
+            while (reader.TryRead(out var frame))
+            {
+                ArrayPool<byte>.Shared.Return(frame.Buffer, clearArray: true);
+            }
+
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var input = PipeReader.Create(_process.StandardOutput.BaseStream);
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(_lifetime.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (LineFraming.TryReadLine(ref buffer, out var line))
+                {
+                    if (!IsBlank(line))
+                    {
+                        Route(UpstreamMessage.Copy(line));
+                    }
+                }
+
+                if (buffer.Length > MaxLineBytes)
+                {
+                    Log.Garbage(_logger, ServerName, $"a line longer than {MaxLineBytes} bytes; stopping the server");
+                    input.AdvanceTo(buffer.End);
+                    break;
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            await input.CompleteAsync().ConfigureAwait(false);
+        }
+
+        await OnExitedAsync().ConfigureAwait(false);
+    }
+
+    private void Route(UpstreamMessage message)
+    {
+        var envelope = message.Envelope;
+        switch (envelope.Kind)
+        {
+            case JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse:
+                if (TryParseId(message.Span, envelope.Id, out var id) && _pending.TryRemove(id, out var reply))
+                {
+                    reply.Complete(message);
+                }
+                else
+                {
+                    Log.Unattributed(_logger, ServerName, "a response to a request that is no longer waiting");
+                    message.Dispose();
+                }
+
+                return;
+
+            case JsonRpcMessageKind.Notification:
+                RouteNotification(message);
+                return;
+
+            case JsonRpcMessageKind.Request:
+                if (envelope.Method == McpMethod.Ping)
+                {
+                    AnswerPing(message);
+                    return;
+                }
+
+                if (FindCall() is { } owner)
+                {
+                    owner.Enqueue(message);
+                }
+                else
+                {
+                    _listener.OnRequest(this, message);
+                }
+
+                return;
+
+            default:
+                Log.Garbage(_logger, ServerName, Preview(message.Span));
+                message.Dispose();
+                return;
+        }
+    }
+
+    private void RouteNotification(UpstreamMessage message)
+    {
+        var envelope = message.Envelope;
+        switch (envelope.Method)
+        {
+            case McpMethod.NotificationsProgress:
+                // The gateway sends its request id as the progress token, so progress finds its call exactly.
+                if (TryParseId(message.Span, envelope.ProgressToken, out var token) && _pending.TryGetValue(token, out var call))
+                {
+                    call.Enqueue(message);
+                }
+                else
+                {
+                    message.Dispose();
+                }
+
+                return;
+
+            case McpMethod.NotificationsMessage or McpMethod.NotificationsCancelled:
+                // stdio carries no link from a log line to a request: with exactly one call in flight it is that
+                // call's; otherwise it is the server's (delivered to sessions outside of calls).
+                if (_pending.Count == 1 && FindCall() is { } single)
+                {
+                    single.Enqueue(message);
+                }
+                else
+                {
+                    _listener.OnNotification(this, message);
+                }
+
+                return;
+
+            default:
+                _listener.OnNotification(this, message);
+                return;
+        }
+    }
+
+    /// <summary>The call a server-to-client request belongs to: the only one in flight, else the oldest.</summary>
+    private StdioPendingReply? FindCall()
+    {
+        StdioPendingReply? oldest = null;
+        foreach (var (_, reply) in _pending)
+        {
+            if (oldest is null || reply.Id < oldest.Id)
+            {
+                oldest = reply;
+            }
+        }
+
+        return oldest;
+    }
+
+    private void AnswerPing(UpstreamMessage ping)
+    {
+        using (ping)
+        {
+            var writer = new ArrayBufferWriter<byte>(64);
+            JsonRpcWriter.WriteResult(writer, ping.Envelope.Id.Slice(ping.Span), "{}"u8);
+            Enqueue(writer.WrittenSpan);
+        }
+    }
+
+    private async Task StderrLoopAsync()
+    {
+        try
+        {
+            var reader = _process.StandardError;
+            while (await reader.ReadLineAsync(_lifetime.Token).ConfigureAwait(false) is { } line)
+            {
+                _stderr.Add(line);
+                if (AllowStderrLog())
+                {
+                    Log.Stderr(_logger, ServerName, line);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    // At most 50 stderr lines a second reach the log per server; all of them reach the tail buffer.
+    private bool AllowStderrLog()
+    {
+        var now = _timeProvider.GetTimestamp();
+        if (_timeProvider.GetElapsedTime(_stderrWindowStart, now) > TimeSpan.FromSeconds(1))
+        {
+            _stderrWindowStart = now;
+            _stderrWindowCount = 0;
+        }
+
+        return ++_stderrWindowCount <= 50;
+    }
+
+    private async Task OnExitedAsync()
+    {
+        _alive = false;
+        _writes.Writer.TryComplete();
+        int? exitCode = null;
+        try
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            exitCode = _process.ExitCode;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
+        {
+        }
+
+        // Let the stderr reader drain what the process wrote before it died, for the error message.
+        await Task.WhenAny(_stderrLoop, Task.Delay(200)).ConfigureAwait(false);
+
+        var reason = UpstreamError.Failed(
+            (exitCode is { } code ? $"the server process exited with code {code}" : "the server process closed its output")
+            + _stderr.Describe());
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Log.ProcessExited(_logger, ServerName, ProcessId, exitCode ?? -1);
+        }
+
+        foreach (var (_, pending) in _pending)
+        {
+            pending.Fail(reason);
+        }
+
+        _pending.Clear();
+        _listener.OnClosed(this, reason);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _alive = false;
+        _writes.Writer.TryComplete();
+        await _writeLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await StopProcessAsync().ConfigureAwait(false);
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_readLoop, _stderrLoop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _lifetime.Dispose();
+        _process.Dispose();
+    }
+
+    /// <summary>The MCP stdio shutdown: close stdin, wait; SIGTERM, wait; then kill the whole tree.</summary>
+    private async Task StopProcessAsync()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+        }
+
+        if (await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        ProcessSignals.Send(ProcessId, ProcessSignals.SigTerm);
+        if (await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Log.StopForced(_logger, ServerName, ProcessId);
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+    }
+
+    private async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    private static bool TryParseId(ReadOnlySpan<byte> message, JsonRange range, out long id)
+    {
+        id = 0;
+        if (range.IsEmpty)
+        {
+            return false;
+        }
+
+        var token = range.Slice(message);
+        if (token[0] == (byte)'"')
+        {
+            token = token[1..^1];
+        }
+
+        return Utf8Parser.TryParse(token, out id, out var consumed) && consumed == token.Length;
+    }
+
+    private static bool IsBlank(in ReadOnlySequence<byte> line)
+    {
+        foreach (var segment in line)
+        {
+            if (segment.Span.IndexOfAnyExcept(" \t\r"u8) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string Preview(ReadOnlySpan<byte> bytes)
+        => System.Text.Encoding.UTF8.GetString(bytes.Length > 200 ? bytes[..200] : bytes);
+
+    private readonly record struct OutgoingFrame(byte[] Buffer, int Length);
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.ProcessStarted, LogLevel.Information, "Started upstream '{Server}' as process {Pid} ({Command})")]
+        public static partial void ProcessStarted(ILogger logger, string server, int pid, string command);
+
+        [LoggerMessage(Observability.EventIds.ProcessExited, LogLevel.Warning, "Upstream '{Server}' process {Pid} exited with code {ExitCode}")]
+        public static partial void ProcessExited(ILogger logger, string server, int pid, int exitCode);
+
+        [LoggerMessage(Observability.EventIds.ProcessStderr, LogLevel.Information, "[{Server}] {Line}")]
+        public static partial void Stderr(ILogger logger, string server, string line);
+
+        [LoggerMessage(Observability.EventIds.ProcessGarbage, LogLevel.Warning, "Upstream '{Server}' wrote something that is not JSON-RPC to stdout: {Preview}")]
+        public static partial void Garbage(ILogger logger, string server, string preview);
+
+        [LoggerMessage(Observability.EventIds.ProcessStopForced, LogLevel.Warning, "Upstream '{Server}' process {Pid} did not stop when asked; killed")]
+        public static partial void StopForced(ILogger logger, string server, int pid);
+
+        [LoggerMessage(Observability.EventIds.UnattributedMessage, LogLevel.Debug, "Upstream '{Server}': dropped {What}")]
+        public static partial void Unattributed(ILogger logger, string server, string what);
+    }
+}

@@ -1,0 +1,201 @@
+using System.Text.Json;
+using Archestra.Edge.Protocol.Buffers;
+using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Protocol.Mcp;
+using Archestra.Edge.Utilities;
+
+namespace Archestra.Edge.Upstreams;
+
+/// <summary>
+/// An initialized MCP session with one upstream server (one child process, one HTTP session, or an embedded
+/// server). Request ids on it are the gateway's own, unique per session, so any number of downstream
+/// sessions can share it.
+/// </summary>
+internal abstract class UpstreamSession : IAsyncDisposable
+{
+    private long _nextRequestId;
+
+    protected UpstreamSession(string serverName)
+    {
+        ServerName = serverName;
+    }
+
+    public string ServerName { get; }
+
+    public UpstreamInfo Info { get; protected set; } = UpstreamInfo.Empty;
+
+    /// <summary>False once the session ended; a new one must be opened.</summary>
+    public abstract bool IsAlive { get; }
+
+    /// <summary>A process id, a container id or an HTTP session id, for status output.</summary>
+    public virtual string? Identity => null;
+
+    public long NextRequestId() => Interlocked.Increment(ref _nextRequestId);
+
+    /// <summary>
+    /// Sends a request whose id is <paramref name="id"/> (from <see cref="NextRequestId"/>) and returns its reply stream.
+    /// <paramref name="message"/> must stay valid until the returned task completes.
+    /// </summary>
+    public abstract ValueTask<(IUpstreamReply? Reply, UpstreamError Error)> SendRequestAsync(
+        long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken);
+
+    /// <summary>Sends a notification, or a response to a server-to-client request.</summary>
+    public abstract ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>
+    /// Sends a request the gateway itself makes (not a relayed one) and waits for its response, ignoring
+    /// anything else the server sends meanwhile. The caller disposes the returned message.
+    /// </summary>
+    public async Task<(UpstreamMessage? Response, UpstreamError Error)> RequestAsync(
+        ReadOnlyMemory<byte> method, ReadOnlyMemory<byte> parameters, CancellationToken cancellationToken)
+    {
+        using var request = new PooledBufferWriter();
+        var id = NextRequestId();
+        JsonRpcWriter.WriteRequest(request, id, method.Span, parameters.Span);
+        var (reply, error) = await SendRequestAsync(id, request.WrittenMemory, caller: null, cancellationToken).ConfigureAwait(false);
+        if (reply is null)
+        {
+            return (null, error);
+        }
+
+        await using (reply.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                var message = await reply.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (message is null)
+                {
+                    return (null, reply.Error.IsError ? reply.Error : UpstreamError.Failed("the server ended the exchange without an answer"));
+                }
+
+                if (message.Envelope.IsResponse)
+                {
+                    return (message, UpstreamError.None);
+                }
+
+                message.Dispose(); // a log line or progress during a gateway request; nobody to relay it to
+            }
+        }
+    }
+
+    /// <summary>Runs the MCP handshake: <c>initialize</c>, then <c>notifications/initialized</c>.</summary>
+    protected async Task<UpstreamError> InitializeAsync(CancellationToken cancellationToken)
+    {
+        var (response, error) = await RequestAsync(s_initializeMethod, s_initializeParams, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            return error;
+        }
+
+        using (response)
+        {
+            var envelope = response.Envelope;
+            if (envelope.Kind == JsonRpcMessageKind.ErrorResponse)
+            {
+                return UpstreamError.Unavailable($"initialize was refused: {DescribeError(response.Span, envelope.ErrorObject)}");
+            }
+
+            var info = ParseInitializeResult(envelope.Result.Slice(response.Span), out var parseError);
+            if (info is null)
+            {
+                return UpstreamError.Unavailable(parseError!);
+            }
+
+            Info = info;
+        }
+
+        OnInitialized(Info.ProtocolVersion);
+        using var initialized = new PooledBufferWriter();
+        JsonRpcWriter.WriteNotification(initialized, "notifications/initialized"u8, default);
+        return await SendAsync(initialized.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Called once the protocol version is known, before <c>notifications/initialized</c> is sent.</summary>
+    protected virtual void OnInitialized(string protocolVersion)
+    {
+    }
+
+    internal static string DescribeError(ReadOnlySpan<byte> message, JsonRange error)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(error.Slice(message).ToArray());
+            var root = document.RootElement;
+            var code = root.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : 0;
+            var text = root.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : "(no message)";
+            return $"{text} ({code})";
+        }
+        catch (JsonException)
+        {
+            return "(unreadable error)";
+        }
+    }
+
+    private static UpstreamInfo? ParseInitializeResult(ReadOnlySpan<byte> result, out string? error)
+    {
+        error = null;
+        try
+        {
+            using var document = JsonDocument.Parse(result.ToArray());
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("protocolVersion", out var versionElement)
+                || versionElement.ValueKind != JsonValueKind.String)
+            {
+                error = "the initialize result has no protocolVersion";
+                return null;
+            }
+
+            var version = ProtocolVersions.MatchUpstream(versionElement.GetString());
+            if (version is null)
+            {
+                error = $"the server speaks protocol version {versionElement.GetString()}, which this gateway does not";
+                return null;
+            }
+
+            string? name = null, serverVersion = null;
+            if (root.TryGetProperty("serverInfo", out var serverInfo) && serverInfo.ValueKind == JsonValueKind.Object)
+            {
+                name = serverInfo.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+                serverVersion = serverInfo.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            }
+
+            var capabilities = root.TryGetProperty("capabilities", out var caps) && caps.ValueKind == JsonValueKind.Object ? caps : default;
+            return new UpstreamInfo(
+                version,
+                name,
+                serverVersion,
+                Tools: Has(capabilities, "tools"),
+                ToolsListChanged: Flag(capabilities, "tools", "listChanged"),
+                Prompts: Has(capabilities, "prompts"),
+                PromptsListChanged: Flag(capabilities, "prompts", "listChanged"),
+                Resources: Has(capabilities, "resources"),
+                ResourcesSubscribe: Flag(capabilities, "resources", "subscribe"),
+                ResourcesListChanged: Flag(capabilities, "resources", "listChanged"),
+                Logging: Has(capabilities, "logging"),
+                Completions: Has(capabilities, "completions"));
+        }
+        catch (JsonException ex)
+        {
+            error = $"the initialize result is not valid JSON: {ex.Message}";
+            return null;
+        }
+    }
+
+    private static bool Has(JsonElement capabilities, string name)
+        => capabilities.ValueKind == JsonValueKind.Object && capabilities.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object;
+
+    private static bool Flag(JsonElement capabilities, string name, string flag)
+        => Has(capabilities, name) && capabilities.GetProperty(name).TryGetProperty(flag, out var value) && value.ValueKind == JsonValueKind.True;
+
+    // The client capabilities the gateway can relay to downstream clients: sampling and elicitation travel on the
+    // stream of the call that asked for them. Roots are per client, so a shared session does not claim them.
+    private static readonly byte[] s_initializeMethod = "initialize"u8.ToArray();
+
+    private static readonly byte[] s_initializeParams = System.Text.Encoding.UTF8.GetBytes(
+        "{\"protocolVersion\":\"" + ProtocolVersions.Latest + "\","
+        + "\"capabilities\":{\"sampling\":{},\"elicitation\":{\"form\":{},\"url\":{}}},"
+        + "\"clientInfo\":{\"name\":\"" + BuildInfo.ProductName + "\",\"title\":\"" + BuildInfo.ProductTitle + "\",\"version\":\"" + BuildInfo.Version + "\"}}");
+}

@@ -1,0 +1,152 @@
+using Archestra.Edge.Utilities;
+
+namespace Archestra.Edge.Cli;
+
+/// <summary>
+/// The command line: <c>serve</c>, <c>validate</c>, <c>version</c>, <c>help</c>. Hand-written (no reflection).
+/// Exit codes: 0 success, 1 the config or the gateway failed, 2 bad usage.
+/// </summary>
+internal static class CommandLine
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine(HelpText);
+            return Usage;
+        }
+
+        var command = args[0];
+        var rest = args[1..];
+        switch (command)
+        {
+            case "serve":
+                return await ServeCommand.RunAsync(rest).ConfigureAwait(false);
+            case "validate":
+                return ValidateCommand.Run(rest);
+            case "version" or "--version":
+                Console.Out.WriteLine($"{BuildInfo.ProductName} {BuildInfo.Version}");
+                return Success;
+            case "help" or "--help" or "-h":
+                Console.Out.WriteLine(HelpText);
+                return Success;
+            default:
+                Console.Error.WriteLine($"error: unknown command '{command}'\n\n{HelpText}");
+                return Usage;
+        }
+    }
+
+    /// <summary>Parses <c>--config FILE</c> (or <c>-c</c>, or <c>--config=FILE</c>) and a few flags shared by commands.</summary>
+    internal static bool TryParseOptions(string[] args, out CommandOptions options, out string? error)
+    {
+        options = new CommandOptions();
+        error = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string? value = null;
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && equals > 0)
+            {
+                value = arg[(equals + 1)..];
+                arg = arg[..equals];
+            }
+
+            switch (arg)
+            {
+                case "--config" or "-c":
+                    if (!TakeValue(args, ref i, ref value, arg, out error))
+                    {
+                        return false;
+                    }
+
+                    options = options with { ConfigPath = value };
+                    break;
+                case "--log-level":
+                    if (!TakeValue(args, ref i, ref value, arg, out error))
+                    {
+                        return false;
+                    }
+
+                    if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value, ignoreCase: true, out var level))
+                    {
+                        error = $"unknown log level '{value}' (trace, debug, information, warning, error, critical)";
+                        return false;
+                    }
+
+                    options = options with { LogLevel = level };
+                    break;
+                case "--listen":
+                    if (!TakeValue(args, ref i, ref value, arg, out error))
+                    {
+                        return false;
+                    }
+
+                    options = options with { Listen = [.. options.Listen ?? [], value!] };
+                    break;
+                default:
+                    error = $"unknown option '{args[i]}'";
+                    return false;
+            }
+        }
+
+        options = options with
+        {
+            ConfigPath = options.ConfigPath ?? Environment.GetEnvironmentVariable("ARCHESTRA_CONFIG") ?? "archestra.yaml",
+        };
+        return true;
+    }
+
+    private static bool TakeValue(string[] args, ref int i, ref string? value, string name, out string? error)
+    {
+        error = null;
+        if (value is not null)
+        {
+            return true;
+        }
+
+        if (i + 1 >= args.Length)
+        {
+            error = $"{name} needs a value";
+            return false;
+        }
+
+        value = args[++i];
+        return true;
+    }
+
+    internal const string HelpText = """
+        archestra-edge — an MCP gateway: one endpoint per profile, many MCP servers behind it.
+
+        Usage:
+          archestra-edge serve    [--config FILE] [--log-level LEVEL] [--listen URL]...
+          archestra-edge validate [--config FILE]
+          archestra-edge version
+          archestra-edge help
+
+        Commands:
+          serve      Load the config and serve /v1/mcp/<profile> until SIGTERM or Ctrl+C.
+          validate   Check the config and print every error with file:line:col; exit 1 if any.
+          version    Print the version.
+
+        Options:
+          -c, --config FILE   The config file (default: $ARCHESTRA_CONFIG, else ./archestra.yaml).
+          --log-level LEVEL   trace, debug, information (default), warning, error, critical.
+          --listen URL        Listen here instead of server.listen (repeatable; port 0 picks a free port).
+
+        Exit codes: 0 success, 1 invalid config or failure, 2 bad usage.
+        """;
+}
+
+internal sealed record CommandOptions
+{
+    public string? ConfigPath { get; init; }
+
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public IReadOnlyList<string>? Listen { get; init; }
+}

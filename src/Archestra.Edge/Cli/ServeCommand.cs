@@ -1,0 +1,62 @@
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Hosting;
+using Archestra.Edge.Utilities;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Archestra.Edge.Cli;
+
+/// <summary><c>serve</c>: load the config (a bad one stops start-up, with every error), then run until signalled.</summary>
+internal static class ServeCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (!CommandLine.TryParseOptions(args, out var options, out var error))
+        {
+            Console.Error.WriteLine($"error: {error}");
+            return CommandLine.Usage;
+        }
+
+        var result = ConfigLoader.LoadFile(options.ConfigPath!);
+        if (!result.Succeeded)
+        {
+            ValidateCommand.Report(result.Diagnostics);
+            return CommandLine.Failure;
+        }
+
+        var snapshot = result.Snapshot!;
+        await using var app = GatewayApplication.Build(snapshot, new GatewayApplicationOptions
+        {
+            MinimumLogLevel = options.LogLevel,
+            ListenOverride = options.Listen,
+        });
+
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"error: cannot listen: {ex.Message}");
+            return CommandLine.Failure;
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        foreach (var address in addresses)
+        {
+            // One line per address, stable format: scripts and tests read the port from it.
+            Console.Out.WriteLine($"{BuildInfo.ProductName} {BuildInfo.Version} listening on {address}");
+        }
+
+        foreach (var profile in snapshot.ProfileList)
+        {
+            Console.Out.WriteLine($"  profile '{profile.Name}' at {addresses.FirstOrDefault()}/v1/mcp/{profile.Name}");
+        }
+
+        await Console.Out.FlushAsync().ConfigureAwait(false);
+        await app.WaitForShutdownAsync().ConfigureAwait(false);
+        return CommandLine.Success;
+    }
+}

@@ -1,0 +1,3 @@
+using Archestra.Edge.Cli;
+
+return await CommandLine.RunAsync(args).ConfigureAwait(false);
