@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
+using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Upstreams;
 
