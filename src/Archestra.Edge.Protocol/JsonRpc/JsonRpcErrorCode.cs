@@ -21,6 +21,9 @@ public static class JsonRpcErrorCode
     /// <summary>MCP: resource not found (up to 2025-11-25).</summary>
     public const int ResourceNotFound = -32002;
 
+    /// <summary>MCP (2026-07-28, SEP-2575): the declared protocol version is not supported; data lists the supported ones.</summary>
+    public const int UnsupportedProtocolVersion = -32022;
+
     /// <summary>Gateway: the upstream server could not be reached or started.</summary>
     public const int UpstreamUnavailable = -32010;
 

@@ -87,10 +87,11 @@ internal sealed partial class McpPostHandler
                 return;
         }
 
-        var error = RequestGuard.ResolveSession(context.Request, runtime, profile, out var session);
+        var error = RequestGuard.CheckProtocolVersion(context.Request);
+        DownstreamSession? session = null;
         if (error.Kind == GatewayErrorKind.None)
         {
-            error = RequestGuard.CheckProtocolVersion(context.Request, session!);
+            error = RequestGuard.ResolveSession(context.Request, runtime, profile, out session);
         }
 
         if (error.Kind != GatewayErrorKind.None)

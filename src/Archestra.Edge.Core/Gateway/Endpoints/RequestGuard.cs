@@ -94,10 +94,12 @@ internal static class RequestGuard
     }
 
     /// <summary>
-    /// After initialization the client sends the negotiated revision in <c>MCP-Protocol-Version</c>. A missing
-    /// header means the session's revision; an unsupported or different one is refused (400).
+    /// After initialization the client sends the negotiated revision in <c>MCP-Protocol-Version</c>; a missing header
+    /// means the session's revision. A revision this gateway does not speak is refused with 400 and JSON-RPC
+    /// -32022 listing the supported ones, so a client that tried a newer revision (2026-07-28) downgrades at once.
+    /// A different but supported revision is tolerated, as the SDKs do (the conformance suite itself sends one).
     /// </summary>
-    public static GatewayError CheckProtocolVersion(HttpRequest request, DownstreamSession session)
+    public static GatewayError CheckProtocolVersion(HttpRequest request)
     {
         var header = request.Headers[McpHeaders.ProtocolVersion];
         if (StringValues.IsNullOrEmpty(header))
@@ -106,20 +108,30 @@ internal static class RequestGuard
         }
 
         var value = header.ToString();
-        var version = ProtocolVersions.MatchDownstream(value);
-        if (version is null)
+        return ProtocolVersions.MatchDownstream(value) is null
+            ? new(GatewayErrorKind.UnsupportedProtocolVersion, $"Bad Request: Unsupported protocol version: {value} (supported versions: {string.Join(", ", ProtocolVersions.Downstream)})")
+            : default;
+    }
+
+    /// <summary>The <c>data</c> of an unsupported-version error: <c>{"supported":[…],"requested":"…"}</c>.</summary>
+    public static byte[] UnsupportedVersionData(HttpRequest request)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, Protocol.JsonRpc.JsonRpcWriter.RelaxedOptions))
         {
-            return new(GatewayErrorKind.UnsupportedProtocolVersion,
-                $"Bad Request: Unsupported protocol version: {value} (supported versions: {string.Join(", ", ProtocolVersions.Downstream)})");
+            writer.WriteStartObject();
+            writer.WriteStartArray("supported");
+            foreach (var version in ProtocolVersions.Downstream)
+            {
+                writer.WriteStringValue(version);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("requested", request.Headers[McpHeaders.ProtocolVersion].ToString());
+            writer.WriteEndObject();
         }
 
-        if (!ReferenceEquals(version, session.ProtocolVersion))
-        {
-            return new(GatewayErrorKind.ProtocolVersionMismatch,
-                $"Bad Request: MCP-Protocol-Version {value} does not match the version negotiated for this session ({session.ProtocolVersion})");
-        }
-
-        return default;
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static string MediaType(string range)

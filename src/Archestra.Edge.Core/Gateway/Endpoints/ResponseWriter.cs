@@ -31,7 +31,8 @@ internal static class ResponseWriter
         }
 
         using var body = new PooledBufferWriter();
-        JsonRpcWriter.WriteError(body, rawId, code, error.Message);
+        var data = error.Kind == GatewayErrorKind.UnsupportedProtocolVersion ? RequestGuard.UnsupportedVersionData(context.Request) : null;
+        JsonRpcWriter.WriteError(body, rawId, code, error.Message, data);
         response.ContentType = "application/json";
         response.ContentLength = body.WrittenCount;
         response.BodyWriter.Write(body.WrittenSpan);

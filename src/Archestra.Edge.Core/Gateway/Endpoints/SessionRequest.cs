@@ -20,10 +20,11 @@ internal static class SessionRequest
             return (null, new GatewayError(GatewayErrorKind.UnknownProfile, "Not Found: no such profile"));
         }
 
-        error = RequestGuard.ResolveSession(context.Request, runtime, profile, out var session);
+        error = RequestGuard.CheckProtocolVersion(context.Request);
+        DownstreamSession? session = null;
         if (error.Kind == GatewayErrorKind.None)
         {
-            error = RequestGuard.CheckProtocolVersion(context.Request, session!);
+            error = RequestGuard.ResolveSession(context.Request, runtime, profile, out session);
         }
 
         if (error.Kind == GatewayErrorKind.None)

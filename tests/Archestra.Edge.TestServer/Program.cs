@@ -1,0 +1,71 @@
+using Archestra.Edge.TestServer;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Protocol;
+
+var options = TestServerOptions.Parse(args);
+if (options.ExitAtStart is { } exitCode)
+{
+    Console.Error.WriteLine($"{options.Name}: exiting at start with code {exitCode}, as asked");
+    return exitCode;
+}
+
+if (options.GarbageAtStart)
+{
+    Console.Out.WriteLine("this is not json-rpc");
+    Console.Out.Flush();
+}
+
+var state = new TestServerState(options);
+
+if (options.Stdio)
+{
+    var hostBuilder = Host.CreateApplicationBuilder();
+    Configure(hostBuilder.Services, hostBuilder.Logging).WithStdioServerTransport();
+    await hostBuilder.Build().RunAsync();
+    return 0;
+}
+
+var builder = WebApplication.CreateSlimBuilder();
+// Stateful: sessions, the GET stream and server-to-client requests (2025-11-25 and earlier), like the servers the gateway fronts.
+Configure(builder.Services, builder.Logging).WithHttpTransport(http => http.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful);
+// DNS-rebinding protection, as the spec asks of local servers.
+builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o => o.AllowedHosts = ["localhost", "127.0.0.1", "[::1]"]);
+builder.WebHost.UseUrls($"http://127.0.0.1:{options.Port}");
+var app = builder.Build();
+app.UseHostFiltering();
+app.Use(async (context, next) =>
+{
+    // Remember what the last request carried, for tests about what reaches an upstream.
+    state.LastHeaders = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+    await next(context);
+});
+app.MapMcp("/mcp");
+await app.StartAsync();
+foreach (var address in app.Urls)
+{
+    Console.Out.WriteLine($"{options.Name} listening on {address}/mcp");
+}
+
+Console.Out.Flush();
+await app.WaitForShutdownAsync();
+return 0;
+
+IMcpServerBuilder Configure(IServiceCollection services, ILoggingBuilder logging)
+{
+    logging.ClearProviders();
+    // Logs go to stderr: stdout belongs to the protocol in stdio mode.
+    logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    logging.SetMinimumLevel(LogLevel.Warning);
+    return services.AddMcpServer(server =>
+    {
+        server.ServerInfo = new Implementation { Name = options.Name, Version = "1.0.0" };
+        server.Capabilities = new ServerCapabilities
+        {
+            Tools = new ToolsCapability { ListChanged = true },
+            Prompts = new PromptsCapability { ListChanged = true },
+            Resources = new ResourcesCapability { Subscribe = true, ListChanged = true },
+            Logging = new LoggingCapability(),
+            Completions = new CompletionsCapability(),
+        };
+    }).AddTestHandlers(state);
+}
