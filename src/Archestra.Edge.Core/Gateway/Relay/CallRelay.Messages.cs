@@ -10,8 +10,12 @@ namespace Archestra.Edge.Gateway.Relay;
 
 internal sealed partial class CallRelay
 {
-    /// <summary>Progress, logs and other notifications that belong to this call travel on its stream.</summary>
-    private static Task RelayNotificationAsync(UpstreamMessage message, DownstreamWriter writer, DownstreamSession session, RelayCall call, ReadOnlyMemory<byte> clientProgressToken)
+    /// <summary>
+    /// Progress, logs and other notifications that belong to this call travel on its stream. List changes and
+    /// resource updates do not belong to the caller even when a server sends them during a call: they go to
+    /// every affected session (and only to subscribers, for updates), as if they had come on the GET stream.
+    /// </summary>
+    private Task RelayNotificationAsync(UpstreamMessage message, DownstreamWriter writer, DownstreamSession session, RelayCall call, UpstreamServer server, ReadOnlyMemory<byte> clientProgressToken)
     {
         var envelope = message.Envelope;
         switch (envelope.Method)
@@ -31,6 +35,11 @@ internal sealed partial class CallRelay
                 return call.TryFindServerRequest(envelope.RequestId.Slice(message.Span), out var gatewayId, remove: true)
                     ? WriteWithNumberAsync(writer, message, envelope.RequestId, gatewayId)
                     : Task.CompletedTask;
+
+            case McpMethod.NotificationsToolsListChanged or McpMethod.NotificationsPromptsListChanged
+                or McpMethod.NotificationsResourcesListChanged or McpMethod.NotificationsResourcesUpdated:
+                ((IUpstreamEvents)_host.Current).OnNotification(server, call.Upstream!, UpstreamMessage.Copy(message.Span));
+                return Task.CompletedTask;
 
             default:
                 return writer.WriteEventAsync(message);

@@ -24,11 +24,13 @@ namespace Archestra.Edge.Gateway.Relay;
 /// </summary>
 internal sealed partial class CallRelay
 {
+    private readonly GatewayHost _host;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
-    public CallRelay(TimeProvider timeProvider, ILogger<CallRelay> logger)
+    public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger)
     {
+        _host = host;
         _timeProvider = timeProvider;
         _logger = logger;
     }
@@ -75,7 +77,7 @@ internal sealed partial class CallRelay
 
                 await using (reply.ConfigureAwait(false))
                 {
-                    await PumpAsync(reply, writer, session, call, clientId, clientProgressToken).ConfigureAwait(false);
+                    await PumpAsync(reply, writer, session, call, server, clientId, clientProgressToken).ConfigureAwait(false);
                 }
 
                 return;
@@ -93,7 +95,7 @@ internal sealed partial class CallRelay
     }
 
     /// <summary>Reads the upstream's messages for this call until its response, relaying each.</summary>
-    private async Task PumpAsync(IUpstreamReply reply, DownstreamWriter writer, DownstreamSession session, RelayCall call, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> clientProgressToken)
+    private async Task PumpAsync(IUpstreamReply reply, DownstreamWriter writer, DownstreamSession session, RelayCall call, UpstreamServer server, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> clientProgressToken)
     {
         while (true)
         {
@@ -118,7 +120,7 @@ internal sealed partial class CallRelay
                     break;
 
                 case JsonRpcMessageKind.Notification:
-                    await RelayNotificationAsync(message, writer, session, call, clientProgressToken).ConfigureAwait(false);
+                    await RelayNotificationAsync(message, writer, session, call, server, clientProgressToken).ConfigureAwait(false);
                     break;
 
                 case JsonRpcMessageKind.Request:

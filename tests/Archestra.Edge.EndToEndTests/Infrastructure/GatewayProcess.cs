@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+
+namespace Archestra.Edge.EndToEndTests.Infrastructure;
+
+/// <summary>The gateway's AOT binary, running as a process on a free loopback port with a given config.</summary>
+internal sealed partial class GatewayProcess : IAsyncDisposable
+{
+    private readonly string _directory;
+
+    private GatewayProcess(ChildProcess process, Uri baseUrl, string directory, string configPath)
+    {
+        Process = process;
+        BaseUrl = baseUrl;
+        _directory = directory;
+        ConfigPath = configPath;
+    }
+
+    public ChildProcess Process { get; }
+
+    public Uri BaseUrl { get; }
+
+    public string ConfigPath { get; }
+
+    public Uri ProfileUrl(string profile) => new(BaseUrl, $"/v1/mcp/{profile}");
+
+    /// <summary>Writes <paramref name="yaml"/> to a fresh directory and serves it.</summary>
+    public static async Task<GatewayProcess> StartAsync(string yaml, params string[] extraArguments)
+    {
+        var binary = Repository.GatewayBinary;
+        if (!File.Exists(binary))
+        {
+            throw new InvalidOperationException($"The published gateway is missing at {binary}. Run ./build.sh publish (or ./build.sh test), or set ARCHESTRA_EDGE_BINARY.");
+        }
+
+        var directory = Directory.CreateTempSubdirectory("archestra-e2e-").FullName;
+        var configPath = Path.Combine(directory, "archestra.yaml");
+        await File.WriteAllTextAsync(configPath, yaml);
+        var process = ChildProcess.Start(binary, ["serve", "--config", configPath, "--listen", "http://127.0.0.1:0", .. extraArguments], workingDirectory: directory);
+        var line = await process.WaitForLineAsync(l => l.Contains(" listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        var url = ListeningLine().Match(line).Groups[1].Value;
+        return new GatewayProcess(process, new Uri(url), directory, configPath);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Process.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [GeneratedRegex(@"listening on (http://\S+)")]
+    private static partial Regex ListeningLine();
+}

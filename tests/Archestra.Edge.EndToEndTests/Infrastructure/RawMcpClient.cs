@@ -1,0 +1,140 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Archestra.Edge.EndToEndTests.Infrastructure;
+
+/// <summary>
+/// A hand-driven Streamable HTTP client for byte-level and negative tests: it sends exactly the bytes and
+/// headers a test chooses and reads JSON or SSE answers.
+/// </summary>
+internal sealed class RawMcpClient : IDisposable
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public RawMcpClient(Uri endpoint)
+    {
+        Endpoint = endpoint;
+    }
+
+    public Uri Endpoint { get; }
+
+    public string? SessionId { get; set; }
+
+    public string ProtocolVersion { get; set; } = "2025-11-25";
+
+    /// <summary>Runs initialize and notifications/initialized; remembers the session id.</summary>
+    public async Task<JsonNode> InitializeAsync(string protocolVersion = "2025-11-25", string capabilities = "{}")
+    {
+        var response = await SendAsync("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" + protocolVersion + "\",\"capabilities\":" + capabilities + ",\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}");
+        response.EnsureSuccessStatusCode();
+        SessionId = response.Headers.GetValues("Mcp-Session-Id").Single();
+        var result = (await ReadMessagesAsync(response)).Last();
+        ProtocolVersion = result["result"]!["protocolVersion"]!.GetValue<string>();
+        var initialized = await SendAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        Assert.Equal(202, (int)initialized.StatusCode);
+        return result;
+    }
+
+    /// <summary>Sends a request and returns its response message (the last message of an SSE answer).</summary>
+    public async Task<JsonNode> RequestAsync(string json)
+    {
+        using var response = await SendAsync(json);
+        var body = await ReadMessagesAsync(response);
+        Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {string.Join("\n", body.Select(b => b.ToJsonString()))}");
+        return body.Last();
+    }
+
+    /// <summary>Sends <paramref name="body"/> as a POST with the usual headers, unless overridden.</summary>
+    public Task<HttpResponseMessage> SendAsync(string body, string contentType = "application/json", string? accept = "application/json, text/event-stream", IDictionary<string, string>? headers = null)
+        => SendAsync(Encoding.UTF8.GetBytes(body), contentType, accept, headers);
+
+    public Task<HttpResponseMessage> SendAsync(byte[] body, string contentType = "application/json", string? accept = "application/json, text/event-stream", IDictionary<string, string>? headers = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        AddSessionHeaders(request, headers);
+        return _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    public Task<HttpResponseMessage> GetStreamAsync(IDictionary<string, string>? headers = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, Endpoint);
+        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        AddSessionHeaders(request, headers);
+        return _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    public Task<HttpResponseMessage> DeleteAsync()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Delete, Endpoint);
+        AddSessionHeaders(request, null);
+        return _http.SendAsync(request);
+    }
+
+    /// <summary>Reads every JSON-RPC message of a response: one for JSON, each data event for SSE.</summary>
+    public static async Task<List<JsonNode>> ReadMessagesAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+        {
+            return ParseEvents(text).Where(e => e.Length > 0).Select(e => JsonNode.Parse(e)!).ToList();
+        }
+
+        return text.Length == 0 ? [] : [JsonNode.Parse(text)!];
+    }
+
+    /// <summary>The data of each SSE event in <paramref name="text"/>, multi-line data joined with \n.</summary>
+    public static List<string> ParseEvents(string text)
+    {
+        var events = new List<string>();
+        var data = new List<string>();
+        foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
+        {
+            if (line.Length == 0)
+            {
+                if (data.Count > 0)
+                {
+                    events.Add(string.Join("\n", data));
+                    data.Clear();
+                }
+            }
+            else if (line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                data.Add(line.Length > 5 && line[5] == ' ' ? line[6..] : line[5..]);
+            }
+        }
+
+        if (data.Count > 0)
+        {
+            events.Add(string.Join("\n", data));
+        }
+
+        return events;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private void AddSessionHeaders(HttpRequestMessage request, IDictionary<string, string>? headers)
+    {
+        if (SessionId is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Mcp-Session-Id", SessionId);
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", ProtocolVersion);
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Remove(name);
+            if (!request.Headers.TryAddWithoutValidation(name, value))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+    }
+}
