@@ -41,19 +41,27 @@ internal sealed partial class McpPostHandler
                 return ListAsync(context, body, envelope, profile.Prompts);
 
             case McpMethod.ToolsCall:
-                return CallNamedAsync(context, session, body, envelope, profile.Tools, envelope.Name);
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, profile.Tools, envelope.Name, null));
 
             case McpMethod.PromptsGet when profile.HasPrompts:
-                return CallNamedAsync(context, session, body, envelope, profile.Prompts, envelope.Name);
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, profile.Prompts, envelope.Name, null));
 
             case McpMethod.ResourcesList or McpMethod.ResourcesTemplatesList or McpMethod.ResourcesRead when profile.HasResources:
-                return _relay.RelayAsync(context, session, body, envelope, new RelayTarget(profile.ResourceServer!));
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, null, default, profile.ResourceServer));
 
             case McpMethod.ResourcesSubscribe or McpMethod.ResourcesUnsubscribe when profile.HasResources:
                 return SubscriptionAsync(context, runtime, session, body, envelope);
 
+            case McpMethod.CompletionComplete when !envelope.RefName.IsEmpty && profile.HasPrompts:
+                // completion/complete routes by its reference: a prompt through the prompt catalog...
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, profile.Prompts, envelope.RefName, null));
+
+            case McpMethod.CompletionComplete when !envelope.RefUri.IsEmpty && profile.HasResources:
+                // ...a resource (template) to the resource server.
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, null, default, profile.ResourceServer));
+
             case McpMethod.CompletionComplete when profile.HasPrompts || profile.HasResources:
-                return CompleteAsync(context, session, body, envelope);
+                return Fail(context, body, envelope, GatewayErrorKind.InvalidParams, "Invalid params: ref must name a prompt (ref/prompt) or a resource (ref/resource) of this profile");
 
             default:
                 var method = envelope.MethodName.IsEmpty ? string.Empty : System.Text.Encoding.UTF8.GetString(envelope.MethodName.StringContent(body.Span));
@@ -74,43 +82,38 @@ internal sealed partial class McpPostHandler
         await ResponseWriter.WriteResultAsync(context, envelope.Id.Slice(body.Span), catalog.ResultJson).ConfigureAwait(false);
     }
 
-    /// <summary><c>tools/call</c> and <c>prompts/get</c>: find the exposed name in the catalog, relay with the upstream's name.</summary>
-    private async Task CallNamedAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, CatalogHolder holder, JsonRange nameRange)
+    /// <summary>How a relayed request finds its upstream: a catalog name, or a fixed server.</summary>
+    private readonly record struct Lookup(ProfileRuntime Profile, RequestBody Body, CatalogHolder? Catalog, JsonRange NameRange, UpstreamServer? Direct);
+
+    private Task RelayAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, Lookup lookup)
+        => _relay.RunAsync(context, session, body, envelope, lookup, static (lookup, call) => ResolveAsync(lookup, call));
+
+    /// <summary>
+    /// <c>tools/call</c>, <c>prompts/get</c> and prompt completions name an exposed item: the catalog says which
+    /// server has it and under which name. Everything else goes to a fixed server.
+    /// </summary>
+    private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveAsync(Lookup lookup, RelayCall call)
     {
-        var noun = CatalogKinds.Noun(holder.Kind);
-        if (nameRange.IsEmpty)
+        if (lookup.Direct is { } direct)
         {
-            await Fail(context, body, envelope, GatewayErrorKind.InvalidParams, $"Invalid params: the {noun} name is missing or not a string").ConfigureAwait(false);
-            return;
+            return (new RelayTarget(direct), default);
         }
 
-        var catalog = await holder.GetAsync().ConfigureAwait(false);
-        if (!CatalogBuilder.TryGetEntry(catalog, nameRange.Slice(body.Span), out var entry))
+        var noun = CatalogKinds.Noun(lookup.Catalog!.Kind);
+        if (lookup.NameRange.IsEmpty)
         {
-            await Fail(context, body, envelope, UnknownName(catalog, nameRange.Slice(body.Span), noun, session.Profile)).ConfigureAwait(false);
-            return;
+            return (default, new GatewayError(GatewayErrorKind.InvalidParams, $"Invalid params: the {noun} name is missing or not a string"));
         }
 
-        await _relay.RelayAsync(context, session, body, envelope, new RelayTarget(entry!.Server, nameRange, entry.UpstreamNameToken)).ConfigureAwait(false);
-    }
-
-    /// <summary>completion/complete routes by its reference: a prompt by the prompt catalog, a resource to the resource server.</summary>
-    private async Task CompleteAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope)
-    {
-        var profile = session.Profile;
-        if (!envelope.RefName.IsEmpty && profile.HasPrompts)
+        var pending = lookup.Catalog.GetAsync();
+        var catalog = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(call.Token).ConfigureAwait(false);
+        var nameToken = lookup.NameRange.Slice(lookup.Body.Span);
+        if (!CatalogBuilder.TryGetEntry(catalog, nameToken, out var entry))
         {
-            await CallNamedAsync(context, session, body, envelope, profile.Prompts, envelope.RefName).ConfigureAwait(false);
-            return;
+            return (default, UnknownName(catalog, nameToken, noun, lookup.Profile));
         }
 
-        if (!envelope.RefUri.IsEmpty && profile.HasResources)
-        {
-            await _relay.RelayAsync(context, session, body, envelope, new RelayTarget(profile.ResourceServer!)).ConfigureAwait(false);
-            return;
-        }
-
-        await Fail(context, body, envelope, GatewayErrorKind.InvalidParams, "Invalid params: ref must name a prompt (ref/prompt) or a resource (ref/resource) of this profile").ConfigureAwait(false);
+        return (new RelayTarget(entry!.Server, lookup.NameRange, entry.UpstreamNameToken), default);
     }
 
     /// <summary>

@@ -35,62 +35,73 @@ internal sealed partial class CallRelay
         _logger = logger;
     }
 
-    public async Task RelayAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, RelayTarget target)
+    /// <summary>
+    /// Runs a relayed request from start to end: registers it (so a cancel finds it at once), lets
+    /// <paramref name="resolve"/> find the target under the call's token, then relays. Timeouts, cancels and
+    /// disconnects during either phase end here.
+    /// </summary>
+    public async Task RunAsync<TState>(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope,
+        TState state, Func<TState, RelayCall, ValueTask<(RelayTarget Target, GatewayError Error)>> resolve)
     {
-        var server = target.Server;
         var clientId = body.Memory.Slice(envelope.Id.Start, envelope.Id.Length);
-        var clientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length);
         var writer = new DownstreamWriter(context);
-        using var call = new RelayCall(server.Model.CallTimeout, _timeProvider);
-        var key = RequestKey.From(clientId.Span, envelope.IdKind);
-        session.InFlight[key] = call;
-        using var aborted = context.RequestAborted.UnsafeRegister(static state => ((RelayCall)state!).DownstreamGone(), call);
-        using var request = new PooledBufferWriter(body.Memory.Length + 32);
+        using var call = RelayCall.Begin(context, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout, _timeProvider);
         try
         {
-            for (var attempt = 0; attempt < 2; attempt++)
+            var (target, error) = await resolve(state, call).ConfigureAwait(false);
+            if (error.Kind != GatewayErrorKind.None)
             {
-                var (upstream, error) = await server.GetSessionAsync(call.Token).ConfigureAwait(false);
-                if (upstream is null)
-                {
-                    await writer.WriteErrorAsync(GatewayError.From(error, server.Name), clientId).ConfigureAwait(false);
-                    return;
-                }
-
-                var upstreamId = upstream.NextRequestId();
-                call.Upstream = upstream;
-                call.UpstreamId = upstreamId;
-                request.Reset();
-                WriteUpstreamRequest(request, body.Span, envelope, target, upstreamId);
-
-                var (reply, sendError) = await upstream.SendRequestAsync(upstreamId, request.WrittenMemory, session, call.Token).ConfigureAwait(false);
-                if (reply is null)
-                {
-                    if (sendError.Kind == UpstreamErrorKind.SessionExpired && attempt == 0)
-                    {
-                        continue; // the upstream session ended under us: open a new one and send again
-                    }
-
-                    await writer.WriteErrorAsync(GatewayError.From(sendError, server.Name), clientId).ConfigureAwait(false);
-                    return;
-                }
-
-                await using (reply.ConfigureAwait(false))
-                {
-                    await PumpAsync(reply, writer, session, call, server, clientId, clientProgressToken).ConfigureAwait(false);
-                }
-
+                await writer.WriteErrorAsync(error, clientId).ConfigureAwait(false);
                 return;
             }
+
+            call.Target(target.Server);
+            await RelayAsync(writer, session, body, envelope, call, target, clientId).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
         {
-            await StopAsync(writer, call, server, clientId).ConfigureAwait(false);
+            await StopAsync(writer, call, clientId).ConfigureAwait(false);
         }
-        finally
+    }
+
+    private async Task RelayAsync(DownstreamWriter writer, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, RelayCall call, RelayTarget target, ReadOnlyMemory<byte> clientId)
+    {
+        var server = target.Server;
+        var clientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length);
+        using var request = new PooledBufferWriter(body.Memory.Length + 32);
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            session.InFlight.TryRemove(new KeyValuePair<RequestKey, RelayCall>(key, call));
-            call.ForgetServerRequests(session);
+            var (upstream, error) = await server.GetSessionAsync(call.Token).ConfigureAwait(false);
+            if (upstream is null)
+            {
+                await writer.WriteErrorAsync(GatewayError.From(error, server.Name), clientId).ConfigureAwait(false);
+                return;
+            }
+
+            var upstreamId = upstream.NextRequestId();
+            call.Upstream = upstream;
+            call.UpstreamId = upstreamId;
+            request.Reset();
+            WriteUpstreamRequest(request, body.Span, envelope, target, upstreamId);
+
+            var (reply, sendError) = await upstream.SendRequestAsync(upstreamId, request.WrittenMemory, session, call.Token).ConfigureAwait(false);
+            if (reply is null)
+            {
+                if (sendError.Kind == UpstreamErrorKind.SessionExpired && attempt == 0)
+                {
+                    continue; // the upstream session ended under us: open a new one and send again
+                }
+
+                await writer.WriteErrorAsync(GatewayError.From(sendError, server.Name), clientId).ConfigureAwait(false);
+                return;
+            }
+
+            await using (reply.ConfigureAwait(false))
+            {
+                await PumpAsync(reply, writer, session, call, server, clientId, clientProgressToken).ConfigureAwait(false);
+            }
+
+            return;
         }
     }
 
@@ -130,8 +141,10 @@ internal sealed partial class CallRelay
         }
     }
 
-    private async Task StopAsync(DownstreamWriter writer, RelayCall call, UpstreamServer server, ReadOnlyMemory<byte> clientId)
+    private async Task StopAsync(DownstreamWriter writer, RelayCall call, ReadOnlyMemory<byte> clientId)
     {
+        var what = call.Server is { } server ? $"Upstream '{server.Name}'" : "The request";
+        var limit = Units.FormatDuration(call.Timeout);
         var stop = call.Stop;
         if (stop is RelayStop.Timeout or RelayStop.CancelledByClient or RelayStop.SessionEnded)
         {
@@ -144,10 +157,8 @@ internal sealed partial class CallRelay
             switch (stop)
             {
                 case RelayStop.Timeout:
-                    Log.CallTimedOut(_logger, server.Name, Units.FormatDuration(server.Model.CallTimeout));
-                    await writer.WriteErrorAsync(
-                        new GatewayError(GatewayErrorKind.UpstreamTimeout, $"Upstream '{server.Name}' did not answer within {Units.FormatDuration(server.Model.CallTimeout)}"),
-                        clientId).ConfigureAwait(false);
+                    Log.CallTimedOut(_logger, call.Server?.Name ?? "(unresolved)", limit);
+                    await writer.WriteErrorAsync(new GatewayError(GatewayErrorKind.UpstreamTimeout, $"{what} did not answer within {limit}"), clientId).ConfigureAwait(false);
                     break;
                 case RelayStop.CancelledByClient or RelayStop.SessionEnded:
                     await writer.EndWithoutResponseAsync().ConfigureAwait(false);

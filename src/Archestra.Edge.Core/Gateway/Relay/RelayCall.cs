@@ -1,4 +1,6 @@
+using Archestra.Edge.Gateway.Sessions;
 using Archestra.Edge.Upstreams;
+using Microsoft.AspNetCore.Http;
 
 namespace Archestra.Edge.Gateway.Relay;
 
@@ -13,22 +15,36 @@ internal enum RelayStop
 }
 
 /// <summary>
-/// The state of one call relayed to an upstream: which upstream request it became (for cancellation and
-/// server-to-client requests) and a token that fires on timeout, client cancel, disconnect or session end.
+/// One client request on its way to an upstream, from the moment it arrives (so a cancel that races the
+/// catalog lookup still finds it) until it is answered. It knows which upstream request it became (for
+/// cancellation and server-to-client requests) and has a token that fires on timeout, client cancel,
+/// disconnect or session end. Disposing it unregisters it everywhere.
 /// </summary>
 internal sealed class RelayCall : IDisposable
 {
     private readonly CancellationTokenSource _cts;
+    private readonly DownstreamSession _session;
+    private readonly RequestKey _key;
     private readonly Lock _lock = new();
+    private CancellationTokenRegistration _aborted;
     private List<(byte[] UpstreamId, long GatewayId)>? _serverRequests;
     private int _stop;
 
-    public RelayCall(TimeSpan timeout, TimeProvider timeProvider)
+    private RelayCall(DownstreamSession session, RequestKey key, TimeSpan timeout, TimeProvider timeProvider)
     {
+        _session = session;
+        _key = key;
+        Timeout = timeout;
         _cts = new CancellationTokenSource(timeout, timeProvider);
     }
 
     public CancellationToken Token => _cts.Token;
+
+    /// <summary>The time the call is allowed; the target server's once it is known.</summary>
+    public TimeSpan Timeout { get; private set; }
+
+    /// <summary>The server the call went to, once resolved.</summary>
+    public UpstreamServer? Server { get; private set; }
 
     public UpstreamSession? Upstream { get; set; }
 
@@ -37,14 +53,42 @@ internal sealed class RelayCall : IDisposable
     /// <summary>Why the token fired; a timeout when nothing else claimed it first.</summary>
     public RelayStop Stop => _stop == 0 && _cts.IsCancellationRequested ? RelayStop.Timeout : (RelayStop)_stop;
 
+    /// <summary>Registers a call under the client's request id, with a first timeout for resolving its target.</summary>
+    public static RelayCall Begin(HttpContext context, DownstreamSession session, RequestKey key, TimeSpan timeout, TimeProvider timeProvider)
+    {
+        var call = new RelayCall(session, key, timeout, timeProvider);
+        session.InFlight[key] = call;
+        call._aborted = context.RequestAborted.UnsafeRegister(static state => ((RelayCall)state!).DownstreamGone(), call);
+        return call;
+    }
+
+    /// <summary>The target is known: the call now has that server's time limit, counted from now.</summary>
+    public void Target(UpstreamServer server)
+    {
+        Server = server;
+        Timeout = server.Model.CallTimeout;
+        try
+        {
+            _cts.CancelAfter(Timeout);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     public void CancelByClient() => Cancel(RelayStop.CancelledByClient);
 
     public void CancelBySession() => Cancel(RelayStop.SessionEnded);
 
     public void DownstreamGone() => Cancel(RelayStop.DownstreamGone);
 
-    public void Dispose() => _cts.Dispose();
-
+    public void Dispose()
+    {
+        _aborted.Dispose();
+        _session.InFlight.TryRemove(new KeyValuePair<RequestKey, RelayCall>(_key, this));
+        ForgetServerRequests();
+        _cts.Dispose();
+    }
 
     /// <summary>Notes a server-to-client request relayed during this call.</summary>
     public void RememberServerRequest(byte[] upstreamId, long gatewayId)
@@ -80,13 +124,13 @@ internal sealed class RelayCall : IDisposable
     }
 
     /// <summary>When the call ends, its unanswered server-to-client requests are forgotten by the session.</summary>
-    public void ForgetServerRequests(Sessions.DownstreamSession session)
+    private void ForgetServerRequests()
     {
         lock (_lock)
         {
             foreach (var (_, gatewayId) in _serverRequests ?? [])
             {
-                session.ServerRequests.TryRemove(gatewayId, out _);
+                _session.ServerRequests.TryRemove(gatewayId, out _);
             }
 
             _serverRequests = null;
