@@ -76,8 +76,7 @@ internal static class ConfigLoader
         }
 
         var resolver = new ReferenceResolver(environment ?? Environment.GetEnvironmentVariable, baseDirectory);
-        new DocumentChecker(diagnostics, resolver).Check(root, ConfigShape.Of(typeof(EdgeConfig)));
-        if (diagnostics.HasErrors)
+        if (!new DocumentChecker(diagnostics, resolver).Check(root, ConfigShape.Of(typeof(EdgeConfig))))
         {
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
@@ -89,8 +88,12 @@ internal static class ConfigLoader
         }
         catch (YamlException ex)
         {
-            // The shape check should have caught this; report it rather than crash.
-            diagnostics.Add(ex.Start, string.Empty, InnermostMessage(ex));
+            // The shape check should have caught (and cut) this; report it rather than crash.
+            if (!diagnostics.HasErrors)
+            {
+                diagnostics.Add(ex.Start, string.Empty, InnermostMessage(ex));
+            }
+
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
 

@@ -11,6 +11,7 @@ internal sealed class DiagnosticBag
     private readonly List<ConfigDiagnostic> _items = [];
     private readonly string _file;
     private readonly Dictionary<string, Mark> _marks = new(StringComparer.Ordinal);
+    private readonly List<string> _cutPaths = [];
 
     public DiagnosticBag(string file)
     {
@@ -24,13 +25,24 @@ internal sealed class DiagnosticBag
     /// <summary>Remembers where the value at <paramref name="path"/> starts in the file.</summary>
     public void MarkPath(string path, Mark mark) => _marks.TryAdd(path, mark);
 
-    /// <summary>Reports an error at an exact position.</summary>
+    /// <summary>Reports a structural error at an exact position; the value at <paramref name="path"/> is dropped.</summary>
     public void Add(Mark mark, string path, string message, string? hint = null)
-        => _items.Add(new ConfigDiagnostic(_file, (int)mark.Line, (int)mark.Column, path, message, hint));
+    {
+        _items.Add(new ConfigDiagnostic(_file, (int)mark.Line, (int)mark.Column, path, message, hint));
+        _cutPaths.Add(path);
+    }
 
-    /// <summary>Reports an error at the value found at <paramref name="path"/> (or its nearest ancestor).</summary>
+    /// <summary>
+    /// Reports a semantic error at the value found at <paramref name="path"/> (or its nearest ancestor) — unless
+    /// a structural error inside that value already explains it (it would only be a consequence of the cut).
+    /// </summary>
     public void Add(string path, string message, string? hint = null)
     {
+        if (path.Length > 0 && ExplainedByCut(path))
+        {
+            return;
+        }
+
         var mark = Find(path);
         _items.Add(new ConfigDiagnostic(_file, (int)mark.Line, (int)mark.Column, path, message, hint));
     }
@@ -41,6 +53,20 @@ internal sealed class DiagnosticBag
         var sorted = new List<ConfigDiagnostic>(_items);
         sorted.Sort(static (a, b) => a.Line != b.Line ? a.Line.CompareTo(b.Line) : a.Column.CompareTo(b.Column));
         return sorted;
+    }
+
+    private bool ExplainedByCut(string path)
+    {
+        foreach (var cut in _cutPaths)
+        {
+            if (cut.StartsWith(path, StringComparison.Ordinal)
+                && (cut.Length == path.Length || cut[path.Length] is '.' or '['))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private Mark Find(string path)

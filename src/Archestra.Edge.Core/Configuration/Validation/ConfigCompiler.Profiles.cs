@@ -12,7 +12,7 @@ internal sealed partial class ConfigCompiler
         var result = ImmutableArray.CreateBuilder<ProfileModel>();
         if (profiles is null || profiles.Count == 0)
         {
-            _diagnostics.Add(string.Empty, "no profiles are defined", "add a profiles: section; each profile is served at /v1/mcp/<name>");
+            _diagnostics.Add("profiles", "no profiles are defined", "add a profiles: section; each profile is served at /v1/mcp/<name>");
             return result.ToImmutable();
         }
 

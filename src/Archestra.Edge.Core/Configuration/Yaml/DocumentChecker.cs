@@ -6,7 +6,8 @@ namespace Archestra.Edge.Configuration.Yaml;
 /// <summary>
 /// Walks the YAML node tree against the config shape before deserializing: reports every unknown key and
 /// every value of the wrong type, with its position, and resolves secret references in place. Records the
-/// position of every value so later (semantic) checks can point at it.
+/// position of every value so later (semantic) checks can point at it. Offending entries are cut from the
+/// tree, so deserialization and the semantic checks still run and report the rest of the file's errors.
 /// </summary>
 internal sealed class DocumentChecker
 {
@@ -19,14 +20,16 @@ internal sealed class DocumentChecker
         _references = references;
     }
 
-    public void Check(YamlNode root, ConfigShape shape) => Visit(root, shape, string.Empty);
+    /// <summary>Checks the document; false when even the root is unusable.</summary>
+    public bool Check(YamlNode root, ConfigShape shape) => Visit(root, shape, string.Empty);
 
-    private void Visit(YamlNode node, ConfigShape shape, string path)
+    /// <summary>Checks one value; false when it is unusable and must be cut from its parent.</summary>
+    private bool Visit(YamlNode node, ConfigShape shape, string path)
     {
         _diagnostics.MarkPath(path, node.Start);
         if (node is YamlScalarNode { Tag.IsEmpty: true, Style: YamlDotNet.Core.ScalarStyle.Plain } plainNull && IsNull(plainNull.Value))
         {
-            return; // `key:` or `key: ~` means "not set".
+            return true; // `key:` or `key: ~` means "not set".
         }
 
         switch (shape.Kind)
@@ -34,72 +37,93 @@ internal sealed class DocumentChecker
             case ShapeKind.String:
             case ShapeKind.Integer:
             case ShapeKind.Boolean:
-                VisitScalar(node, shape, path);
-                break;
+                return VisitScalar(node, shape, path);
             case ShapeKind.Sequence:
                 if (node is not YamlSequenceNode sequence)
                 {
-                    WrongType(node, shape, path);
-                    return;
+                    return WrongType(node, shape, path);
                 }
 
+                var badItems = new List<YamlNode>();
                 for (var i = 0; i < sequence.Children.Count; i++)
                 {
-                    Visit(sequence.Children[i], shape.Item!, $"{path}[{i}]");
+                    if (!Visit(sequence.Children[i], shape.Item!, $"{path}[{i}]"))
+                    {
+                        badItems.Add(sequence.Children[i]);
+                    }
                 }
 
-                break;
+                foreach (var item in badItems)
+                {
+                    sequence.Children.Remove(item);
+                }
+
+                return true;
             case ShapeKind.Map:
                 if (node is not YamlMappingNode map)
                 {
-                    WrongType(node, shape, path);
-                    return;
+                    return WrongType(node, shape, path);
                 }
 
+                var badEntries = new List<YamlNode>();
                 foreach (var (key, value) in map.Children)
                 {
-                    if (!TryKey(key, path, out var name))
+                    if (!TryKey(key, path, out var name) || !Visit(value, shape.Item!, Join(path, name)))
                     {
-                        continue;
+                        badEntries.Add(key);
                     }
-
-                    Visit(value, shape.Item!, Join(path, name));
                 }
 
-                break;
+                Cut(map, badEntries);
+                return true;
             case ShapeKind.Object:
                 if (node is not YamlMappingNode mapping)
                 {
-                    WrongType(node, shape, path);
-                    return;
+                    return WrongType(node, shape, path);
                 }
 
+                var badKeys = new List<YamlNode>();
                 foreach (var (key, value) in mapping.Children)
                 {
                     if (!TryKey(key, path, out var name))
                     {
+                        badKeys.Add(key);
                         continue;
                     }
 
                     if (!shape.KeyLookup.TryGetValue(name, out var keyShape))
                     {
                         UnknownKey(key, name, shape, path);
+                        badKeys.Add(key);
                         continue;
                     }
 
-                    Visit(value, keyShape, Join(path, name));
+                    if (!Visit(value, keyShape, Join(path, name)))
+                    {
+                        badKeys.Add(key);
+                    }
                 }
 
-                break;
+                Cut(mapping, badKeys);
+                return true;
+            default:
+                return true;
         }
     }
 
-    private void VisitScalar(YamlNode node, ConfigShape shape, string path)
+    private static void Cut(YamlMappingNode mapping, List<YamlNode> keys)
+    {
+        foreach (var key in keys)
+        {
+            mapping.Children.Remove(key);
+        }
+    }
+
+    private bool VisitScalar(YamlNode node, ConfigShape shape, string path)
     {
         if (node is not YamlScalarNode scalar)
         {
-            WrongType(node, shape, path);
-            return;
+            return WrongType(node, shape, path);
         }
 
         var value = scalar.Value ?? string.Empty;
@@ -108,7 +132,7 @@ internal sealed class DocumentChecker
             if (!_references.TryResolve(value, out var resolved, out var error, out var hint))
             {
                 _diagnostics.Add(node.Start, path, error!, hint);
-                return;
+                return false;
             }
 
             // Resolved values are plain data now: quote them so YAML never re-interprets them.
@@ -119,12 +143,14 @@ internal sealed class DocumentChecker
 
         switch (shape.Kind)
         {
-            case ShapeKind.Integer when !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _):
+            case ShapeKind.Integer when !int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _):
                 _diagnostics.Add(node.Start, path, $"expected an integer, found '{value}'");
-                break;
+                return false;
             case ShapeKind.Boolean when value is not ("true" or "false"):
                 _diagnostics.Add(node.Start, path, $"expected true or false, found '{value}'");
-                break;
+                return false;
+            default:
+                return true;
         }
     }
 
@@ -157,7 +183,7 @@ internal sealed class DocumentChecker
         _diagnostics.Add(key.Start, Join(path, name), $"unknown key '{name}' {where}", hint);
     }
 
-    private void WrongType(YamlNode node, ConfigShape shape, string path)
+    private bool WrongType(YamlNode node, ConfigShape shape, string path)
     {
         var found = node switch
         {
@@ -167,6 +193,7 @@ internal sealed class DocumentChecker
             _ => "something else",
         };
         _diagnostics.Add(node.Start, path, $"expected {shape.Describe()}, found {found}");
+        return false;
     }
 
     private static bool IsNull(string? value) => value is null or "" or "~" or "null" or "Null" or "NULL";

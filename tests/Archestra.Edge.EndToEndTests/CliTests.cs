@@ -1,0 +1,137 @@
+using Archestra.Edge.EndToEndTests.Infrastructure;
+
+namespace Archestra.Edge.EndToEndTests;
+
+/// <summary>The command line of the published binary: exit codes and what it prints.</summary>
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Version_PrintsNameAndVersion()
+    {
+        var (code, output) = await RunAsync("version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^archestra-edge \d+\.\d+\.\d+", output);
+    }
+
+    [Fact]
+    public async Task Help_ListsTheCommands()
+    {
+        var (code, output) = await RunAsync("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("serve", output, StringComparison.Ordinal);
+        Assert.Contains("validate", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoArguments_OrUnknownCommand_IsUsageError()
+    {
+        Assert.Equal(2, (await RunAsync()).Code);
+        var (code, output) = await RunAsync("frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown command 'frobnicate'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_TheShippedExample_Succeeds()
+    {
+        var (code, output) = await RunAsync("validate", "--config", Path.Combine(Repository.Root, "archestra.yaml.example"));
+        Assert.Equal(0, code);
+        Assert.Contains("ok", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_ABadFile_ReportsEveryErrorWithPosition_AndExits1()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "bad.yaml");
+        await File.WriteAllTextAsync(path, """
+            servers:
+              github:
+                remtoe: { url: https://example.com/mcp }
+            profiles:
+              dev:
+                naming: fancy
+                tools: [{ server: gitlab }]
+            """);
+
+        var (code, output) = await RunAsync("validate", "--config", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"{path}:3:5: error: servers.github.remtoe: unknown key 'remtoe'", output, StringComparison.Ordinal);
+        Assert.Contains("did you mean 'remote'?", output, StringComparison.Ordinal);
+        Assert.Contains("3 errors", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_WithABadFile_RefusesToStart()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "bad.yaml");
+        await File.WriteAllTextAsync(path, "profiles: {}\n");
+        var (code, output) = await RunAsync("serve", "--config", path);
+        Assert.Equal(1, code);
+        Assert.Contains("no profiles are defined", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_MissingFile_SaysSo()
+    {
+        var (code, output) = await RunAsync("validate", "--config", "/nonexistent/archestra.yaml");
+        Assert.Equal(1, code);
+        Assert.Contains("cannot read the config file", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_StopsCleanlyOnSigterm_AndItsChildrenWithIt()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              local:
+                {{TestServerProcess.StdioYaml("sigterm-child")}}
+            profiles:
+              p: { tools: [{ server: local }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"local__identify","arguments":{}}}""");
+        Assert.NotEmpty(ChildrenNamed("sigterm-child"));
+
+        gateway.Process.Signal(15);
+        var code = await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(0, code);
+        Assert.Empty(ChildrenNamed("sigterm-child"));
+    }
+
+    internal static List<int> ChildrenNamed(string marker)
+    {
+        var pids = new List<int>();
+        foreach (var directory in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(marker, StringComparison.Ordinal) && !commandLine.Contains("dotnet test", StringComparison.Ordinal))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return pids;
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
+    {
+        await using var process = ChildProcess.Start(Repository.GatewayBinary, args);
+        var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(50);
+        return (code, process.Output);
+    }
+}

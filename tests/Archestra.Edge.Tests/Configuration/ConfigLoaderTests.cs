@@ -1,0 +1,122 @@
+using Archestra.Edge.Configuration;
+
+namespace Archestra.Edge.Tests.Configuration;
+
+public sealed class ConfigLoaderTests
+{
+    [Fact]
+    public void MinimalFile_GetsEveryDefault()
+    {
+        var snapshot = Load("""
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p: { tools: [{ server: edge }] }
+            """);
+
+        Assert.Equal([new Uri("http://127.0.0.1:9000")], snapshot.Listener.Listen.ToArray());
+        Assert.Equal(4L << 20, snapshot.Limits.MaxRequestBytes);
+        Assert.Equal(TimeSpan.FromSeconds(60), snapshot.Limits.CallTimeout);
+        Assert.Equal(10_000, snapshot.Limits.MaxSessions);
+        Assert.Equal(TimeSpan.FromMinutes(30), snapshot.Limits.SessionIdleTimeout);
+        var profile = snapshot.Profiles["p"];
+        Assert.Equal(ToolNaming.Prefixed, profile.Naming);
+        Assert.Equal("__", profile.Separator);
+        Assert.Equal(TimeSpan.FromSeconds(60), snapshot.ServersByName["edge"].CallTimeout);
+        Assert.True(snapshot.Listener.Hosts.IsHostAllowed("localhost"));
+        Assert.False(snapshot.Listener.Hosts.IsHostAllowed("evil.example.com"));
+    }
+
+    [Fact]
+    public void EnvironmentReferences_AreResolved_WithDefaultsAndEscapes()
+    {
+        var environment = new Dictionary<string, string> { ["MCP_URL"] = "https://mcp.example.com/mcp", ["TOKEN"] = "s3cr3t" };
+        var snapshot = Load("""
+            limits:
+              call_timeout: ${env:TIMEOUT:-15s}
+            servers:
+              gh:
+                remote:
+                  url: ${env:MCP_URL}
+                  headers:
+                    Authorization: "Bearer ${env:TOKEN}"
+                    X-Literal: "costs $${env:NOT_RESOLVED}"
+            profiles:
+              p: { tools: [{ server: gh }] }
+            """, environment);
+
+        var remote = snapshot.ServersByName["gh"].Remote!;
+        Assert.Equal(new Uri("https://mcp.example.com/mcp"), remote.Url);
+        Assert.Contains(new KeyValuePair<string, string>("Authorization", "Bearer s3cr3t"), remote.Headers);
+        Assert.Contains(new KeyValuePair<string, string>("X-Literal", "costs ${env:NOT_RESOLVED}"), remote.Headers);
+        Assert.Equal(TimeSpan.FromSeconds(15), snapshot.Limits.CallTimeout);
+    }
+
+    [Fact]
+    public void FileReferences_ReadRelativeToTheConfig_WithoutTheTrailingNewline()
+    {
+        var directory = Directory.CreateTempSubdirectory().FullName;
+        File.WriteAllText(Path.Combine(directory, "token.txt"), "from-a-file\n");
+        var path = Path.Combine(directory, "archestra.yaml");
+        var result = ConfigLoader.Load("""
+            servers:
+              gh:
+                remote:
+                  url: https://example.com/mcp
+                  headers: { X-Token: "${file:./token.txt}" }
+              local:
+                process: { command: node, working_dir: . }
+            profiles:
+              p: { tools: [{ server: gh }, { server: local }] }
+            """, path, _ => null);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+        Assert.Contains(new KeyValuePair<string, string>("X-Token", "from-a-file"), result.Snapshot!.ServersByName["gh"].Remote!.Headers);
+        Assert.Equal(directory, result.Snapshot.ServersByName["local"].Process!.WorkingDirectory);
+    }
+
+    [Fact]
+    public void EveryKeyOfTheShippedExample_Loads()
+    {
+        var root = FindRoot();
+        var result = ConfigLoader.LoadFile(Path.Combine(root, "archestra.yaml.example"), _ => null);
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+    }
+
+    [Fact]
+    public void BareProfile_AndCustomSeparator_AreKept()
+    {
+        var snapshot = Load("""
+            servers:
+              a: { builtin: archestra }
+            profiles:
+              x: { naming: bare, tools: [{ server: a, include: ["who*"], exclude: ["*secret*"] }] }
+              y: { separator: ".", tools: [{ server: a }] }
+            """);
+
+        Assert.Equal(ToolNaming.Bare, snapshot.Profiles["x"].Naming);
+        Assert.Equal(".", snapshot.Profiles["y"].Separator);
+        var assignment = snapshot.Profiles["x"].Tools[0];
+        Assert.True(assignment.Admits("whoami"));
+        Assert.False(assignment.Admits("who_has_secret"));
+        Assert.False(assignment.Admits("list_servers"));
+    }
+
+    private static GatewaySnapshot Load(string yaml, IDictionary<string, string>? environment = null)
+    {
+        var result = ConfigLoader.Load(yaml, "test.yaml", key => environment?.TryGetValue(key, out var v) == true ? v : null);
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+        return result.Snapshot!;
+    }
+
+    private static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "Archestra.Edge.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory.FullName;
+    }
+}
