@@ -28,6 +28,9 @@ internal static class CommandLine
                 return await ServeCommand.RunAsync(rest).ConfigureAwait(false);
             case "validate":
                 return ValidateCommand.Run(rest);
+            case "schema":
+                Console.Out.Write(Configuration.Yaml.SchemaWriter.Write());
+                return Success;
             case "version" or "--version":
                 Console.Out.WriteLine($"{BuildInfo.ProductName} {BuildInfo.Version}");
                 return Success;
@@ -125,12 +128,14 @@ internal static class CommandLine
         Usage:
           archestra-edge serve    [--config FILE] [--log-level LEVEL] [--listen URL]...
           archestra-edge validate [--config FILE]
+          archestra-edge schema
           archestra-edge version
           archestra-edge help
 
         Commands:
           serve      Load the config and serve /v1/mcp/<profile> until SIGTERM or Ctrl+C.
           validate   Check the config and print every error with file:line:col; exit 1 if any.
+          schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.
 
         Options:

@@ -1,0 +1,55 @@
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Configuration.Yaml;
+
+namespace Archestra.Edge.Tests.Configuration;
+
+/// <summary>What ships in the repository stays true: the examples load, and the JSON Schema matches the config records.</summary>
+public sealed class ShippedConfigTests
+{
+    public static TheoryData<string> Examples()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(Root, "config", "examples"), "*.yaml").Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(file));
+        }
+
+        data.Add("../../archestra.yaml.example");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void Example_Validates(string name)
+    {
+        var result = ConfigLoader.LoadFile(Path.GetFullPath(Path.Combine(Root, "config", "examples", name)), _ => null);
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+    }
+
+    [Fact]
+    public void Schema_IsCurrent()
+    {
+        var path = Path.Combine(Root, "config", "archestra.schema.json");
+        var expected = SchemaWriter.Write();
+        if (Environment.GetEnvironmentVariable("ARCHESTRA_UPDATE_GOLDEN") == "1")
+        {
+            File.WriteAllText(path, expected);
+        }
+
+        Assert.True(File.ReadAllText(path) == expected, "config/archestra.schema.json is stale: run `archestra-edge schema > config/archestra.schema.json` (or the tests with ARCHESTRA_UPDATE_GOLDEN=1)");
+    }
+
+    private static string Root
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (!File.Exists(Path.Combine(directory!.FullName, "Archestra.Edge.sln")))
+            {
+                directory = directory.Parent;
+            }
+
+            return directory.FullName;
+        }
+    }
+}
