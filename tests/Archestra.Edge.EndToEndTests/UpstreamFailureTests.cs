@@ -137,7 +137,7 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
     {
         using var client = new RawMcpClient(_gateway.ProfileUrl("p"));
         await client.InitializeAsync();
-        var slow = CallAsync(client, "local__slow", """{"ms":2000}""", id: 41);
+        var slow = CallAsync(client, "local__slow", """{"ms":1000}""", id: 41);
         // The cancel may even arrive while the gateway is still starting the server: it must still land.
         var hanging = client.SendAsync("""{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"local__hang","arguments":{}}}""");
         await Task.Delay(300);
@@ -145,9 +145,9 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
         using var cancel = await client.SendAsync("""{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":42,"reason":"user"}}""");
         Assert.Equal(202, (int)cancel.StatusCode);
 
-        using var cancelled = await hanging.WaitAsync(TimeSpan.FromSeconds(2));
+        using var cancelled = await hanging.WaitAsync(TimeSpan.FromSeconds(2.5));
         Assert.Empty(await RawMcpClient.ReadMessagesAsync(cancelled)); // no response after a cancel
-        Assert.Equal("slept 2000 ms", (await slow)["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal("slept 1000 ms", (await slow)["result"]!["content"]![0]!["text"]!.GetValue<string>());
     }
 
     private static Task<JsonNode> CallAsync(RawMcpClient client, string tool, string arguments = "{}", int id = 1)

@@ -69,14 +69,12 @@ internal static class GatewayApplication
         services.AddSingleton(sp => new GatewayHost(sp.GetRequiredService<GatewayRuntime>()));
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();
-        services.AddSingleton<McpStreamHandler>();
-        services.AddSingleton<McpDeleteHandler>();
         services.AddHostedService<SessionSweeper>();
         services.AddRoutingCore();
 
         var app = builder.Build();
+        app.UseMcpEndpoints();
         app.UseRouting();
-        app.MapMcpEndpoints();
         app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
         return app;
     }

@@ -27,6 +27,9 @@ internal sealed class UpstreamMessage : IDisposable
 
     public int Length => _length;
 
+    /// <summary>Link for intrusive queues (a message is in at most one at a time).</summary>
+    internal UpstreamMessage? Next { get; set; }
+
     public static UpstreamMessage Copy(ReadOnlySpan<byte> bytes)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length, 1));

@@ -3,19 +3,12 @@ using Microsoft.AspNetCore.Http;
 namespace Archestra.Edge.Gateway.Endpoints;
 
 /// <summary><c>DELETE /v1/mcp/{profile}</c>: the client ends its session. Later requests with its id get 404.</summary>
-internal sealed class McpDeleteHandler
+internal static class McpDeleteHandler
 {
-    private readonly GatewayHost _host;
-
-    public McpDeleteHandler(GatewayHost host)
+    public static Task HandleAsync(McpRequest request)
     {
-        _host = host;
-    }
-
-    public Task HandleAsync(HttpContext context)
-    {
-        var runtime = _host.Current;
-        var (session, error) = SessionRequest.Resolve(context, runtime);
+        var (context, runtime, _) = request;
+        var (session, error) = SessionRequest.Resolve(request);
         if (error.Kind != GatewayErrorKind.None)
         {
             return ResponseWriter.WriteErrorAsync(context, error, default);

@@ -1,28 +1,46 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Archestra.Edge.Gateway.Endpoints;
 
-/// <summary>Maps the MCP endpoint of every profile: <c>/v1/mcp/{profile}</c> with POST, GET and DELETE.</summary>
+/// <summary>
+/// Serves the MCP endpoint of every profile, <c>/v1/mcp/{profile}</c>, as one terminal middleware: the profile
+/// is found straight from the path (no route matching, no route-value dictionary per request) in the runtime
+/// read once for the request. Everything else falls through to the next middleware.
+/// </summary>
 internal static class McpEndpoints
 {
-    public const string Pattern = "/v1/mcp/{profile}";
+    public const string Prefix = "/v1/mcp/";
 
-    public static IEndpointRouteBuilder MapMcpEndpoints(this IEndpointRouteBuilder endpoints)
+    public static IApplicationBuilder UseMcpEndpoints(this IApplicationBuilder app)
     {
-        var services = endpoints.ServiceProvider;
+        var services = app.ApplicationServices;
+        var host = services.GetRequiredService<GatewayHost>();
         var post = services.GetRequiredService<McpPostHandler>();
-        var stream = services.GetRequiredService<McpStreamHandler>();
-        var delete = services.GetRequiredService<McpDeleteHandler>();
 
-        // RequestDelegate overloads: no parameter binding, no generated code, AOT-clean.
-        endpoints.MapPost(Pattern, (RequestDelegate)post.HandleAsync);
-        endpoints.MapGet(Pattern, (RequestDelegate)stream.HandleAsync);
-        endpoints.MapDelete(Pattern, (RequestDelegate)delete.HandleAsync);
-        endpoints.MapMethods(Pattern, ["PUT", "PATCH", "HEAD", "OPTIONS"], (RequestDelegate)(context =>
-            ResponseWriter.WriteErrorAsync(context, new GatewayError(GatewayErrorKind.MethodNotAllowed, "Method Not Allowed"), default)));
-        return endpoints;
+        return app.Use(next => context =>
+        {
+            var path = context.Request.Path.Value;
+            if (path is null || !path.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                return next(context);
+            }
+
+            var runtime = host.Current;
+            var name = path.AsSpan(Prefix.Length);
+            var profile = name.IndexOf('/') < 0 && runtime.ProfileLookup.TryGetValue(name, out var found) ? found : null;
+            var request = new McpRequest(context, runtime, profile);
+            return context.Request.Method switch
+            {
+                "POST" => post.HandleAsync(request),
+                "GET" => McpStreamHandler.HandleAsync(request),
+                "DELETE" => McpDeleteHandler.HandleAsync(request),
+                _ => ResponseWriter.WriteErrorAsync(context, new GatewayError(GatewayErrorKind.MethodNotAllowed, "Method Not Allowed"), default),
+            };
+        });
     }
 }
+
+/// <summary>One request to an MCP endpoint: the runtime it is served by, and its profile (null when unknown).</summary>
+internal readonly record struct McpRequest(HttpContext Context, GatewayRuntime Runtime, ProfileRuntime? Profile);

@@ -20,9 +20,9 @@ internal sealed partial class McpPostHandler
                 // Only the one call it names is cancelled; the relay then tells that call's upstream.
                 var token = envelope.RequestId.Slice(body.Span);
                 var key = RequestKey.From(token, token[0] == (byte)'"' ? JsonRpcIdKind.String : JsonRpcIdKind.Number);
-                if (session.InFlight.TryGetValue(key, out var call))
+                if (session.TryFindInFlight(key, out var call, out var generation))
                 {
-                    call.CancelByClient();
+                    call!.CancelByClient(generation);
                 }
 
                 break;

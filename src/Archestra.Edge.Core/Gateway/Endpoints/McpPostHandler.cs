@@ -14,20 +14,18 @@ namespace Archestra.Edge.Gateway.Endpoints;
 /// </summary>
 internal sealed partial class McpPostHandler
 {
-    private readonly GatewayHost _host;
     private readonly CallRelay _relay;
     private readonly ILogger _logger;
 
-    public McpPostHandler(GatewayHost host, CallRelay relay, ILogger<McpPostHandler> logger)
+    public McpPostHandler(CallRelay relay, ILogger<McpPostHandler> logger)
     {
-        _host = host;
         _relay = relay;
         _logger = logger;
     }
 
-    public async Task HandleAsync(HttpContext context)
+    public async Task HandleAsync(McpRequest request)
     {
-        var runtime = _host.Current;
+        var (context, runtime, profile) = request;
         var error = RequestGuard.CheckHostAndOrigin(context.Request, runtime.Snapshot.Listener.Hosts);
         if (error.Kind != GatewayErrorKind.None)
         {
@@ -35,7 +33,7 @@ internal sealed partial class McpPostHandler
             return;
         }
 
-        if (!TryGetProfile(context, runtime, out var profile))
+        if (profile is null)
         {
             await RejectAsync(context, new GatewayError(GatewayErrorKind.UnknownProfile, "Not Found: no such profile")).ConfigureAwait(false);
             return;
@@ -63,7 +61,7 @@ internal sealed partial class McpPostHandler
         try
         {
             var envelope = EnvelopeReader.Read(body.Span);
-            await DispatchAsync(context, runtime, profile!, body, envelope).ConfigureAwait(false);
+            await DispatchAsync(context, runtime, profile, body, envelope).ConfigureAwait(false);
         }
         finally
         {
@@ -71,20 +69,18 @@ internal sealed partial class McpPostHandler
         }
     }
 
-    private async Task DispatchAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, RequestBody body, JsonRpcEnvelope envelope)
+    /// <summary>Not async: the hot path awaits only in <see cref="HandleAsync"/> and in the relay.</summary>
+    private Task DispatchAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, RequestBody body, JsonRpcEnvelope envelope)
     {
         switch (envelope.Kind)
         {
             case JsonRpcMessageKind.Invalid:
-                await RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope)).ConfigureAwait(false);
-                return;
+                return RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope));
             case JsonRpcMessageKind.Batch:
-                await RejectAsync(context, new GatewayError(GatewayErrorKind.BatchNotSupported,
-                    "Invalid Request: JSON-RPC batches are not supported (removed from MCP in protocol version 2025-06-18)")).ConfigureAwait(false);
-                return;
+                return RejectAsync(context, new GatewayError(GatewayErrorKind.BatchNotSupported,
+                    "Invalid Request: JSON-RPC batches are not supported (removed from MCP in protocol version 2025-06-18)"));
             case JsonRpcMessageKind.Request when envelope.Method == McpMethod.Initialize:
-                await InitializeAsync(context, runtime, profile, body, envelope).ConfigureAwait(false);
-                return;
+                return InitializeAsync(context, runtime, profile, body, envelope);
         }
 
         var error = RequestGuard.CheckProtocolVersion(context.Request);
@@ -96,33 +92,26 @@ internal sealed partial class McpPostHandler
 
         if (error.Kind != GatewayErrorKind.None)
         {
-            await RejectAsync(context, error, IdOf(body, envelope)).ConfigureAwait(false);
-            return;
+            return RejectAsync(context, error, IdOf(body, envelope));
         }
 
         session!.Touch();
         switch (envelope.Kind)
         {
             case JsonRpcMessageKind.Request:
-                await HandleRequestAsync(context, runtime, session, body, envelope).ConfigureAwait(false);
-                break;
+                return HandleRequestAsync(context, runtime, session, body, envelope);
             case JsonRpcMessageKind.Notification:
                 HandleNotification(session, body, envelope);
-                await ResponseWriter.AcceptedAsync(context).ConfigureAwait(false);
-                break;
+                return ResponseWriter.AcceptedAsync(context);
             default:
-                await HandleClientResponseAsync(session, body, envelope).ConfigureAwait(false);
-                await ResponseWriter.AcceptedAsync(context).ConfigureAwait(false);
-                break;
+                return AcceptResponseAsync(context, session, body, envelope);
         }
     }
 
-    private static bool TryGetProfile(HttpContext context, GatewayRuntime runtime, out ProfileRuntime? profile)
+    private static async Task AcceptResponseAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope)
     {
-        profile = null;
-        return context.Request.RouteValues.TryGetValue("profile", out var value)
-            && value is string name
-            && runtime.ProfileLookup.TryGetValue(name, out profile);
+        await HandleClientResponseAsync(session, body, envelope).ConfigureAwait(false);
+        await ResponseWriter.AcceptedAsync(context).ConfigureAwait(false);
     }
 
     private static GatewayError InvalidMessage(JsonRpcEnvelope envelope) => envelope.Error switch

@@ -7,19 +7,12 @@ namespace Archestra.Edge.Gateway.Endpoints;
 /// <c>GET /v1/mcp/{profile}</c>: the session's server-to-client stream. It carries what is not part of any
 /// call (list changes, resource updates, server logs). One stream per session at a time (a second gets 409).
 /// </summary>
-internal sealed class McpStreamHandler
+internal static class McpStreamHandler
 {
-    private readonly GatewayHost _host;
-
-    public McpStreamHandler(GatewayHost host)
+    public static async Task HandleAsync(McpRequest request)
     {
-        _host = host;
-    }
-
-    public async Task HandleAsync(HttpContext context)
-    {
-        var runtime = _host.Current;
-        var (session, error) = SessionRequest.Resolve(context, runtime);
+        var context = request.Context;
+        var (session, error) = SessionRequest.Resolve(request);
         if (error.Kind == GatewayErrorKind.None && !RequestGuard.AcceptsEventStream(context.Request))
         {
             error = new(GatewayErrorKind.NotAcceptable, "Not Acceptable: Client must accept text/event-stream");

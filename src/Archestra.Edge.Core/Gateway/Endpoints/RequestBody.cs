@@ -40,7 +40,7 @@ internal readonly struct RequestBody
             ReadResult result;
             try
             {
-                result = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                result = await reader.ReadAsync().ConfigureAwait(false);
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {

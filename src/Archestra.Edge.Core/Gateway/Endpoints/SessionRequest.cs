@@ -6,16 +6,16 @@ namespace Archestra.Edge.Gateway.Endpoints;
 /// <summary>The checks shared by GET and DELETE, which always act on an existing session.</summary>
 internal static class SessionRequest
 {
-    public static (DownstreamSession? Session, GatewayError Error) Resolve(HttpContext context, GatewayRuntime runtime)
+    public static (DownstreamSession? Session, GatewayError Error) Resolve(McpRequest request)
     {
+        var (context, runtime, profile) = request;
         var error = RequestGuard.CheckHostAndOrigin(context.Request, runtime.Snapshot.Listener.Hosts);
         if (error.Kind != GatewayErrorKind.None)
         {
             return (null, error);
         }
 
-        if (!context.Request.RouteValues.TryGetValue("profile", out var value) || value is not string name
-            || !runtime.ProfileLookup.TryGetValue(name, out var profile))
+        if (profile is null)
         {
             return (null, new GatewayError(GatewayErrorKind.UnknownProfile, "Not Found: no such profile"));
         }

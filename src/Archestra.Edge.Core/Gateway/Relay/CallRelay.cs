@@ -8,6 +8,7 @@ using Archestra.Edge.Upstreams;
 using Archestra.Edge.Utilities;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Archestra.Edge.Gateway.Relay;
 
@@ -27,25 +28,31 @@ internal sealed partial class CallRelay
     private readonly GatewayHost _host;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly ObjectPool<RelayCall> _calls;
 
     public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger)
     {
         _host = host;
         _timeProvider = timeProvider;
         _logger = logger;
+        var policy = new RelayCall.Policy(timeProvider);
+        _calls = new DefaultObjectPool<RelayCall>(policy, Environment.ProcessorCount * 64);
+        policy.Pool = _calls;
     }
 
     /// <summary>
-    /// Runs a relayed request from start to end: registers it (so a cancel finds it at once), lets
-    /// <paramref name="resolve"/> find the target under the call's token, then relays. Timeouts, cancels and
-    /// disconnects during either phase end here.
+    /// Runs a relayed request from start to end in one async method (one state machine per call): registers it
+    /// (so a cancel finds it at once), lets <paramref name="resolve"/> find the target under the call's token,
+    /// sends it, and relays every message of the reply until the response. Timeouts, cancels and session ends
+    /// during any phase end here.
     /// </summary>
     public async Task RunAsync<TState>(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope,
         TState state, Func<TState, RelayCall, ValueTask<(RelayTarget Target, GatewayError Error)>> resolve)
     {
         var clientId = body.Memory.Slice(envelope.Id.Start, envelope.Id.Length);
         var writer = new DownstreamWriter(context);
-        using var call = RelayCall.Begin(context, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout, _timeProvider);
+        using var call = RelayCall.Begin(_calls, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout);
+        PooledBufferWriter? request = null;
         try
         {
             var (target, error) = await resolve(state, call).ConfigureAwait(false);
@@ -55,90 +62,86 @@ internal sealed partial class CallRelay
                 return;
             }
 
-            call.Target(target.Server);
-            await RelayAsync(writer, session, body, envelope, call, target, clientId).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
-        {
-            await StopAsync(writer, call, clientId).ConfigureAwait(false);
-        }
-    }
-
-    private async Task RelayAsync(DownstreamWriter writer, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, RelayCall call, RelayTarget target, ReadOnlyMemory<byte> clientId)
-    {
-        var server = target.Server;
-        var clientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length);
-        using var request = new PooledBufferWriter(body.Memory.Length + 32);
-        for (var attempt = 0; attempt < 2; attempt++)
-        {
-            var (upstream, error) = await server.GetSessionAsync(call.Token).ConfigureAwait(false);
-            if (upstream is null)
+            var server = target.Server;
+            call.Target(server);
+            var clientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length);
+            request = new PooledBufferWriter(body.Memory.Length + 32);
+            IUpstreamReply? reply = null;
+            for (var attempt = 0; reply is null; attempt++)
             {
-                await writer.WriteErrorAsync(GatewayError.From(error, server.Name), clientId).ConfigureAwait(false);
-                return;
-            }
-
-            var upstreamId = upstream.NextRequestId();
-            call.Upstream = upstream;
-            call.UpstreamId = upstreamId;
-            request.Reset();
-            WriteUpstreamRequest(request, body.Span, envelope, target, upstreamId);
-
-            var (reply, sendError) = await upstream.SendRequestAsync(upstreamId, request.WrittenMemory, session, call.Token).ConfigureAwait(false);
-            if (reply is null)
-            {
-                if (sendError.Kind == UpstreamErrorKind.SessionExpired && attempt == 0)
+                var pending = server.GetSessionAsync(call.Token);
+                var (upstream, sessionError) = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
+                if (upstream is null)
                 {
-                    continue; // the upstream session ended under us: open a new one and send again
+                    await writer.WriteErrorAsync(GatewayError.From(sessionError, server.Name), clientId).ConfigureAwait(false);
+                    return;
                 }
 
-                await writer.WriteErrorAsync(GatewayError.From(sendError, server.Name), clientId).ConfigureAwait(false);
-                return;
+                var upstreamId = upstream.NextRequestId();
+                call.Upstream = upstream;
+                call.UpstreamId = upstreamId;
+                request.Reset();
+                WriteUpstreamRequest(request, body.Span, envelope, target, upstreamId);
+
+                var sending = upstream.SendRequestAsync(upstreamId, request.WrittenMemory, session, call.Token);
+                (reply, var sendError) = sending.IsCompletedSuccessfully ? sending.Result : await sending.ConfigureAwait(false);
+                if (reply is null && (sendError.Kind != UpstreamErrorKind.SessionExpired || attempt > 0))
+                {
+                    await writer.WriteErrorAsync(GatewayError.From(sendError, server.Name), clientId).ConfigureAwait(false);
+                    return;
+                }
+
+                // Otherwise the upstream session ended under us: open a new one and send again, once.
             }
 
             await using (reply.ConfigureAwait(false))
             {
-                await PumpAsync(reply, writer, session, call, server, clientId, clientProgressToken).ConfigureAwait(false);
-            }
+                while (true)
+                {
+                    var reading = reply.ReadAsync(call.Token);
+                    using var message = reading.IsCompletedSuccessfully ? reading.Result : await reading.ConfigureAwait(false);
+                    if (message is null)
+                    {
+                        await writer.WriteErrorAsync(GatewayError.From(reply.Error, server.Name), clientId).ConfigureAwait(false);
+                        return;
+                    }
 
-            return;
-        }
-    }
+                    var relayed = message.Envelope.Kind switch
+                    {
+                        JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse when IsId(message.Span, message.Envelope.Id, call.UpstreamId)
+                            => null,
+                        JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse => Stray(server),
+                        JsonRpcMessageKind.Notification => RelayNotificationAsync(message, writer, session, call, server, clientProgressToken),
+                        _ => RelayServerRequestAsync(message, writer, session, call),
+                    };
 
-    /// <summary>Reads the upstream's messages for this call until its response, relaying each.</summary>
-    private async Task PumpAsync(IUpstreamReply reply, DownstreamWriter writer, DownstreamSession session, RelayCall call, UpstreamServer server, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> clientProgressToken)
-    {
-        while (true)
-        {
-            using var message = await reply.ReadAsync(call.Token).ConfigureAwait(false);
-            if (message is null)
-            {
-                await writer.WriteErrorAsync(GatewayError.From(reply.Error, call.Upstream!.ServerName), clientId).ConfigureAwait(false);
-                return;
-            }
-
-            var envelope = message.Envelope;
-            switch (envelope.Kind)
-            {
-                case JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse:
-                    if (IsId(message.Span, envelope.Id, call.UpstreamId))
+                    if (relayed is null)
                     {
                         await writer.WriteFinalAsync(message, clientId).ConfigureAwait(false);
                         return;
                     }
 
-                    Log.StrayResponse(_logger, call.Upstream!.ServerName);
-                    break;
-
-                case JsonRpcMessageKind.Notification:
-                    await RelayNotificationAsync(message, writer, session, call, server, clientProgressToken).ConfigureAwait(false);
-                    break;
-
-                case JsonRpcMessageKind.Request:
-                    await RelayServerRequestAsync(message, writer, session, call).ConfigureAwait(false);
-                    break;
+                    if (!relayed.IsCompletedSuccessfully)
+                    {
+                        await relayed.ConfigureAwait(false);
+                    }
+                }
             }
         }
+        catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
+        {
+            await StopAsync(writer, call, clientId).ConfigureAwait(false);
+        }
+        finally
+        {
+            request?.Dispose();
+        }
+    }
+
+    private Task Stray(UpstreamServer server)
+    {
+        Log.StrayResponse(_logger, server.Name);
+        return Task.CompletedTask;
     }
 
     private async Task StopAsync(DownstreamWriter writer, RelayCall call, ReadOnlyMemory<byte> clientId)

@@ -121,7 +121,7 @@ internal sealed class DownstreamWriter
 
     private Task FlushAsync()
     {
-        var flush = _context.Response.BodyWriter.FlushAsync(_context.RequestAborted);
+        var flush = _context.Response.BodyWriter.FlushAsync();
         return flush.IsCompletedSuccessfully ? Task.CompletedTask : flush.AsTask();
     }
 }

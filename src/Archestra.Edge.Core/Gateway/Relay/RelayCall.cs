@@ -1,6 +1,6 @@
 using Archestra.Edge.Gateway.Sessions;
 using Archestra.Edge.Upstreams;
-using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Archestra.Edge.Gateway.Relay;
 
@@ -10,35 +10,39 @@ internal enum RelayStop
     None = 0,
     Timeout,
     CancelledByClient,
-    DownstreamGone,
     SessionEnded,
 }
 
 /// <summary>
 /// One client request on its way to an upstream, from the moment it arrives (so a cancel that races the
 /// catalog lookup still finds it) until it is answered. It knows which upstream request it became (for
-/// cancellation and server-to-client requests) and has a token that fires on timeout, client cancel,
-/// disconnect or session end. Disposing it unregisters it everywhere.
+/// cancellation and server-to-client requests) and has a token that fires on timeout, client cancel or session
+/// end. Pooled: the token source and its timer are reused, so a call allocates nothing here.
 /// </summary>
 internal sealed class RelayCall : IDisposable
 {
-    private readonly CancellationTokenSource _cts;
-    private readonly DownstreamSession _session;
-    private readonly RequestKey _key;
+    private readonly TimeProvider _timeProvider;
+    private readonly ObjectPool<RelayCall> _pool;
     private readonly Lock _lock = new();
-    private CancellationTokenRegistration _aborted;
+    private CancellationTokenSource _cts;
+    private DownstreamSession? _session;
     private List<(byte[] UpstreamId, long GatewayId)>? _serverRequests;
     private int _stop;
+    private int _generation;
 
-    private RelayCall(DownstreamSession session, RequestKey key, TimeSpan timeout, TimeProvider timeProvider)
+    public RelayCall(TimeProvider timeProvider, ObjectPool<RelayCall> pool)
     {
-        _session = session;
-        _key = key;
-        Timeout = timeout;
-        _cts = new CancellationTokenSource(timeout, timeProvider);
+        _timeProvider = timeProvider;
+        _pool = pool;
+        _cts = new CancellationTokenSource(System.Threading.Timeout.InfiniteTimeSpan, timeProvider);
     }
 
-    public CancellationToken Token => _cts.Token;
+    public RequestKey Key { get; private set; }
+
+    public CancellationToken Token { get; private set; }
+
+    /// <summary>Changes every time the pooled object is reused; a cancel holding an old value does nothing.</summary>
+    public int Generation => Volatile.Read(ref _generation);
 
     /// <summary>The time the call is allowed; the target server's once it is known.</summary>
     public TimeSpan Timeout { get; private set; }
@@ -53,12 +57,16 @@ internal sealed class RelayCall : IDisposable
     /// <summary>Why the token fired; a timeout when nothing else claimed it first.</summary>
     public RelayStop Stop => _stop == 0 && _cts.IsCancellationRequested ? RelayStop.Timeout : (RelayStop)_stop;
 
-    /// <summary>Registers a call under the client's request id, with a first timeout for resolving its target.</summary>
-    public static RelayCall Begin(HttpContext context, DownstreamSession session, RequestKey key, TimeSpan timeout, TimeProvider timeProvider)
+    /// <summary>Takes a call from the pool and registers it under the client's request id.</summary>
+    public static RelayCall Begin(ObjectPool<RelayCall> pool, DownstreamSession session, RequestKey key, TimeSpan timeout)
     {
-        var call = new RelayCall(session, key, timeout, timeProvider);
-        session.InFlight[key] = call;
-        call._aborted = context.RequestAborted.UnsafeRegister(static state => ((RelayCall)state!).DownstreamGone(), call);
+        var call = pool.Get();
+        call._session = session;
+        call.Key = key;
+        call.Timeout = timeout;
+        call.Token = call._cts.Token;
+        call._cts.CancelAfter(timeout);
+        session.AddInFlight(call);
         return call;
     }
 
@@ -67,27 +75,44 @@ internal sealed class RelayCall : IDisposable
     {
         Server = server;
         Timeout = server.Model.CallTimeout;
-        try
-        {
-            _cts.CancelAfter(Timeout);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        _cts.CancelAfter(Timeout);
     }
 
-    public void CancelByClient() => Cancel(RelayStop.CancelledByClient);
+    /// <summary>Cancels the call if it is still the one with <paramref name="generation"/> (not reused since).</summary>
+    public void CancelByClient(int generation) => Cancel(RelayStop.CancelledByClient, generation);
 
-    public void CancelBySession() => Cancel(RelayStop.SessionEnded);
+    public void CancelBySession() => Cancel(RelayStop.SessionEnded, Generation);
 
-    public void DownstreamGone() => Cancel(RelayStop.DownstreamGone);
-
+    /// <summary>Unregisters the call and returns it to the pool.</summary>
     public void Dispose()
     {
-        _aborted.Dispose();
-        _session.InFlight.TryRemove(new KeyValuePair<RequestKey, RelayCall>(_key, this));
+        _session?.RemoveInFlight(this);
         ForgetServerRequests();
-        _cts.Dispose();
+        _pool.Return(this);
+    }
+
+    /// <summary>Readies a returned call for reuse; false if it cannot be (the pool then drops it).</summary>
+    internal bool Reset()
+    {
+        lock (_lock)
+        {
+            _generation++;
+        }
+
+        if (!_cts.TryReset())
+        {
+            _cts.Dispose();
+            _cts = new CancellationTokenSource(System.Threading.Timeout.InfiniteTimeSpan, _timeProvider);
+        }
+
+        _session = null;
+        Key = default;
+        Token = default;
+        Server = null;
+        Upstream = null;
+        UpstreamId = 0;
+        _stop = 0;
+        return true;
     }
 
     /// <summary>Notes a server-to-client request relayed during this call.</summary>
@@ -126,35 +151,53 @@ internal sealed class RelayCall : IDisposable
     /// <summary>When the call ends, its unanswered server-to-client requests are forgotten by the session.</summary>
     private void ForgetServerRequests()
     {
+        if (_serverRequests is null)
+        {
+            return;
+        }
+
         lock (_lock)
         {
-            foreach (var (_, gatewayId) in _serverRequests ?? [])
+            foreach (var (_, gatewayId) in _serverRequests)
             {
-                _session.ServerRequests.TryRemove(gatewayId, out _);
+                _session?.ServerRequests.TryRemove(gatewayId, out _);
             }
 
             _serverRequests = null;
         }
     }
 
-    private void Cancel(RelayStop reason)
+    private void Cancel(RelayStop reason, int generation)
     {
-        if (_cts.IsCancellationRequested)
+        // Under the lock: a pooled call must not be reset (and reused) halfway through a cancel.
+        lock (_lock)
         {
-            // The timer already fired: it was a timeout, whatever happens next.
-            Interlocked.CompareExchange(ref _stop, (int)RelayStop.Timeout, 0);
-            return;
-        }
+            if (generation != _generation)
+            {
+                return;
+            }
 
-        if (Interlocked.CompareExchange(ref _stop, (int)reason, 0) == 0)
-        {
-            try
+            if (_cts.IsCancellationRequested)
+            {
+                // The timer already fired: it was a timeout, whatever happens next.
+                Interlocked.CompareExchange(ref _stop, (int)RelayStop.Timeout, 0);
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref _stop, (int)reason, 0) == 0)
             {
                 _cts.Cancel();
             }
-            catch (ObjectDisposedException)
-            {
-            }
         }
+    }
+
+    /// <summary>The pool policy: new calls bound to the gateway's clock; returned ones reset.</summary>
+    internal sealed class Policy(TimeProvider timeProvider) : IPooledObjectPolicy<RelayCall>
+    {
+        public ObjectPool<RelayCall>? Pool { get; set; }
+
+        public RelayCall Create() => new(timeProvider, Pool!);
+
+        public bool Return(RelayCall obj) => obj.Reset();
     }
 }

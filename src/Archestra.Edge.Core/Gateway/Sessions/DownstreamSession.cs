@@ -70,8 +70,54 @@ internal sealed class DownstreamSession : ICallerContext
 
     public bool IsClosed => _closed.IsCancellationRequested;
 
-    /// <summary>Calls in flight, by the client's request id: where a <c>notifications/cancelled</c> goes.</summary>
-    public ConcurrentDictionary<RequestKey, RelayCall> InFlight { get; } = new();
+    // Calls in flight, by the client's request id: where a notifications/cancelled goes. Most clients have one
+    // call at a time per session, so the first lives in a lock-free slot; more spill into a dictionary.
+    private RelayCall? _inFlight;
+    private ConcurrentDictionary<RequestKey, RelayCall>? _moreInFlight;
+
+    public void AddInFlight(RelayCall call)
+    {
+        if (Interlocked.CompareExchange(ref _inFlight, call, null) is not null)
+        {
+            var more = Volatile.Read(ref _moreInFlight)
+                ?? Interlocked.CompareExchange(ref _moreInFlight, new ConcurrentDictionary<RequestKey, RelayCall>(), null)
+                ?? _moreInFlight!;
+            more[call.Key] = call;
+        }
+    }
+
+    public void RemoveInFlight(RelayCall call)
+    {
+        if (Interlocked.CompareExchange(ref _inFlight, null, call) != call)
+        {
+            _moreInFlight?.TryRemove(new KeyValuePair<RequestKey, RelayCall>(call.Key, call));
+        }
+    }
+
+    /// <summary>Finds the call with this client id, and the generation it had (to cancel exactly that call).</summary>
+    public bool TryFindInFlight(RequestKey key, out RelayCall? call, out int generation)
+    {
+        call = Volatile.Read(ref _inFlight);
+        if (call is not null)
+        {
+            // Generation first: if the key still matches afterwards, that generation was this request's.
+            generation = call.Generation;
+            if (call.Key == key)
+            {
+                return true;
+            }
+        }
+
+        call = null;
+        generation = 0;
+        if (_moreInFlight?.TryGetValue(key, out call) == true)
+        {
+            generation = call!.Generation;
+            return call.Key == key;
+        }
+
+        return false;
+    }
 
     /// <summary>Server-to-client requests sent to this client, by the id the gateway gave them.</summary>
     public ConcurrentDictionary<long, PendingServerRequest> ServerRequests { get; } = new();
@@ -116,7 +162,8 @@ internal sealed class DownstreamSession : ICallerContext
         {
         }
 
-        foreach (var (_, call) in InFlight)
+        Volatile.Read(ref _inFlight)?.CancelBySession();
+        foreach (var (_, call) in _moreInFlight ?? [])
         {
             call.CancelBySession();
         }

@@ -1,18 +1,27 @@
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
+using Archestra.Edge.Utilities;
 
 namespace Archestra.Edge.Upstreams.Stdio;
 
-/// <summary>The messages a stdio server sends for one request, queued by the session's read loop.</summary>
-internal sealed class StdioPendingReply : IUpstreamReply
+/// <summary>
+/// The messages a stdio server sends for one request, handed from the session's read loop (the only producer)
+/// to the relay (the only consumer) without locks or per-message allocation: messages are pushed on an
+/// intrusive stack, a waiting consumer is woken, and it takes them in arrival order. Continuations never run on
+/// the read loop.
+/// </summary>
+internal sealed class StdioPendingReply : IUpstreamReply, IPendingItem, IValueTaskSource<UpstreamMessage?>
 {
-    private readonly Channel<UpstreamMessage> _messages = Channel.CreateUnbounded<UpstreamMessage>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = false });
+    private readonly PendingTable<StdioPendingReply> _owner;
+    private ManualResetValueTaskSourceCore<UpstreamMessage?> _core = new() { RunContinuationsAsynchronously = true };
+    private UpstreamMessage? _pushed;          // producer side, newest first
+    private UpstreamMessage? _ready;           // consumer side, oldest first
+    private int _waiting;                      // 1 while the consumer awaits _core
+    private int _completed;                    // the producer will add nothing more
+    private CancellationTokenRegistration _cancellation;
 
-    private readonly StdioUpstreamSession _session;
-
-    public StdioPendingReply(StdioUpstreamSession session, long id)
+    public StdioPendingReply(PendingTable<StdioPendingReply> owner, long id)
     {
-        _session = session;
+        _owner = owner;
         Id = id;
     }
 
@@ -23,52 +32,166 @@ internal sealed class StdioPendingReply : IUpstreamReply
     /// <summary>Queues a related message (progress, log, server-to-client request).</summary>
     public void Enqueue(UpstreamMessage message)
     {
-        if (!_messages.Writer.TryWrite(message))
+        if (Volatile.Read(ref _completed) == 1)
         {
             message.Dispose();
+            return;
         }
+
+        UpstreamMessage? head;
+        do
+        {
+            head = Volatile.Read(ref _pushed);
+            message.Next = head;
+        }
+        while (Interlocked.CompareExchange(ref _pushed, message, head) != head);
+
+        Wake();
     }
 
     /// <summary>Queues the response; nothing follows it.</summary>
     public void Complete(UpstreamMessage response)
     {
         Enqueue(response);
-        _messages.Writer.TryComplete();
+        Finish();
     }
 
     /// <summary>Ends the exchange without a response.</summary>
     public void Fail(UpstreamError error)
     {
         Error = error;
-        _messages.Writer.TryComplete();
+        Finish();
     }
 
-    public async ValueTask<UpstreamMessage?> ReadAsync(CancellationToken cancellationToken)
+    public ValueTask<UpstreamMessage?> ReadAsync(CancellationToken cancellationToken)
     {
-        var reader = _messages.Reader;
-        while (true)
+        if (TakeReady() is { } ready)
         {
-            if (reader.TryRead(out var message))
+            return ValueTask.FromResult<UpstreamMessage?>(ready);
+        }
+
+        if (Volatile.Read(ref _completed) == 1)
+        {
+            return ValueTask.FromResult(TakeReady());
+        }
+
+        _core.Reset();
+        Volatile.Write(ref _waiting, 1);
+
+        // Announced; look again so nothing pushed (or finished) in the meantime is missed.
+        if (Volatile.Read(ref _pushed) is not null || Volatile.Read(ref _completed) == 1)
+        {
+            if (Interlocked.Exchange(ref _waiting, 0) == 1)
             {
-                return message;
+                return ValueTask.FromResult(TakeReady());
             }
 
-            if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return null;
-            }
+            // The producer claimed the wait first: its wake-up is on the way.
         }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((StdioPendingReply)state!).Cancel(token), this);
+        }
+
+        return new ValueTask<UpstreamMessage?>(this, _core.Version);
     }
+
+    UpstreamMessage? IValueTaskSource<UpstreamMessage?>.GetResult(short token)
+    {
+        _cancellation.Dispose();
+        _cancellation = default;
+        _core.GetResult(token); // a wake-up (or the cancellation, thrown)
+        return TakeReady();
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<UpstreamMessage?>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<UpstreamMessage?>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
 
     public ValueTask DisposeAsync()
     {
-        _session.Forget(this);
-        _messages.Writer.TryComplete();
-        while (_messages.Reader.TryRead(out var leftover))
+        _owner.Remove(this);
+        Volatile.Write(ref _completed, 1);
+        while (TakeReady() is { } leftover)
         {
             leftover.Dispose();
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void Finish()
+    {
+        Volatile.Write(ref _completed, 1);
+        Wake(); // the consumer drains what is left, then sees the end
+    }
+
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _waiting, 0) == 1)
+        {
+            _core.SetResult(null);
+        }
+    }
+
+    private void Cancel(CancellationToken token)
+    {
+        if (Interlocked.Exchange(ref _waiting, 0) == 1)
+        {
+            _core.SetException(new OperationCanceledException(token));
+        }
+    }
+
+    /// <summary>The oldest queued message, if any (consumer only).</summary>
+    private UpstreamMessage? TakeReady()
+    {
+        if (_ready is null)
+        {
+            Collect();
+        }
+
+        var message = _ready;
+        if (message is not null)
+        {
+            _ready = message.Next;
+            message.Next = null;
+        }
+
+        return message;
+    }
+
+    /// <summary>Moves everything pushed so far, in arrival order, behind the ready list (consumer only).</summary>
+    private void Collect()
+    {
+        var taken = Interlocked.Exchange(ref _pushed, null);
+        UpstreamMessage? reversed = null;
+        while (taken is not null)
+        {
+            var next = taken.Next;
+            taken.Next = reversed;
+            reversed = taken;
+            taken = next;
+        }
+
+        if (reversed is null)
+        {
+            return;
+        }
+
+        if (_ready is null)
+        {
+            _ready = reversed;
+            return;
+        }
+
+        var tail = _ready;
+        while (tail.Next is not null)
+        {
+            tail = tail.Next;
+        }
+
+        tail.Next = reversed;
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.IO.Pipelines;
@@ -9,6 +8,7 @@ using Archestra.Edge.Configuration;
 using Archestra.Edge.Protocol.Framing;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
+using Archestra.Edge.Utilities;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Upstreams.Stdio;
@@ -29,7 +29,7 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
     private readonly IUpstreamListener _listener;
     private readonly ILogger _logger;
     private readonly StderrTail _stderr = new();
-    private readonly ConcurrentDictionary<long, StdioPendingReply> _pending = new();
+    private readonly PendingTable<StdioPendingReply> _pending = new();
     private readonly Channel<OutgoingFrame> _writes = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TimeProvider _timeProvider;
@@ -135,8 +135,8 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
             return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((null, UpstreamError.Expired("the server process has exited")));
         }
 
-        var reply = new StdioPendingReply(this, id);
-        _pending[id] = reply;
+        var reply = new StdioPendingReply(_pending, id);
+        _pending.Add(reply);
         if (!Enqueue(message.Span))
         {
             _pending.TryRemove(id, out _);
@@ -148,8 +148,6 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
 
     public override ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
         => ValueTask.FromResult(Enqueue(message.Span) ? UpstreamError.None : UpstreamError.Expired("the server process has exited"));
-
-    internal void Forget(StdioPendingReply reply) => _pending.TryRemove(new KeyValuePair<long, StdioPendingReply>(reply.Id, reply));
 
     /// <summary>
     /// Copies a message into a pooled frame ending in a newline. Raw CR/LF bytes in valid JSON can only be
@@ -310,7 +308,7 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
         {
             case McpMethod.NotificationsProgress:
                 // The gateway sends its request id as the progress token, so progress finds its call exactly.
-                if (TryParseId(message.Span, envelope.ProgressToken, out var token) && _pending.TryGetValue(token, out var call))
+                if (TryParseId(message.Span, envelope.ProgressToken, out var token) && _pending.TryGet(token, out var call))
                 {
                     call.Enqueue(message);
                 }
@@ -342,19 +340,7 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
     }
 
     /// <summary>The call a server-to-client request belongs to: the only one in flight, else the oldest.</summary>
-    private StdioPendingReply? FindCall()
-    {
-        StdioPendingReply? oldest = null;
-        foreach (var (_, reply) in _pending)
-        {
-            if (oldest is null || reply.Id < oldest.Id)
-            {
-                oldest = reply;
-            }
-        }
-
-        return oldest;
-    }
+    private StdioPendingReply? FindCall() => _pending.Oldest();
 
     private void AnswerPing(UpstreamMessage ping)
     {
@@ -424,12 +410,11 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
             Log.ProcessExited(_logger, ServerName, ProcessId, exitCode ?? -1);
         }
 
-        foreach (var (_, pending) in _pending)
+        foreach (var pending in _pending.RemoveAll())
         {
             pending.Fail(reason);
         }
 
-        _pending.Clear();
         _listener.OnClosed(this, reason);
     }
 
