@@ -4,10 +4,10 @@ using Archestra.Edge.LoadTest;
 // archestra-loadtest --url URL [--scenario echo|echo64k|list|churn|mix|sessions|startup] [--clients N | --rate R]
 //                    [--duration 15s] [--warmup 3s] [--tool NAME] [--token T] [--label L] [--json F] [--md F]
 //                    [--watch name=pid]... [--spawn CMD ARGS...]
-// archestra-loadtest summarize DIR OUT.md [command line]
+// archestra-loadtest summarize DIR OUT.md
 if (args.Length > 0 && args[0] == "summarize")
 {
-    Summary.Write(args[1], args[2], string.Join(' ', args[3..]));
+    Summary.Write(args[1], args[2]);
     return 0;
 }
 

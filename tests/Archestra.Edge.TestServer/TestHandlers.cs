@@ -69,6 +69,8 @@ internal static class TestHandlers
                 return Text(sum.ToString(System.Globalization.CultureInfo.InvariantCulture));
             case "identify":
                 return Text(state.Options.Name);
+            case "pid":
+                return Text(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             case "slow":
                 var ms = args.TryGetValue("ms", out var m) ? m.GetInt32() : 100;
                 await Task.Delay(ms, ct);

@@ -8,6 +8,7 @@ internal static class ToolCatalog
       {"name":"echo","description":"Echoes the text back","inputSchema":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}},
       {"name":"add","description":"Adds two numbers","inputSchema":{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}},
       {"name":"identify","description":"Says which server answered","inputSchema":{"type":"object","properties":{}}},
+      {"name":"pid","description":"Says which process answered","inputSchema":{"type":"object","properties":{}}},
       {"name":"slow","description":"Answers after a delay","inputSchema":{"type":"object","properties":{"ms":{"type":"integer"}}}},
       {"name":"hang","description":"Never answers (until cancelled)","inputSchema":{"type":"object","properties":{}}},
       {"name":"crash","description":"Kills the server process mid-call","inputSchema":{"type":"object","properties":{}}},

@@ -16,7 +16,11 @@ internal sealed record ServerModel(
     TimeSpan CallTimeout,
     RemoteServerModel? Remote,
     ProcessServerModel? Process,
-    string? Builtin);
+    string? Builtin)
+{
+    /// <summary>How many copies run (processes only); calls are spread over the ready ones.</summary>
+    public int Replicas { get; init; } = 1;
+}
 
 internal sealed record RemoteServerModel(Uri Url, ImmutableArray<KeyValuePair<string, string>> Headers);
 

@@ -19,13 +19,13 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     private readonly ILogger _logger;
     private readonly Dictionary<(UpstreamServer, CatalogKind), ServerListCache> _listCaches = [];
 
-    public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider, Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null)
     {
         Snapshot = snapshot;
         TimeProvider = timeProvider;
         StartedAt = timeProvider.GetUtcNow();
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
-        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this);
+        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this) { SessionFactory = sessionFactory };
 
         var servers = new Dictionary<string, UpstreamServer>(StringComparer.Ordinal);
         foreach (var model in snapshot.Servers)

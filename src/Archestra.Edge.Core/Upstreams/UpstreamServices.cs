@@ -1,3 +1,4 @@
+using Archestra.Edge.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Upstreams;
@@ -34,6 +35,9 @@ internal sealed class UpstreamServices : IDisposable
     public IUpstreamEvents Events { get; }
 
     public IGatewayIntrospection Introspection { get; }
+
+    /// <summary>A seam for benchmarks and tests: when set, it opens sessions instead of the real transports.</summary>
+    public Func<ServerModel, IUpstreamListener, UpstreamSession?>? SessionFactory { get; init; }
 
     /// <summary>An invoker for one upstream over the shared handler (disposing it leaves the pool alone).</summary>
     public HttpMessageInvoker CreateInvoker() => new(_handler, disposeHandler: false);

@@ -12,7 +12,17 @@ internal enum UpstreamState
     Failed,
 }
 
-/// <summary>A point-in-time view of one upstream server, for status output and the builtin tools.</summary>
+/// <summary>A point-in-time view of one replica of an upstream server.</summary>
+internal sealed record ReplicaStatus(
+    int Index,
+    UpstreamState State,
+    string? Identity,
+    DateTimeOffset? ReadySince,
+    int Starts,
+    string? LastError,
+    string? ServerInfo);
+
+/// <summary>A point-in-time view of one upstream server (its replicas summed up), for status output and the builtin tools.</summary>
 internal sealed record ServerStatus(
     string Name,
     string Kind,
@@ -21,7 +31,40 @@ internal sealed record ServerStatus(
     DateTimeOffset? ReadySince,
     int Starts,
     string? LastError,
-    string? ServerInfo);
+    string? ServerInfo,
+    IReadOnlyList<ReplicaStatus> Replicas)
+{
+    /// <summary>Ready if any replica is; identities joined; starts summed; the first error found.</summary>
+    public static ServerStatus Of(string name, string kind, IReadOnlyList<ReplicaStatus> replicas)
+    {
+        var state = UpstreamState.Stopped;
+        var identities = new List<string>();
+        DateTimeOffset? since = null;
+        var starts = 0;
+        string? error = null, info = null;
+        foreach (var replica in replicas)
+        {
+            state = replica.State switch
+            {
+                UpstreamState.Ready => UpstreamState.Ready,
+                UpstreamState.Starting when state != UpstreamState.Ready => UpstreamState.Starting,
+                UpstreamState.Failed when state == UpstreamState.Stopped => UpstreamState.Failed,
+                _ => state,
+            };
+            if (replica.Identity is { } identity)
+            {
+                identities.Add(identity);
+            }
+
+            since ??= replica.ReadySince;
+            starts += replica.Starts;
+            error ??= replica.LastError;
+            info ??= replica.ServerInfo;
+        }
+
+        return new ServerStatus(name, kind, state, identities.Count == 0 ? null : string.Join(", ", identities), since, starts, error, info, replicas);
+    }
+}
 
 /// <summary>What the embedded <c>archestra</c> server may ask the gateway about itself.</summary>
 internal interface IGatewayIntrospection

@@ -12,6 +12,9 @@ internal sealed class UpstreamServerConfig
 
     /// <summary>Time a call to this server may take. Default: <c>limits.call_timeout</c>.</summary>
     public string? CallTimeout { get; set; }
+
+    /// <summary>Copies of a process server to run; calls are spread over the ready ones. Default 1.</summary>
+    public int? Replicas { get; set; }
 }
 
 /// <summary>A remote server reached over HTTP.</summary>

@@ -39,6 +39,17 @@ internal sealed partial class ConfigCompiler
             }
 
             var callTimeout = Duration(server.CallTimeout, $"{path}.call_timeout", limits.CallTimeout);
+            var replicas = server.Replicas ?? 1;
+            if (replicas is < 1 or > 64)
+            {
+                _diagnostics.Add($"{path}.replicas", $"must be between 1 and 64 (found {replicas})");
+                replicas = 1;
+            }
+            else if (replicas > 1 && server.Process is null)
+            {
+                _diagnostics.Add($"{path}.replicas", "replicas apply to process servers only", "a remote server scales on its side; the builtin server needs none");
+                replicas = 1;
+            }
             if (server.Remote is { } remote)
             {
                 var model = CompileRemote(remote, $"{path}.remote");
@@ -52,7 +63,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileProcess(process, $"{path}.process");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null));
+                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas });
                 }
             }
             else if (Array.IndexOf(BuiltinServers, server.Builtin) < 0)

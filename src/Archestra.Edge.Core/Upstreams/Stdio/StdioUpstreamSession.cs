@@ -60,7 +60,7 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
 
     /// <summary>Starts the process and runs the MCP handshake.</summary>
     public static async Task<(StdioUpstreamSession? Session, UpstreamError Error)> StartAsync(
-        ServerModel server, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken)
+        ServerModel server, string replicaName, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var model = server.Process!;
         var startInfo = new ProcessStartInfo(model.Command)
@@ -110,8 +110,8 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
             return (null, UpstreamError.Unavailable($"cannot start '{model.Command}': {ex.Message}"));
         }
 
-        var session = new StdioUpstreamSession(server.Name, process, listener, logger, timeProvider) { ProcessId = process.Id };
-        Log.ProcessStarted(logger, server.Name, process.Id, model.Command);
+        var session = new StdioUpstreamSession(replicaName, process, listener, logger, timeProvider) { ProcessId = process.Id };
+        Log.ProcessStarted(logger, replicaName, process.Id, model.Command);
         session._readLoop = Task.Run(session.ReadLoopAsync, CancellationToken.None);
         session._writeLoop = Task.Run(session.WriteLoopAsync, CancellationToken.None);
         session._stderrLoop = Task.Run(session.StderrLoopAsync, CancellationToken.None);

@@ -1,0 +1,104 @@
+using System.Text;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Gateway;
+using Archestra.Edge.Gateway.Endpoints;
+using Archestra.Edge.Gateway.Relay;
+using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Protocol.Buffers;
+using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Upstreams;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Archestra.Edge.Benchmarks;
+
+/// <summary>
+/// The whole POST path of a relayed <c>tools/call</c> in process: the gateway's real handler, session, catalog,
+/// relay and response writer, with an in-memory upstream. <c>Ping</c> (answered by the gateway) is the baseline:
+/// the difference is what relaying costs, framework request objects excluded.
+/// </summary>
+[MemoryDiagnoser]
+public class RelayBenchmarks
+{
+    private GatewayRuntime _runtime = null!;
+    private McpPostHandler _handler = null!;
+    private ProfileRuntime _profile = null!;
+    private string _sessionId = "";
+    private byte[] _call = [];
+    private byte[] _ping = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var snapshot = ConfigLoader.Load("""
+            servers:
+              echo: { process: { command: unused } }
+            profiles:
+              p: { tools: [{ server: echo }] }
+            """, "bench.yaml", _ => null).Snapshot!;
+        _runtime = new GatewayRuntime(snapshot, NullLoggerFactory.Instance, TimeProvider.System, (model, _) => new EchoSession(model.Name));
+        var host = new GatewayHost(_runtime);
+        _handler = new McpPostHandler(new CallRelay(host, TimeProvider.System, NullLogger<CallRelay>.Instance), NullLogger<McpPostHandler>.Instance);
+        _profile = _runtime.Profiles["p"];
+        var session = new DownstreamSession(SessionStore.NewId(), _profile, "2025-11-25", ClientCapabilities.None, "bench", "1", TimeProvider.System);
+        _runtime.Sessions.TryAdd(session, 10);
+        _sessionId = session.Id;
+        _call = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo__echo","arguments":{"text":"hello from the benchmark"}}}""");
+        _ping = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"ping"}""");
+        ToolsCall().GetAwaiter().GetResult(); // warm the catalog
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    [Benchmark(Baseline = true)]
+    public Task Ping() => Run(_ping);
+
+    [Benchmark]
+    public Task ToolsCall() => Run(_call);
+
+    private Task Run(byte[] body)
+    {
+        var context = new DefaultHttpContext();
+        var request = context.Request;
+        request.Method = "POST";
+        request.Path = "/v1/mcp/p";
+        request.Headers.Host = "localhost";
+        request.Headers.ContentType = "application/json";
+        request.Headers.Accept = "application/json, text/event-stream";
+        request.Headers["Mcp-Session-Id"] = _sessionId;
+        request.ContentLength = body.Length;
+        request.Body = new MemoryStream(body, writable: false);
+        context.Response.Body = Stream.Null;
+        return _handler.HandleAsync(new McpRequest(context, _runtime, _profile));
+    }
+
+    /// <summary>An upstream that answers at once: the echo tool's definition, and a fixed result per call.</summary>
+    private sealed class EchoSession : UpstreamSession
+    {
+        private static readonly byte[] s_tools = """{"tools":[{"name":"echo","description":"Echoes","inputSchema":{"type":"object"}}]}"""u8.ToArray();
+        private static readonly byte[] s_result = """{"content":[{"type":"text","text":"hello from the benchmark"}]}"""u8.ToArray();
+
+        public EchoSession(string name)
+            : base(name)
+        {
+            Info = UpstreamInfo.Empty with { ProtocolVersion = "2025-11-25", Tools = true };
+        }
+
+        public override bool IsAlive => true;
+
+        public override ValueTask<(IUpstreamReply? Reply, UpstreamError Error)> SendRequestAsync(long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
+        {
+            var envelope = EnvelopeReader.Read(message.Span);
+            using var output = new PooledBufferWriter(256);
+            JsonRpcWriter.WriteResult(output, envelope.Id.Slice(message.Span), envelope.Method == Protocol.Mcp.McpMethod.ToolsList ? s_tools : s_result);
+            IUpstreamReply reply = new CompletedReply(UpstreamMessage.Copy(output.WrittenSpan));
+            return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((reply, UpstreamError.None));
+        }
+
+        public override ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => ValueTask.FromResult(UpstreamError.None);
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

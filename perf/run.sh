@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Measures the gateway against its baselines in one run, in alternating rounds, and writes perf/RESULTS.md.
+#   perf/run.sh                 full run (about 8 minutes on 2 cores)
+#   ROUNDS=1 DURATION=5 perf/run.sh   a quick look
+# Everything runs on this machine: the load generator, the gateway, the upstreams. Compare ratios, not absolutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+CLIENTS=${CLIENTS:-32}
+RATE=${RATE:-1000}
+OUT=perf/out/results/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT"
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+echo "== build"
+./build.sh publish >/dev/null
+dotnet publish perf/Archestra.Edge.PerfEcho -c Release -r linux-x64 -o perf/out/echo --nologo -v quiet -p:TreatWarningsAsErrors=true
+dotnet build perf/Archestra.Edge.LoadTest -c Release -o perf/out/loadtest --nologo -v quiet
+GATEWAY=$ROOT/artifacts/publish/archestra-edge
+ECHO=$ROOT/perf/out/echo/archestra-perf-echo
+LOADTEST=(dotnet "$ROOT/perf/out/loadtest/archestra-loadtest.dll")
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; return 1; }
+
+ECHO_PORT=$(free_port); CANNED_PORT=$(free_port); GATEWAY_PORT=$(free_port)
+"$ECHO" --http --port "$ECHO_PORT" --name echo >/dev/null 2>&1 & ECHO_PID=$!; pids+=("$ECHO_PID")
+"$ECHO" --canned --port "$CANNED_PORT" >/dev/null 2>&1 & CANNED_PID=$!; pids+=("$CANNED_PID")
+
+CONFIG=$OUT/gateway.yaml
+{
+  echo "limits: { max_sessions: 20000 }"
+  echo "servers:"
+  echo "  echo: { remote: { url: \"http://127.0.0.1:$ECHO_PORT/mcp\" } }"
+  echo "  stdio1: { process: { command: \"$ECHO\", args: [\"--stdio\"] } }"
+  echo "  stdio2: { process: { command: \"$ECHO\", args: [\"--stdio\"] }, replicas: 2 }"
+  for i in $(seq 0 9); do echo "  list$i: { process: { command: \"$ECHO\", args: [\"--stdio\", \"--tools\", \"50\", \"--name\", \"list$i\"] } }"; done
+  echo "profiles:"
+  echo "  http: { naming: bare, tools: [{ server: echo }] }"
+  echo "  stdio1: { naming: bare, tools: [{ server: stdio1 }] }"
+  echo "  stdio2: { naming: bare, tools: [{ server: stdio2 }] }"
+  echo -n "  list: { tools: ["; for i in $(seq 0 9); do echo -n "{ server: list$i }"; [ "$i" -lt 9 ] && echo -n ", "; done; echo "] }"
+} > "$CONFIG"
+"$GATEWAY" serve --config "$CONFIG" --listen "http://127.0.0.1:$GATEWAY_PORT" --log-level warning >"$OUT/gateway.log" 2>&1 & GATEWAY_PID=$!; pids+=("$GATEWAY_PID")
+wait_http "http://127.0.0.1:$GATEWAY_PORT/healthz"
+wait_http "http://127.0.0.1:$ECHO_PORT/mcp" || true
+
+G=http://127.0.0.1:$GATEWAY_PORT/v1/mcp
+run() { # label scenario url json [extra args]
+  local label=$1 scenario=$2 url=$3 json=$4; shift 4
+  "${LOADTEST[@]}" --label "$label" --scenario "$scenario" --url "$url" --duration "$DURATION" --warmup "$WARMUP" --json "$json" --quiet "$@" >/dev/null
+  echo "   $label: $(python3 -c "import json,sys; r=json.load(open('$json')); print(f\"{r['throughput']:.0f}/s p99 {r['latencyMs']['p99']:.2f}ms errors {r['failed']}\")")"
+}
+
+echo "== throughput: closed loop, $CLIENTS clients, small echo ($ROUNDS alternating rounds of ${DURATION}s)"
+cases=(direct gateway-http gateway-stdio1 gateway-stdio2 canned)
+for round in $(seq 1 "$ROUNDS"); do
+  rotated=("${cases[@]:$(( (round-1) % ${#cases[@]} ))}" "${cases[@]:0:$(( (round-1) % ${#cases[@]} ))}")
+  for c in "${rotated[@]}"; do
+    j=$OUT/throughput-$c-r$round.json
+    case $c in
+      direct) run "$c" echo "http://127.0.0.1:$ECHO_PORT/mcp" "$j" --clients "$CLIENTS" --watch "echo=$ECHO_PID" ;;
+      gateway-http) run "$c" echo "$G/http" "$j" --clients "$CLIENTS" --watch "gateway=$GATEWAY_PID" --watch "echo=$ECHO_PID" ;;
+      gateway-stdio1) run "$c" echo "$G/stdio1" "$j" --clients "$CLIENTS" --watch "gateway=$GATEWAY_PID" ;;
+      gateway-stdio2) run "$c" echo "$G/stdio2" "$j" --clients "$CLIENTS" --watch "gateway=$GATEWAY_PID" ;;
+      canned) run "$c" echo "http://127.0.0.1:$CANNED_PORT/mcp" "$j" --clients "$CLIENTS" --no-verify --watch "canned=$CANNED_PID" ;;
+    esac
+  done
+done
+
+echo "== latency: open loop at $RATE calls/s (latency from the intended send time)"
+for round in $(seq 1 "$ROUNDS"); do
+  for c in direct gateway-http; do
+    j=$OUT/latency-$c-r$round.json
+    if [ "$c" = direct ]; then run "$c" echo "http://127.0.0.1:$ECHO_PORT/mcp" "$j" --rate "$RATE" --sessions 32;
+    else run "$c" echo "$G/http" "$j" --rate "$RATE" --sessions 32; fi
+  done
+done
+
+echo "== other scenarios"
+run direct-64k echo64k "http://127.0.0.1:$ECHO_PORT/mcp" "$OUT/scenario-direct-64k.json" --clients 8
+run gateway-64k echo64k "$G/http" "$OUT/scenario-gateway-64k.json" --clients 8 --watch "gateway=$GATEWAY_PID"
+run gateway-list list "$G/list" "$OUT/scenario-gateway-list.json" --clients 8 --expect-tools 500 --watch "gateway=$GATEWAY_PID"
+run gateway-churn churn "$G/http" "$OUT/scenario-gateway-churn.json" --clients 8 --watch "gateway=$GATEWAY_PID"
+run gateway-mix mix "$G/http" "$OUT/scenario-gateway-mix.json" --clients "$CLIENTS" --tool echo --watch "gateway=$GATEWAY_PID"
+kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
+
+echo "== start-up, idle memory, memory per session"
+PORT=$(free_port)
+"${LOADTEST[@]}" --label startup --scenario startup --url "http://127.0.0.1:$PORT/v1/mcp/default" --repeat 10 --json "$OUT/startup.json" --quiet \
+  --spawn "$GATEWAY" serve --config "$ROOT/archestra.yaml.example" --listen "http://127.0.0.1:$PORT" --log-level warning >/dev/null
+for n in 1000 10000; do
+  PORT=$(free_port)
+  "$GATEWAY" serve --config "$CONFIG" --listen "http://127.0.0.1:$PORT" --log-level warning >/dev/null 2>&1 & GP=$!
+  wait_http "http://127.0.0.1:$PORT/healthz"
+  "${LOADTEST[@]}" --label "sessions-$n" --scenario sessions --url "http://127.0.0.1:$PORT/v1/mcp/http" --sessions "$n" --clients 16 \
+    --watch "gateway=$GP" --json "$OUT/sessions-$n.json" --quiet >/dev/null
+  kill "$GP"; wait "$GP" 2>/dev/null || true
+done
+
+cat > "$OUT/meta.json" <<JSON
+{
+  "date": "$(date -u +%Y-%m-%dT%H:%MZ)",
+  "machine": "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)",
+  "dotnet": "$(dotnet --version)",
+  "binaryBytes": $(stat -c %s "$GATEWAY"),
+  "command": "ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CLIENTS=$CLIENTS RATE=$RATE perf/run.sh",
+  "commit": "$(git rev-parse --short HEAD)$(git diff --quiet || echo '+local')"
+}
+JSON
+
+"${LOADTEST[@]}" summarize "$OUT" perf/RESULTS.md
+echo "== wrote perf/RESULTS.md (raw reports in $OUT)"
