@@ -28,11 +28,15 @@ internal static class GatewayApplication
 {
     public static WebApplication Build(GatewaySnapshot snapshot, GatewayApplicationOptions options)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        // The empty builder: no appsettings.json, no environment-variable configuration, and above all no file
+        // watcher on the content root (which walks the whole directory tree at start-up). archestra.yaml is the
+        // only configuration.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = Utilities.BuildInfo.ProductName,
             ContentRootPath = Path.GetDirectoryName(Path.GetFullPath(snapshot.SourcePath)) ?? Directory.GetCurrentDirectory(),
         });
+        builder.WebHost.UseKestrelCore();
 
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
@@ -71,6 +75,7 @@ internal static class GatewayApplication
         services.AddSingleton<McpPostHandler>();
         services.AddHostedService<SessionSweeper>();
         services.AddRoutingCore();
+        services.AddLogging();
 
         var app = builder.Build();
         app.UseMcpEndpoints();

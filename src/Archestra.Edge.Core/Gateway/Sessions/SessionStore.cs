@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 
 namespace Archestra.Edge.Gateway.Sessions;
 
@@ -14,7 +13,7 @@ internal sealed class SessionStore
     public static string NewId()
     {
         Span<byte> bytes = stackalloc byte[32];
-        RandomNumberGenerator.Fill(bytes);
+        Utilities.SecureRandom.Fill(bytes);
         return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
