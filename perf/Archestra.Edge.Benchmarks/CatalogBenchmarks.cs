@@ -39,7 +39,7 @@ public class CatalogBenchmarks
             _sources[s] = new CatalogSource(new AssignmentModel(server.Name, [all!], []), server, new ServerList([.. items], UpstreamError.None));
         }
 
-        _catalog = CatalogBuilder.Build(CatalogKind.Tools, _profile, _sources, []);
+        _catalog = CatalogBuilder.Build(CatalogKind.Tools, _profile, _sources, new CatalogNotes());
         _hit = Encoding.UTF8.GetBytes("\"server7__tool_42\"");
         _miss = Encoding.UTF8.GetBytes("\"server7__nope\"");
     }
@@ -51,7 +51,7 @@ public class CatalogBenchmarks
     public bool LookupMiss() => CatalogBuilder.TryGetEntry(_catalog, _miss, out _);
 
     [Benchmark]
-    public int Build500Tools() => CatalogBuilder.Build(CatalogKind.Tools, _profile, _sources, []).ResultJson.Length;
+    public int Build500Tools() => CatalogBuilder.Build(CatalogKind.Tools, _profile, _sources, new CatalogNotes()).ResultJson.Length;
 
     private sealed class NoEvents : IUpstreamEvents, IGatewayIntrospection
     {
@@ -59,17 +59,17 @@ public class CatalogBenchmarks
 
         public DateTimeOffset StartedAt => DateTimeOffset.UnixEpoch;
 
-        public void OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened)
+        public void OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened, ICallerContext? owner)
         {
         }
 
-        public void OnSessionClosed(UpstreamServer server, UpstreamSession session)
+        public void OnSessionClosed(UpstreamServer server, UpstreamSession session, ICallerContext? owner)
         {
         }
 
-        public void OnNotification(UpstreamServer server, UpstreamSession session, UpstreamMessage message) => message.Dispose();
+        public void OnNotification(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner) => message.Dispose();
 
-        public void OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message) => message.Dispose();
+        public void OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner) => message.Dispose();
 
         public IReadOnlyList<ServerStatus> ServersOf(string profile) => [];
     }

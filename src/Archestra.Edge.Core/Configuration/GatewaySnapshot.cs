@@ -36,8 +36,20 @@ internal sealed record ListenerSettings(
 
 internal sealed record TlsSettings(string CertificatePath, string KeyPath);
 
+internal static class LimitSettingsDefaults
+{
+    // 1 MiB: a few hundred progress and log events per session; most sessions hold nothing (only SSE answers are kept).
+    public const long ReplayBufferBytes = 1L << 20;
+}
+
 internal sealed record LimitSettings(long MaxRequestBytes, TimeSpan CallTimeout, int MaxSessions, TimeSpan SessionIdleTimeout)
 {
+    /// <summary>Items per page of list results; 0 means one page with everything.</summary>
+    public int ListPageSize { get; init; }
+
+    /// <summary>Bytes of SSE events each session keeps so a client can resume a lost stream.</summary>
+    public long ReplayBufferBytes { get; init; } = LimitSettingsDefaults.ReplayBufferBytes;
+
     // Defaults, with where they come from.
     // 4 MiB: a request is a single JSON-RPC message; large tool arguments fit, a runaway body does not.
     public const long DefaultMaxRequestBytes = 4L << 20;

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Archestra.Edge.Utilities;
 
@@ -27,9 +28,25 @@ internal sealed record ProfileModel(
     public const string DefaultSeparator = "__";
 }
 
-/// <summary>A server's items (tools, prompts or resources) exposed by a profile, filtered by globs.</summary>
+/// <summary>
+/// A server's items (tools, prompts or resources) exposed by a profile: filtered by globs, and curated by upstream
+/// name (renamed, described, with arguments fixed by the gateway).
+/// </summary>
 internal sealed record AssignmentModel(string Server, ImmutableArray<Glob> Include, ImmutableArray<Glob> Exclude)
 {
+    /// <summary>Upstream name → the name exposed instead (before the server prefix, if any).</summary>
+    public FrozenDictionary<string, string> Renames { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>Upstream name → the description exposed instead.</summary>
+    public FrozenDictionary<string, string> Descriptions { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>Upstream tool name → arguments the gateway sets on every call.</summary>
+    public FrozenDictionary<string, FixedArguments> FixedArguments { get; init; } = FrozenDictionary<string, FixedArguments>.Empty;
+
+    /// <summary>Whether this assignment changes anything about an item beyond its name prefix.</summary>
+    public bool Curates(string name)
+        => Renames.ContainsKey(name) || Descriptions.ContainsKey(name) || FixedArguments.ContainsKey(name);
+
     /// <summary>Whether an upstream item name passes the include and exclude patterns.</summary>
     public bool Admits(string name)
     {
@@ -60,5 +77,25 @@ internal sealed record AssignmentModel(string Server, ImmutableArray<Glob> Inclu
         }
 
         return true;
+    }
+}
+
+/// <summary>
+/// Arguments fixed by the config for one tool: their names, and their JSON object members
+/// (<c>"owner":"acme","dry_run":true</c>) ready to be spliced into a call.
+/// </summary>
+internal sealed record FixedArguments(ImmutableArray<string> Names, byte[] Members)
+{
+    public bool Contains(ReadOnlySpan<char> name)
+    {
+        foreach (var fixedName in Names)
+        {
+            if (name.SequenceEqual(fixedName))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

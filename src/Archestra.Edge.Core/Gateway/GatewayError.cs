@@ -15,6 +15,7 @@ internal enum GatewayErrorKind : byte
     InvalidParams,
     UnknownTool,
     UnknownPrompt,
+    ResourceNotFound,
     SessionRequired,
     SessionNotFound,
     UnsupportedProtocolVersion,
@@ -30,6 +31,7 @@ internal enum GatewayErrorKind : byte
     UpstreamUnavailable,
     UpstreamFailed,
     UpstreamTimeout,
+    InternalError,
 }
 
 internal readonly record struct GatewayError(GatewayErrorKind Kind, string Message)
@@ -52,7 +54,7 @@ internal static class GatewayErrors
         GatewayErrorKind.BatchNotSupported => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.InvalidRequest),
         GatewayErrorKind.SessionRequired => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.UnsupportedProtocolVersion => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.UnsupportedProtocolVersion),
-            GatewayErrorKind.SessionNotFound => (StatusCodes.Status404NotFound, JsonRpcErrorCode.RequestTimeout),
+        GatewayErrorKind.SessionNotFound => (StatusCodes.Status404NotFound, JsonRpcErrorCode.RequestTimeout),
         GatewayErrorKind.UnknownProfile => (StatusCodes.Status404NotFound, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.ForbiddenOrigin => (StatusCodes.Status403Forbidden, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.ForbiddenHost => (StatusCodes.Status403Forbidden, JsonRpcErrorCode.ServerError),
@@ -68,6 +70,7 @@ internal static class GatewayErrors
         GatewayErrorKind.InvalidParams => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
         GatewayErrorKind.UnknownTool => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
         GatewayErrorKind.UnknownPrompt => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
+        GatewayErrorKind.ResourceNotFound => (StatusCodes.Status200OK, JsonRpcErrorCode.ResourceNotFound),
         GatewayErrorKind.UpstreamUnavailable => (StatusCodes.Status200OK, JsonRpcErrorCode.UpstreamUnavailable),
         GatewayErrorKind.UpstreamFailed => (StatusCodes.Status200OK, JsonRpcErrorCode.UpstreamFailed),
         GatewayErrorKind.UpstreamTimeout => (StatusCodes.Status200OK, JsonRpcErrorCode.RequestTimeout),

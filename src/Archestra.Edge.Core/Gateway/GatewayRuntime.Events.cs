@@ -15,20 +15,29 @@ internal sealed partial class GatewayRuntime
     private static readonly byte[] s_subscribe = "resources/subscribe"u8.ToArray();
     private static readonly byte[] s_unsubscribe = "resources/unsubscribe"u8.ToArray();
 
-    void IUpstreamEvents.OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened)
+    void IUpstreamEvents.OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened, ICallerContext? owner)
     {
         if (!reopened)
         {
             return;
         }
 
-        // A restarted server may list different things, and has lost the subscriptions made on its old session.
-        foreach (var kind in (ReadOnlySpan<CatalogKind>)[CatalogKind.Tools, CatalogKind.Prompts])
+        if (owner is DownstreamSession ownerSession)
         {
-            if (_listCaches[(server, kind)].Invalidate())
+            // A client's own session restarted: its subscriptions are renewed there; lists come from the shared one.
+            foreach (var uri in Subscriptions.UrisOf(server, ownerSession))
             {
-                ListChanged(server, kind);
+                _ = SendSubscriptionAsync(session, server, s_subscribe, uri);
             }
+
+            return;
+        }
+
+        // A restarted server may list different things (clients are told if it does), and has lost the
+        // subscriptions made on its old session.
+        foreach (var kind in CatalogKinds.All)
+        {
+            _ = _listCaches[(server, kind)].RefreshAsync();
         }
 
         foreach (var uri in Subscriptions.UrisOf(server))
@@ -37,11 +46,11 @@ internal sealed partial class GatewayRuntime
         }
     }
 
-    void IUpstreamEvents.OnSessionClosed(UpstreamServer server, UpstreamSession session)
+    void IUpstreamEvents.OnSessionClosed(UpstreamServer server, UpstreamSession session, ICallerContext? owner)
     {
     }
 
-    void IUpstreamEvents.OnNotification(UpstreamServer server, UpstreamSession session, UpstreamMessage message)
+    void IUpstreamEvents.OnNotification(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner)
     {
         using (message)
         {
@@ -49,35 +58,19 @@ internal sealed partial class GatewayRuntime
             switch (envelope.Method)
             {
                 case McpMethod.NotificationsToolsListChanged:
-                    _listCaches[(server, CatalogKind.Tools)].Invalidate();
-                    ListChanged(server, CatalogKind.Tools);
+                    ListsChanged(server, CatalogKind.Tools);
                     break;
 
                 case McpMethod.NotificationsPromptsListChanged:
-                    _listCaches[(server, CatalogKind.Prompts)].Invalidate();
-                    ListChanged(server, CatalogKind.Prompts);
+                    ListsChanged(server, CatalogKind.Prompts);
                     break;
 
                 case McpMethod.NotificationsResourcesListChanged:
-                    var bytes = message.Span.ToArray();
-                    foreach (var session2 in Sessions.All)
-                    {
-                        if (ReferenceEquals(session2.Profile.ResourceServer, server))
-                        {
-                            session2.Post(bytes);
-                        }
-                    }
-
+                    ListsChanged(server, CatalogKind.Resources, CatalogKind.ResourceTemplates);
                     break;
 
                 case McpMethod.NotificationsResourcesUpdated when !envelope.Uri.IsEmpty:
-                    var uri = DecodeString(envelope.Uri.Slice(message.Span));
-                    var update = message.Span.ToArray();
-                    foreach (var subscriber in Subscriptions.SubscribersOf(server, uri))
-                    {
-                        subscriber.Post(update);
-                    }
-
+                    ResourceUpdated(server, message, owner as DownstreamSession);
                     break;
 
                 case McpMethod.NotificationsMessage:
@@ -85,6 +78,17 @@ internal sealed partial class GatewayRuntime
                     // filtered by that session's logging/setLevel.
                     var severity = envelope.Level.IsEmpty ? LogLevels.Unset : LogLevels.Parse(envelope.Level.StringContent(message.Span));
                     var log = message.Span.ToArray();
+                    if (owner is DownstreamSession only)
+                    {
+                        // A client's own upstream session: its logs are that client's.
+                        if (only.WantsLog(severity))
+                        {
+                            only.Post(log);
+                        }
+
+                        break;
+                    }
+
                     foreach (var session3 in Sessions.All)
                     {
                         if (session3.Profile.Uses(server) && session3.WantsLog(severity))
@@ -102,11 +106,26 @@ internal sealed partial class GatewayRuntime
         }
     }
 
-    void IUpstreamEvents.OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message)
+    void IUpstreamEvents.OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner)
     {
         using (message)
         {
             var envelope = message.Envelope;
+            if (owner is DownstreamSession client && envelope.Method == McpMethod.RootsList && client.Capabilities.Roots && !client.IsClosed)
+            {
+                // A client's own upstream session asks for that client's roots: over its GET stream, with a gateway id.
+                var gatewayId = client.NextServerRequestId();
+                client.ServerRequests[gatewayId] = new PendingServerRequest(session, envelope.Id.Slice(message.Span).ToArray(), Call: null);
+                Span<byte> digits = stackalloc byte[20];
+                System.Buffers.Text.Utf8Formatter.TryFormat(gatewayId, digits, out var length);
+                scoped var rewriter = new MessageRewriter();
+                rewriter.Replace(envelope.Id, digits[..length]);
+                var request = new ArrayBufferWriter<byte>(message.Length + 8);
+                rewriter.WriteTo(message.Span, request);
+                client.Post(request.WrittenSpan.ToArray());
+                return;
+            }
+
             var writer = new ArrayBufferWriter<byte>(128);
             if (envelope.Method == McpMethod.Ping)
             {
@@ -123,28 +142,86 @@ internal sealed partial class GatewayRuntime
         }
     }
 
-    /// <summary>Drops the server's part of every catalog of this kind and tells the affected sessions.</summary>
-    private void ListChanged(UpstreamServer server, CatalogKind kind)
+    /// <summary>A background re-read found a different list: same as if the server had announced it.</summary>
+    private void OnListRefreshed(ServerListCache cache)
     {
-        var cache = _listCaches[(server, kind)];
-        var notification = Encoding.UTF8.GetBytes(
-            $"{{\"jsonrpc\":\"2.0\",\"method\":\"{McpMethods.NameString(CatalogKinds.ListChangedNotification(kind))}\"}}");
-        foreach (var profile in Profiles.Values)
+        Log.ListRefreshed(_logger, cache.Server.Name, CatalogKinds.ResultProperty(cache.Kind));
+        Notify(cache.Server, [cache.Kind], invalidateCaches: false);
+    }
+
+    /// <summary>Drops the server's lists of these kinds, and the catalogs built from them, and tells the affected sessions.</summary>
+    private void ListsChanged(UpstreamServer server, params ReadOnlySpan<CatalogKind> kinds) => Notify(server, kinds, invalidateCaches: true);
+
+    private void Notify(UpstreamServer server, ReadOnlySpan<CatalogKind> kinds, bool invalidateCaches)
+    {
+        // One notification per profile and list kind, even when two lists behind it changed (resources and templates).
+        var notified = new HashSet<(ProfileRuntime, McpMethod)>();
+        foreach (var kind in kinds)
         {
-            var holder = profile.CatalogOf(kind);
-            if (!holder.Uses(cache))
+            var cache = _listCaches[(server, kind)];
+            if (invalidateCaches)
             {
-                continue;
+                cache.Invalidate();
             }
 
-            holder.Invalidate();
-            Log.CatalogInvalidated(_logger, profile.Name, CatalogKinds.ResultProperty(kind), server.Name);
-            foreach (var session in Sessions.All)
+            var method = CatalogKinds.ListChangedNotification(kind);
+            foreach (var profile in Profiles.Values)
             {
-                if (ReferenceEquals(session.Profile, profile))
+                var holder = profile.CatalogOf(kind);
+                if (!holder.Uses(cache))
                 {
-                    session.Post(notification);
+                    continue;
                 }
+
+                holder.Invalidate();
+                if (!notified.Add((profile, method)))
+                {
+                    continue;
+                }
+
+                Log.CatalogInvalidated(_logger, profile.Name, CatalogKinds.ResultProperty(kind), server.Name);
+                var notification = Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"method\":\"{McpMethods.NameString(method)}\"}}");
+                foreach (var session in Sessions.All)
+                {
+                    if (ReferenceEquals(session.Profile, profile))
+                    {
+                        session.Post(notification);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A subscribed resource changed: each subscriber gets the URI as its profile names it.</summary>
+    private void ResourceUpdated(UpstreamServer server, UpstreamMessage message, DownstreamSession? owner)
+    {
+        var envelope = message.Envelope;
+        var uri = DecodeString(envelope.Uri.Slice(message.Span));
+        byte[]? bare = null, prefixed = null;
+        foreach (var subscriber in Subscriptions.SubscribersOf(server, uri))
+        {
+            if (owner is not null && !ReferenceEquals(subscriber, owner))
+            {
+                continue; // from a client's own upstream session: only that client subscribed there
+            }
+
+            if (subscriber.Profile.Model.Naming == Configuration.ToolNaming.Prefixed)
+            {
+                if (prefixed is null)
+                {
+                    var rewriter = new MessageRewriter();
+                    var prefix = Encoding.UTF8.GetBytes(server.Name + ResourceUris.Separator);
+                    rewriter.Insert(envelope.Uri.Start + 1, prefix);
+                    var buffer = new ArrayBufferWriter<byte>(message.Length + prefix.Length);
+                    rewriter.WriteTo(message.Span, buffer);
+                    prefixed = buffer.WrittenSpan.ToArray();
+                }
+
+                subscriber.Post(prefixed);
+            }
+            else
+            {
+                subscriber.Post(bare ??= message.Span.ToArray());
             }
         }
     }
@@ -153,16 +230,13 @@ internal sealed partial class GatewayRuntime
 
     internal Task UnsubscribeUpstreamAsync(UpstreamServer server, string uri) => SendSubscriptionAsync(server, s_unsubscribe, uri);
 
-    private async Task SendSubscriptionAsync(UpstreamServer server, byte[] method, string uri)
+    private Task SendSubscriptionAsync(UpstreamServer server, byte[] method, string uri)
+        => server.CurrentSession is { } upstream ? SendSubscriptionAsync(upstream, server, method, uri) : Task.CompletedTask;
+
+    private async Task SendSubscriptionAsync(UpstreamSession upstream, UpstreamServer server, byte[] method, string uri)
     {
         try
         {
-            var upstream = server.CurrentSession;
-            if (upstream is null)
-            {
-                return;
-            }
-
             var parameters = new ArrayBufferWriter<byte>();
             parameters.Write("{\"uri\":"u8);
             JsonRpcWriter.WriteString(parameters, uri);
@@ -187,6 +261,9 @@ internal sealed partial class GatewayRuntime
     {
         [LoggerMessage(Observability.EventIds.CatalogInvalidated, LogLevel.Information, "Profile '{Profile}': the {Kind} of server '{Server}' changed; clients are told")]
         public static partial void CatalogInvalidated(ILogger logger, string profile, string kind, string server);
+
+        [LoggerMessage(Observability.EventIds.CatalogRefreshed, LogLevel.Information, "Upstream '{Server}' lists different {Kind} than before (re-read after a restart, a failure or list_refresh)")]
+        public static partial void ListRefreshed(ILogger logger, string server, string kind);
 
         [LoggerMessage(Observability.EventIds.UnattributedMessage, LogLevel.Debug, "Upstream '{Server}' sent {Method} outside of a call; nothing to relay it to")]
         public static partial void Unattributed(ILogger logger, string server, string method);

@@ -32,8 +32,10 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
         {
             var server = new UpstreamServer(model, _upstreamServices);
             servers[model.Name] = server;
-            _listCaches[(server, CatalogKind.Tools)] = new ServerListCache(server, CatalogKind.Tools, timeProvider);
-            _listCaches[(server, CatalogKind.Prompts)] = new ServerListCache(server, CatalogKind.Prompts, timeProvider);
+            foreach (var kind in CatalogKinds.All)
+            {
+                _listCaches[(server, kind)] = new ServerListCache(server, kind, timeProvider) { Changed = OnListRefreshed };
+            }
         }
 
         Servers = servers.ToFrozenDictionary(StringComparer.Ordinal);
@@ -41,9 +43,24 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
         var profiles = new Dictionary<string, ProfileRuntime>(StringComparer.Ordinal);
         foreach (var model in snapshot.ProfileList)
         {
-            var tools = new CatalogHolder(CatalogKind.Tools, model, Sources(model.Tools, CatalogKind.Tools), catalogLogger);
-            var prompts = new CatalogHolder(CatalogKind.Prompts, model, Sources(model.Prompts, CatalogKind.Prompts), catalogLogger);
-            var resourceServer = model.Resources.IsEmpty ? null : Servers[model.Resources[0].Server];
+            var catalogs = new CatalogHolder[CatalogKinds.All.Length];
+            foreach (var kind in CatalogKinds.All)
+            {
+                var assignments = kind switch
+                {
+                    CatalogKind.Tools => model.Tools,
+                    CatalogKind.Prompts => model.Prompts,
+                    _ => model.Resources,
+                };
+                catalogs[(int)kind] = new CatalogHolder(kind, model, Sources(assignments, kind), catalogLogger);
+            }
+
+            var resourceServers = ImmutableArray.CreateBuilder<(AssignmentModel, UpstreamServer)>();
+            foreach (var assignment in model.Resources)
+            {
+                resourceServers.Add((assignment, Servers[assignment.Server]));
+            }
+
             var members = new List<UpstreamServer>();
             foreach (var assignment in model.Tools.Concat(model.Prompts).Concat(model.Resources))
             {
@@ -54,7 +71,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
                 }
             }
 
-            profiles[model.Name] = new ProfileRuntime(model, tools, prompts, resourceServer, [.. members]);
+            profiles[model.Name] = new ProfileRuntime(model, catalogs, resourceServers.ToImmutable(), [.. members]);
         }
 
         Profiles = profiles.ToFrozenDictionary(StringComparer.Ordinal);
@@ -122,6 +139,11 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
         }
 
         await Task.WhenAll(stops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var cache in _listCaches.Values)
+        {
+            cache.Dispose();
+        }
+
         _upstreamServices.Dispose();
     }
 

@@ -11,12 +11,13 @@ namespace Archestra.Edge.Gateway;
 /// <summary>A profile at run time: its model, its merged catalogs, and the servers behind it.</summary>
 internal sealed class ProfileRuntime
 {
-    public ProfileRuntime(ProfileModel model, CatalogHolder tools, CatalogHolder prompts, UpstreamServer? resourceServer, ImmutableArray<UpstreamServer> servers)
+    private readonly CatalogHolder[] _catalogs;
+
+    public ProfileRuntime(ProfileModel model, CatalogHolder[] catalogs, ImmutableArray<(AssignmentModel Assignment, UpstreamServer Server)> resourceServers, ImmutableArray<UpstreamServer> servers)
     {
         Model = model;
-        Tools = tools;
-        Prompts = prompts;
-        ResourceServer = resourceServer;
+        _catalogs = catalogs;
+        ResourceServers = resourceServers;
         Servers = servers;
         CapabilitiesJson = BuildCapabilities(model);
     }
@@ -25,12 +26,16 @@ internal sealed class ProfileRuntime
 
     public ProfileModel Model { get; }
 
-    public CatalogHolder Tools { get; }
+    public CatalogHolder Tools => _catalogs[(int)CatalogKind.Tools];
 
-    public CatalogHolder Prompts { get; }
+    public CatalogHolder Prompts => _catalogs[(int)CatalogKind.Prompts];
 
-    /// <summary>The one server whose resources this profile relays, if any.</summary>
-    public UpstreamServer? ResourceServer { get; }
+    public CatalogHolder Resources => _catalogs[(int)CatalogKind.Resources];
+
+    public CatalogHolder ResourceTemplates => _catalogs[(int)CatalogKind.ResourceTemplates];
+
+    /// <summary>The servers whose resources this profile exposes, in config order, with their assignments.</summary>
+    public ImmutableArray<(AssignmentModel Assignment, UpstreamServer Server)> ResourceServers { get; }
 
     /// <summary>Every server the profile uses, once each, in config order.</summary>
     public ImmutableArray<UpstreamServer> Servers { get; }
@@ -40,9 +45,36 @@ internal sealed class ProfileRuntime
 
     public bool HasPrompts => !Model.Prompts.IsEmpty;
 
-    public bool HasResources => ResourceServer is not null;
+    public bool HasResources => !ResourceServers.IsEmpty;
 
-    public CatalogHolder CatalogOf(CatalogKind kind) => kind == CatalogKind.Tools ? Tools : Prompts;
+    public CatalogHolder CatalogOf(CatalogKind kind) => _catalogs[(int)kind];
+
+    /// <summary>The resource assignment of the server with this name, if the profile exposes its resources.</summary>
+    public (AssignmentModel Assignment, UpstreamServer Server)? ResourceServerNamed(string name)
+    {
+        foreach (var pair in ResourceServers)
+        {
+            if (pair.Server.Name == name)
+            {
+                return pair;
+            }
+        }
+
+        return null;
+    }
+
+    public (AssignmentModel Assignment, UpstreamServer Server)? ResourceAssignmentOf(UpstreamServer server)
+    {
+        foreach (var pair in ResourceServers)
+        {
+            if (ReferenceEquals(pair.Server, server))
+            {
+                return pair;
+            }
+        }
+
+        return null;
+    }
 
     public bool Uses(UpstreamServer server)
     {

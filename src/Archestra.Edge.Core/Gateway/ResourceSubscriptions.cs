@@ -75,6 +75,24 @@ internal sealed class ResourceSubscriptions
         return uris;
     }
 
+    /// <summary>The URIs of <paramref name="server"/> that <paramref name="session"/> is subscribed to.</summary>
+    public List<string> UrisOf(UpstreamServer server, DownstreamSession session)
+    {
+        var uris = new List<string>();
+        lock (_lock)
+        {
+            foreach (var (key, sessions) in _subscribers)
+            {
+                if (ReferenceEquals(key.Server, server) && sessions.Contains(session))
+                {
+                    uris.Add(key.Uri);
+                }
+            }
+        }
+
+        return uris;
+    }
+
     /// <summary>Removes a session everywhere; returns the subscriptions it was the last subscriber of.</summary>
     public List<(UpstreamServer Server, string Uri)> RemoveSession(DownstreamSession session)
     {

@@ -22,6 +22,9 @@ internal static class EventIds
     public const int CatalogServerFailed = 110;
     public const int CatalogNameCollision = 111;
     public const int CatalogInvalidated = 112;
+    public const int CatalogUnmatchedCuration = 113;
+    public const int CatalogRefreshed = 114;
+    public const int CatalogRefreshFailed = 115;
     public const int CallTimedOut = 120;
     public const int CallFailed = 121;
     public const int ServerRequestRefused = 122;

@@ -3,6 +3,9 @@ namespace Archestra.Edge.Upstreams;
 /// <summary>Receives what an upstream session sends outside of any request: list changes, resource updates, logs, pings.</summary>
 internal interface IUpstreamListener
 {
+    /// <summary>The <c>params</c> of the <c>initialize</c> request the gateway sends (client capabilities, client info).</summary>
+    ReadOnlyMemory<byte> InitializeParameters { get; }
+
     /// <summary>A notification not tied to a request. The listener owns (and disposes) the message.</summary>
     void OnNotification(UpstreamSession session, UpstreamMessage message);
 

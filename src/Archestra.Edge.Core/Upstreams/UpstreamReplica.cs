@@ -1,6 +1,7 @@
 using Archestra.Edge.Configuration;
 using Archestra.Edge.Upstreams.Builtin;
 using Archestra.Edge.Upstreams.Http;
+using Archestra.Edge.Upstreams.Sse;
 using Archestra.Edge.Upstreams.Stdio;
 using Microsoft.Extensions.Logging;
 
@@ -32,18 +33,27 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
     private volatile UpstreamState _state = UpstreamState.Stopped;
     private bool _disposed;
 
-    public UpstreamReplica(UpstreamServer server, int index, UpstreamServices services, ILogger logger)
+    private readonly ReadOnlyMemory<byte> _initializeParameters;
+
+    public UpstreamReplica(UpstreamServer server, int index, UpstreamServices services, ILogger logger, ICallerContext? owner = null, ReadOnlyMemory<byte> initializeParameters = default)
     {
         _server = server;
         Index = index;
         _services = services;
         _logger = logger;
+        Owner = owner;
+        _initializeParameters = initializeParameters.IsEmpty ? UpstreamSession.SharedInitializeParameters : initializeParameters;
     }
+
+    /// <summary>The one downstream session this replica serves (<c>sharing: per_session</c>); null when shared.</summary>
+    public ICallerContext? Owner { get; }
+
+    ReadOnlyMemory<byte> IUpstreamListener.InitializeParameters => _initializeParameters;
 
     public ServerModel Model => _server.Model;
 
     /// <summary>The server name, with the replica number when there are several (<c>name#2</c>).</summary>
-    public string Name => Model.Replicas == 1 ? Model.Name : $"{Model.Name}#{Index + 1}";
+    public string Name => Owner is { } owner ? $"{Model.Name}@{owner.SessionId[..Math.Min(8, owner.SessionId.Length)]}" : Model.Replicas == 1 ? Model.Name : $"{Model.Name}#{Index + 1}";
 
     public int Index { get; }
 
@@ -62,6 +72,17 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
         }
 
         return new ValueTask<(UpstreamSession?, UpstreamError)>(ConnectSlowAsync(cancellationToken));
+    }
+
+    /// <summary>Starts the session in the background if it is down and not backing off after a failure.</summary>
+    public void WarmUp()
+    {
+        if (_session is { IsAlive: true } || _state == UpstreamState.Starting)
+        {
+            return;
+        }
+
+        _ = ConnectSlowAsync(CancellationToken.None);
     }
 
     public ReplicaStatus Status()
@@ -119,6 +140,8 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
             using var timeout = new CancellationTokenSource(Model.CallTimeout, _services.TimeProvider);
             result = _services.SessionFactory?.Invoke(Model, this) is { } injected ? ((UpstreamSession?)injected, UpstreamError.None) : Model.Kind switch
             {
+                ServerKind.Remote when Model.Remote!.Transport == RemoteTransport.Sse
+                    => await LegacySseUpstreamSession.ConnectAsync(Model, _services.CreateInvoker(), this, _logger, timeout.Token).ConfigureAwait(false),
                 ServerKind.Remote => await HttpUpstreamSession.ConnectAsync(Model, _services.CreateInvoker(), this, _logger, timeout.Token).ConfigureAwait(false),
                 ServerKind.Process => await StdioUpstreamSession.StartAsync(Model, Name, this, _logger, _services.TimeProvider, timeout.Token).ConfigureAwait(false),
                 _ => (new ArchestraBuiltinSession(Model.Name, _services.Introspection, _services.TimeProvider), UpstreamError.None),
@@ -162,7 +185,7 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
         if (result.Session is { } ready)
         {
             Log.Ready(_logger, Name, ready.Info.ServerName ?? "?", ready.Info.ProtocolVersion);
-            _services.Events.OnSessionOpened(_server, ready, reopened: Interlocked.Increment(ref _opened) > 1);
+            _services.Events.OnSessionOpened(_server, ready, reopened: Interlocked.Increment(ref _opened) > 1, Owner);
         }
         else
         {
@@ -173,10 +196,10 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
     }
 
     void IUpstreamListener.OnNotification(UpstreamSession session, UpstreamMessage message)
-        => _services.Events.OnNotification(_server, session, message);
+        => _services.Events.OnNotification(_server, session, message, Owner);
 
     void IUpstreamListener.OnRequest(UpstreamSession session, UpstreamMessage message)
-        => _services.Events.OnRequest(_server, session, message);
+        => _services.Events.OnRequest(_server, session, message, Owner);
 
     void IUpstreamListener.OnClosed(UpstreamSession session, UpstreamError reason)
     {
@@ -203,7 +226,7 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
             Log.Closed(_logger, Name, reason.Message);
         }
 
-        _services.Events.OnSessionClosed(_server, session);
+        _services.Events.OnSessionClosed(_server, session, Owner);
     }
 
     public async ValueTask DisposeAsync()

@@ -5,8 +5,8 @@ namespace Archestra.Edge.Upstreams;
 
 /// <summary>
 /// One configured upstream server at run time: its replicas (one unless <c>replicas</c> says more), each with
-/// its own upstream session. Calls are spread round-robin over the replicas that are ready; a replica is
-/// started only when no ready one is found.
+/// its own upstream session. Calls are spread round-robin over the replicas; when it is the turn of one that is not
+/// up, it is started in the background and the call goes to one that is.
 /// </summary>
 internal sealed class UpstreamServer : IAsyncDisposable
 {
@@ -17,6 +17,8 @@ internal sealed class UpstreamServer : IAsyncDisposable
     {
         Model = model;
         var logger = services.LoggerFactory.CreateLogger($"Archestra.Edge.Upstreams.{model.Name}");
+        _services = services;
+        _logger = logger;
         _replicas = new UpstreamReplica[model.Replicas];
         for (var i = 0; i < _replicas.Length; i++)
         {
@@ -24,7 +26,17 @@ internal sealed class UpstreamServer : IAsyncDisposable
         }
     }
 
+    private readonly UpstreamServices _services;
+    private readonly ILogger _logger;
+
     public ServerModel Model { get; }
+
+    /// <summary>
+    /// A replica of its own for one downstream session (<c>sharing: per_session</c>): its own process or HTTP
+    /// session, started on first use, stopped when the owner disposes it.
+    /// </summary>
+    public UpstreamReplica CreatePrivateReplica(ICallerContext owner, bool roots)
+        => new(this, 0, _services, _logger, owner, UpstreamSession.InitializeParameters(roots));
 
     public string Name => Model.Name;
 
@@ -57,16 +69,25 @@ internal sealed class UpstreamServer : IAsyncDisposable
         }
 
         var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)replicas.Length);
-        for (var i = 0; i < replicas.Length; i++)
+        var chosen = replicas[start];
+        if (chosen.IsReady)
+        {
+            return chosen.GetSessionAsync(cancellationToken);
+        }
+
+        for (var i = 1; i < replicas.Length; i++)
         {
             var replica = replicas[(start + i) % replicas.Length];
             if (replica.IsReady)
             {
+                // The replica whose turn it was is not up: start it in the background, and serve this call from
+                // one that is, so no caller waits for a start while a sibling could answer.
+                chosen.WarmUp();
                 return replica.GetSessionAsync(cancellationToken);
             }
         }
 
-        return replicas[start].GetSessionAsync(cancellationToken);
+        return chosen.GetSessionAsync(cancellationToken);
     }
 
     public ServerStatus Status()

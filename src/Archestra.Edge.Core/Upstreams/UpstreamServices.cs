@@ -48,14 +48,17 @@ internal sealed class UpstreamServices : IDisposable
 /// <summary>Where upstream servers report what happens outside of calls.</summary>
 internal interface IUpstreamEvents
 {
-    /// <summary>A session opened; <paramref name="reopened"/> when it replaces an earlier one (whose lists may differ).</summary>
-    void OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened);
+    /// <summary>
+    /// A session opened; <paramref name="reopened"/> when it replaces an earlier one (whose lists may differ).
+    /// <paramref name="owner"/> is the one downstream session it serves (<c>sharing: per_session</c>), else null.
+    /// </summary>
+    void OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened, ICallerContext? owner);
 
-    void OnSessionClosed(UpstreamServer server, UpstreamSession session);
+    void OnSessionClosed(UpstreamServer server, UpstreamSession session, ICallerContext? owner);
 
     /// <summary>A notification outside of any call. The receiver owns the message.</summary>
-    void OnNotification(UpstreamServer server, UpstreamSession session, UpstreamMessage message);
+    void OnNotification(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner);
 
     /// <summary>A server-to-client request outside of any call. The receiver owns the message and must answer it.</summary>
-    void OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message);
+    void OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner);
 }

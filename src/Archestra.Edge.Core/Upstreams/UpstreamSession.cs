@@ -81,9 +81,9 @@ internal abstract class UpstreamSession : IAsyncDisposable
     }
 
     /// <summary>Runs the MCP handshake: <c>initialize</c>, then <c>notifications/initialized</c>.</summary>
-    protected async Task<UpstreamError> InitializeAsync(CancellationToken cancellationToken)
+    protected async Task<UpstreamError> InitializeAsync(ReadOnlyMemory<byte> parameters, CancellationToken cancellationToken)
     {
-        var (response, error) = await RequestAsync(s_initializeMethod, s_initializeParams, cancellationToken).ConfigureAwait(false);
+        var (response, error) = await RequestAsync(s_initializeMethod, parameters, cancellationToken).ConfigureAwait(false);
         if (response is null)
         {
             return error;
@@ -190,12 +190,17 @@ internal abstract class UpstreamSession : IAsyncDisposable
     private static bool Flag(JsonElement capabilities, string name, string flag)
         => Has(capabilities, name) && capabilities.GetProperty(name).TryGetProperty(flag, out var value) && value.ValueKind == JsonValueKind.True;
 
-    // The client capabilities the gateway can relay to downstream clients: sampling and elicitation travel on the
-    // stream of the call that asked for them. Roots are per client, so a shared session does not claim them.
     private static readonly byte[] s_initializeMethod = "initialize"u8.ToArray();
 
-    private static readonly byte[] s_initializeParams = System.Text.Encoding.UTF8.GetBytes(
+    /// <summary>
+    /// The <c>initialize</c> params for a session shared by all clients: sampling and elicitation travel on the stream
+    /// of the call that asks for them. Roots are per client, so a shared session does not claim them.
+    /// </summary>
+    public static readonly byte[] SharedInitializeParameters = InitializeParameters(roots: false);
+
+    /// <summary>The <c>initialize</c> params; <paramref name="roots"/> for a session that belongs to one client that declared roots.</summary>
+    public static byte[] InitializeParameters(bool roots) => System.Text.Encoding.UTF8.GetBytes(
         "{\"protocolVersion\":\"" + ProtocolVersions.Latest + "\","
-        + "\"capabilities\":{\"sampling\":{},\"elicitation\":{\"form\":{},\"url\":{}}},"
+        + "\"capabilities\":{\"sampling\":{},\"elicitation\":{\"form\":{},\"url\":{}}" + (roots ? ",\"roots\":{\"listChanged\":true}" : string.Empty) + "},"
         + "\"clientInfo\":{\"name\":\"" + BuildInfo.ProductName + "\",\"title\":\"" + BuildInfo.ProductTitle + "\",\"version\":\"" + BuildInfo.Version + "\"}}");
 }

@@ -225,6 +225,11 @@ public static class EnvelopeReader
                 reader.Read();
                 envelope.Uri = StringField(ref reader, ref envelope);
             }
+            else if (reader.ValueTextEquals("arguments"u8))
+            {
+                reader.Read();
+                envelope.Arguments = SkipValue(ref reader);
+            }
             else if (reader.ValueTextEquals("cursor"u8))
             {
                 reader.Read();

@@ -26,6 +26,9 @@ public struct JsonRpcEnvelope
     /// <summary><c>params.name</c> (tools/call, prompts/get): the string token.</summary>
     public JsonRange Name { get; set; }
 
+    /// <summary><c>params.arguments</c> (tools/call, prompts/get): the whole value, of any type.</summary>
+    public JsonRange Arguments { get; set; }
+
     /// <summary><c>params.uri</c> (resources/read, subscribe, notifications/resources/updated).</summary>
     public JsonRange Uri { get; set; }
 

@@ -97,6 +97,14 @@ public static class JsonRpcWriter
         writer.WriteStringValue(value);
     }
 
+    /// <summary>A JSON string token (quoted and escaped) as a new array.</summary>
+    public static byte[] StringToken(ReadOnlySpan<char> value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 8);
+        WriteString(buffer, value);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     public static void WriteInt(IBufferWriter<byte> output, int value) => WriteLong(output, value);
 
     public static void WriteLong(IBufferWriter<byte> output, long value)

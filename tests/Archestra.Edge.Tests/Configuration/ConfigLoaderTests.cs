@@ -28,6 +28,48 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Curation_IsCompiled_FixedArgumentsKeepTheirYamlTypesAsJson()
+    {
+        var snapshot = Load("""
+            servers:
+              gh: { process: { command: node }, sharing: per_session, list_refresh: "off" }
+              fs: { remote: { url: "http://127.0.0.1:1/sse", transport: sse }, list_refresh: 30s }
+            limits: { list_page_size: 50 }
+            profiles:
+              p:
+                tools:
+                  - server: gh
+                    rename: { search_repositories: find_repos }
+                    describe: { create_issue: Open an issue }
+                    fixed_arguments:
+                      create_issue:
+                        owner: acme
+                        count: 3
+                        ratio: 0.5
+                        dry_run: true
+                        quoted: "true"
+                        nothing: ~
+                        labels: [a, 1]
+                        nested: { team: "${env:TEAM}" }
+                resources: [{ server: fs }]
+            """, new Dictionary<string, string> { ["TEAM"] = "platform" });
+
+        var tools = snapshot.Profiles["p"].Tools.Single();
+        Assert.Equal("find_repos", tools.Renames["search_repositories"]);
+        Assert.Equal("Open an issue", tools.Descriptions["create_issue"]);
+        var fixedArguments = tools.FixedArguments["create_issue"];
+        Assert.Equal(["owner", "count", "ratio", "dry_run", "quoted", "nothing", "labels", "nested"], fixedArguments.Names.ToArray());
+        Assert.Equal("""
+            "owner":"acme","count":3,"ratio":0.5,"dry_run":true,"quoted":"true","nothing":null,"labels":["a",1],"nested":{"team":"platform"}
+            """, System.Text.Encoding.UTF8.GetString(fixedArguments.Members));
+        Assert.Equal(ServerSharing.PerSession, snapshot.ServersByName["gh"].Sharing);
+        Assert.Null(snapshot.ServersByName["gh"].ListRefresh);
+        Assert.Equal(TimeSpan.FromSeconds(30), snapshot.ServersByName["fs"].ListRefresh);
+        Assert.Equal(RemoteTransport.Sse, snapshot.ServersByName["fs"].Remote!.Transport);
+        Assert.Equal(50, snapshot.Limits.ListPageSize);
+    }
+
+    [Fact]
     public void EnvironmentReferences_AreResolved_WithDefaultsAndEscapes()
     {
         var environment = new Dictionary<string, string> { ["MCP_URL"] = "https://mcp.example.com/mcp", ["TOKEN"] = "s3cr3t" };

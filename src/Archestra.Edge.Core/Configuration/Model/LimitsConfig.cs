@@ -14,4 +14,10 @@ internal sealed class LimitsConfig
 
     /// <summary>A session unused this long is ended. Default <c>30m</c>.</summary>
     public string? SessionIdleTimeout { get; set; }
+
+    /// <summary>SSE events each session keeps so a client can resume a lost stream with Last-Event-ID. Default <c>1MiB</c>; <c>0</c> disables resumption.</summary>
+    public string? ReplayBufferBytes { get; set; }
+
+    /// <summary>Items per page of the gateway's list results (tools, prompts, resources). Default 0: one page.</summary>
+    public int? ListPageSize { get; set; }
 }

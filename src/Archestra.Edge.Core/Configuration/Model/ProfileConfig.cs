@@ -21,7 +21,7 @@ internal sealed class ProfileConfig
 
     public List<AssignmentConfig?>? Prompts { get; set; }
 
-    public List<AssignmentConfig?>? Resources { get; set; }
+    public List<ResourceAssignmentConfig?>? Resources { get; set; }
 }
 
 /// <summary>A server's tools assigned to a profile.</summary>
@@ -34,14 +34,46 @@ internal sealed class ToolAssignmentConfig
 
     /// <summary>Glob patterns of upstream tool names to hide (applied after include).</summary>
     public List<string>? Exclude { get; set; }
+
+    /// <summary>Upstream tool name → the name exposed instead (still prefixed under <c>naming: prefixed</c>).</summary>
+    public Dictionary<string, string>? Rename { get; set; }
+
+    /// <summary>Upstream tool name → the description exposed instead of the server's.</summary>
+    public Dictionary<string, string>? Describe { get; set; }
+
+    /// <summary>
+    /// Upstream tool name → arguments set by the gateway on every call: removed from the advertised input schema,
+    /// injected into each call, and never overridable by the caller. Values are any YAML (they become JSON).
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>>? FixedArguments { get; set; }
 }
 
-/// <summary>A server's prompts or resources assigned to a profile.</summary>
+/// <summary>A server's prompts assigned to a profile.</summary>
 internal sealed class AssignmentConfig
 {
     public string? Server { get; set; }
 
+    /// <summary>Glob patterns of upstream prompt names to expose. Default: all.</summary>
     public List<string>? Include { get; set; }
 
+    /// <summary>Glob patterns of upstream prompt names to hide (applied after include).</summary>
+    public List<string>? Exclude { get; set; }
+
+    /// <summary>Upstream prompt name → the name exposed instead (still prefixed under <c>naming: prefixed</c>).</summary>
+    public Dictionary<string, string>? Rename { get; set; }
+
+    /// <summary>Upstream prompt name → the description exposed instead of the server's.</summary>
+    public Dictionary<string, string>? Describe { get; set; }
+}
+
+/// <summary>A server's resources and resource templates assigned to a profile.</summary>
+internal sealed class ResourceAssignmentConfig
+{
+    public string? Server { get; set; }
+
+    /// <summary>Glob patterns of upstream resource URIs (and URI templates) to expose. Default: all.</summary>
+    public List<string>? Include { get; set; }
+
+    /// <summary>Glob patterns of upstream resource URIs (and URI templates) to hide (applied after include).</summary>
     public List<string>? Exclude { get; set; }
 }

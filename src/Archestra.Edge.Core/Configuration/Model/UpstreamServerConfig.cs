@@ -15,6 +15,18 @@ internal sealed class UpstreamServerConfig
 
     /// <summary>Copies of a process server to run; calls are spread over the ready ones. Default 1.</summary>
     public int? Replicas { get; set; }
+
+    /// <summary>
+    /// <c>shared</c> (default): all downstream sessions share one upstream session per replica.
+    /// <c>per_session</c>: each downstream session gets its own upstream session (its own process), closed with it.
+    /// </summary>
+    public string? Sharing { get; set; }
+
+    /// <summary>
+    /// How often the gateway re-reads the lists of a server that does not announce list changes. Default <c>5m</c>;
+    /// <c>off</c> never.
+    /// </summary>
+    public string? ListRefresh { get; set; }
 }
 
 /// <summary>A remote server reached over HTTP.</summary>
@@ -22,7 +34,7 @@ internal sealed class RemoteServerConfig
 {
     public string? Url { get; set; }
 
-    /// <summary><c>streamable_http</c> (default).</summary>
+    /// <summary><c>streamable_http</c> (default) or <c>sse</c> (the legacy HTTP+SSE transport of 2024-11-05).</summary>
     public string? Transport { get; set; }
 
     /// <summary>Extra request headers, e.g. an API key from <c>${env:…}</c>.</summary>

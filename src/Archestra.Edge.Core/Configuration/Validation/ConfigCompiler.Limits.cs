@@ -23,10 +23,28 @@ internal sealed partial class ConfigCompiler
             _diagnostics.Add("limits.max_sessions", $"must be at least 1 (found {maxSessions})");
         }
 
+        var replayBytes = LimitSettingsDefaults.ReplayBufferBytes;
+        if (limits.ReplayBufferBytes is { } replayText && (!Units.TryParseSize(replayText, out replayBytes) || replayBytes < 0))
+        {
+            _diagnostics.Add("limits.replay_buffer_bytes", $"'{replayText}' is not a size", "use bytes or a unit: 0 (no resumption), 256KiB, 1MiB");
+            replayBytes = LimitSettingsDefaults.ReplayBufferBytes;
+        }
+
+        var pageSize = limits.ListPageSize ?? 0;
+        if (pageSize < 0)
+        {
+            _diagnostics.Add("limits.list_page_size", $"must be 0 (one page) or more (found {pageSize})");
+            pageSize = 0;
+        }
+
         return new LimitSettings(
             maxRequestBytes,
             Duration(limits.CallTimeout, "limits.call_timeout", LimitSettings.DefaultCallTimeout),
             maxSessions,
-            Duration(limits.SessionIdleTimeout, "limits.session_idle_timeout", LimitSettings.DefaultSessionIdleTimeout));
+            Duration(limits.SessionIdleTimeout, "limits.session_idle_timeout", LimitSettings.DefaultSessionIdleTimeout))
+        {
+            ListPageSize = pageSize,
+            ReplayBufferBytes = replayBytes,
+        };
     }
 }

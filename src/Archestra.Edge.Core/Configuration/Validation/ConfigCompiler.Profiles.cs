@@ -40,24 +40,20 @@ internal sealed partial class ConfigCompiler
                 _diagnostics.Add($"{path}.separator", $"'{separator}' is not a valid separator", "use 1-8 of the characters allowed in tool names: letters, digits, '_', '-', '.'");
             }
 
-            var tools = CompileAssignments(config.Tools?.ConvertAll(t => t is null ? null : new AssignmentConfig { Server = t.Server, Include = t.Include, Exclude = t.Exclude }), $"{path}.tools", serverNames);
-            var prompts = CompileAssignments(config.Prompts, $"{path}.prompts", serverNames);
-            var resources = CompileAssignments(config.Resources, $"{path}.resources", serverNames);
+            var tools = CompileAssignments(config.Tools?.ConvertAll(t => t is null ? null : new AssignmentInput(t.Server, t.Include, t.Exclude, t.Rename, t.Describe, t.FixedArguments)), $"{path}.tools", serverNames);
+            var prompts = CompileAssignments(config.Prompts?.ConvertAll(p => p is null ? null : new AssignmentInput(p.Server, p.Include, p.Exclude, p.Rename, p.Describe, null)), $"{path}.prompts", serverNames);
+            var resources = CompileAssignments(config.Resources?.ConvertAll(r => r is null ? null : new AssignmentInput(r.Server, r.Include, r.Exclude, null, null, null)), $"{path}.resources", serverNames);
 
             if (naming == ToolNaming.Prefixed)
             {
                 CheckPrefixable(tools, $"{path}.tools", separator);
                 CheckPrefixable(prompts, $"{path}.prompts", separator);
+                CheckUriPrefixable(resources, $"{path}.resources");
             }
             else
             {
                 CheckBareCollisions(tools, $"{path}.tools", "tool");
                 CheckBareCollisions(prompts, $"{path}.prompts", "prompt");
-            }
-
-            if (resources.Length > 1)
-            {
-                _diagnostics.Add($"{path}.resources", "resources from more than one server in a profile are not supported yet", "assign resources from a single server");
             }
 
             result.Add(new ProfileModel(name, config.Title, config.Description, config.Instructions, naming, separator, tools, prompts, resources));
@@ -72,7 +68,16 @@ internal sealed partial class ConfigCompiler
         return ToolNaming.Prefixed;
     }
 
-    private ImmutableArray<AssignmentModel> CompileAssignments(List<AssignmentConfig?>? assignments, string path, HashSet<string> serverNames)
+    /// <summary>An assignment of any kind, as written; curation keys are null where the kind has none.</summary>
+    private sealed record AssignmentInput(
+        string? Server,
+        List<string>? Include,
+        List<string>? Exclude,
+        Dictionary<string, string>? Rename,
+        Dictionary<string, string>? Describe,
+        Dictionary<string, Dictionary<string, string>>? FixedArguments);
+
+    private ImmutableArray<AssignmentModel> CompileAssignments(List<AssignmentInput?>? assignments, string path, HashSet<string> serverNames)
     {
         var result = ImmutableArray.CreateBuilder<AssignmentModel>();
         if (assignments is null)
@@ -107,7 +112,13 @@ internal sealed partial class ConfigCompiler
 
             var include = CompileGlobs(assignment.Include, $"{itemPath}.include");
             var exclude = CompileGlobs(assignment.Exclude, $"{itemPath}.exclude");
-            result.Add(new AssignmentModel(server, include, exclude));
+            var model = new AssignmentModel(server, include, exclude);
+            result.Add(model with
+            {
+                Renames = CompileRenames(model, assignment.Rename, $"{itemPath}.rename"),
+                Descriptions = CompileDescriptions(model, assignment.Describe, $"{itemPath}.describe"),
+                FixedArguments = CompileFixedArguments(model, assignment.FixedArguments, $"{itemPath}.fixed_arguments"),
+            });
         }
 
         return result.ToImmutable();
@@ -146,27 +157,40 @@ internal sealed partial class ConfigCompiler
 
     private void CheckBareCollisions(ImmutableArray<AssignmentModel> assignments, string path, string what)
     {
-        // Only literal includes are known from the config; other collisions are resolved at run time (first server wins).
+        // Only names the config spells out (literal includes, rename targets) are known here; other collisions
+        // are resolved at run time (first server in config order wins, logged and counted).
         var owners = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < assignments.Length; i++)
         {
-            foreach (var glob in assignments[i].Include)
+            foreach (var (name, where) in KnownExposedNames(assignments[i]))
             {
-                if (!glob.IsLiteral)
+                if (owners.TryGetValue(name, out var owner) && owner != assignments[i].Server)
                 {
-                    continue;
-                }
-
-                if (owners.TryGetValue(glob.Pattern, out var owner) && owner != assignments[i].Server)
-                {
-                    _diagnostics.Add($"{path}[{i}].include", $"{what} '{glob.Pattern}' is exposed by both '{owner}' and '{assignments[i].Server}' under bare naming",
-                        "use naming: prefixed, or include it from one server only");
+                    _diagnostics.Add($"{path}[{i}]{where}", $"{what} '{name}' is exposed by both '{owner}' and '{assignments[i].Server}' under bare naming",
+                        "use naming: prefixed, rename one of them, or include it from one server only");
                 }
                 else
                 {
-                    owners[glob.Pattern] = assignments[i].Server;
+                    owners[name] = assignments[i].Server;
                 }
             }
+        }
+    }
+
+    /// <summary>The exposed names an assignment certainly produces: its literal includes (renamed) and its rename targets.</summary>
+    private static IEnumerable<(string Name, string Where)> KnownExposedNames(AssignmentModel assignment)
+    {
+        foreach (var glob in assignment.Include)
+        {
+            if (glob.IsLiteral && assignment.Admits(glob.Pattern) && !assignment.Renames.ContainsKey(glob.Pattern))
+            {
+                yield return (glob.Pattern, ".include");
+            }
+        }
+
+        foreach (var (from, target) in assignment.Renames)
+        {
+            yield return (target, $".rename.{from}");
         }
     }
 

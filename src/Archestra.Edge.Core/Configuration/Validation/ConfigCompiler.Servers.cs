@@ -50,12 +50,29 @@ internal sealed partial class ConfigCompiler
                 _diagnostics.Add($"{path}.replicas", "replicas apply to process servers only", "a remote server scales on its side; the builtin server needs none");
                 replicas = 1;
             }
+
+            var sharing = server.Sharing switch
+            {
+                null or "shared" => ServerSharing.Shared,
+                "per_session" => ServerSharing.PerSession,
+                _ => InvalidSharing($"{path}.sharing", server.Sharing),
+            };
+            if (sharing == ServerSharing.PerSession && server.Builtin is not null)
+            {
+                _diagnostics.Add($"{path}.sharing", "per_session applies to process and remote servers", "the builtin server holds no per-session state");
+            }
+            else if (sharing == ServerSharing.PerSession && replicas > 1)
+            {
+                _diagnostics.Add($"{path}.replicas", "replicas and sharing: per_session exclude each other", "with per_session every downstream session already gets its own process");
+            }
+
+            var listRefresh = server.ListRefresh is "off" ? null : (TimeSpan?)Duration(server.ListRefresh, $"{path}.list_refresh", ServerModel.DefaultListRefresh);
             if (server.Remote is { } remote)
             {
                 var model = CompileRemote(remote, $"{path}.remote");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null));
+                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { Sharing = sharing, ListRefresh = listRefresh });
                 }
             }
             else if (server.Process is { } process)
@@ -63,7 +80,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileProcess(process, $"{path}.process");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas });
+                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh });
                 }
             }
             else if (Array.IndexOf(BuiltinServers, server.Builtin) < 0)
@@ -77,6 +94,12 @@ internal sealed partial class ConfigCompiler
         }
 
         return result.ToImmutable();
+    }
+
+    private ServerSharing InvalidSharing(string path, string value)
+    {
+        _diagnostics.Add(path, $"unknown sharing '{value}'", "use shared (one upstream session for all clients) or per_session (one per client session)");
+        return ServerSharing.Shared;
     }
 
     private RemoteServerModel? CompileRemote(RemoteServerConfig remote, string path)
@@ -99,10 +122,18 @@ internal sealed partial class ConfigCompiler
             valid = false;
         }
 
-        if (remote.Transport is not (null or "streamable_http"))
+        var transport = RemoteTransport.StreamableHttp;
+        switch (remote.Transport)
         {
-            _diagnostics.Add($"{path}.transport", $"unknown transport '{remote.Transport}'", "supported: streamable_http");
-            valid = false;
+            case null or "streamable_http":
+                break;
+            case "sse":
+                transport = RemoteTransport.Sse;
+                break;
+            default:
+                _diagnostics.Add($"{path}.transport", $"unknown transport '{remote.Transport}'", "use streamable_http, or sse for servers on the legacy HTTP+SSE transport (2024-11-05)");
+                valid = false;
+                break;
         }
 
         var headers = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
@@ -129,7 +160,7 @@ internal sealed partial class ConfigCompiler
             }
         }
 
-        return valid ? new RemoteServerModel(url!, headers.ToImmutable()) : null;
+        return valid ? new RemoteServerModel(url!, headers.ToImmutable()) { Transport = transport } : null;
     }
 
     private ProcessServerModel? CompileProcess(ProcessServerConfig process, string path)

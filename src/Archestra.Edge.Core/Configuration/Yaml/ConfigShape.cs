@@ -13,6 +13,9 @@ internal enum ShapeKind
     Sequence,
     Map,
     Object,
+
+    /// <summary>Any YAML value; the checker turns it into JSON text (tool arguments fixed by the config).</summary>
+    Any,
 }
 
 /// <summary>
@@ -25,6 +28,9 @@ internal sealed class ConfigShape
     private static readonly ITypeInspector s_inspector = new ConfigYamlContext().GetTypeInspector();
     private static readonly Dictionary<Type, ConfigShape> s_cache = [];
     private static readonly Lock s_lock = new();
+
+    // Properties whose innermost values are free-form YAML (kept as JSON text in a string).
+    private static readonly FrozenSet<string> s_anyValueProperties = FrozenSet.Create(StringComparer.Ordinal, "ToolAssignmentConfig.FixedArguments");
 
     private ConfigShape(ShapeKind kind, Type clrType)
     {
@@ -60,6 +66,7 @@ internal sealed class ConfigShape
         ShapeKind.Boolean => "true or false",
         ShapeKind.Sequence => "a list",
         ShapeKind.Map => "a mapping of names to values",
+        ShapeKind.Any => "any value",
         _ => "a mapping",
     };
 
@@ -110,13 +117,22 @@ internal sealed class ConfigShape
         foreach (var property in s_inspector.GetProperties(type, container: null))
         {
             var key = UnderscoredNamingConvention.Instance.Apply(property.Name);
-            keys.Add(new(key, Build(property.Type)));
+            var propertyShape = Build(property.Type);
+            keys.Add(new(key, s_anyValueProperties.Contains($"{type.Name}.{property.Name}") ? WithAnyLeaves(propertyShape) : propertyShape));
         }
 
         objectShape.Keys = keys;
         objectShape.KeyLookup = keys.ToFrozenDictionary(StringComparer.Ordinal);
         return objectShape;
     }
+
+    /// <summary>A copy of a string-valued shape whose strings accept any YAML value.</summary>
+    private static ConfigShape WithAnyLeaves(ConfigShape shape) => shape.Kind switch
+    {
+        ShapeKind.String => new ConfigShape(ShapeKind.Any, shape.ClrType),
+        ShapeKind.Map or ShapeKind.Sequence => new ConfigShape(shape.Kind, shape.ClrType) { Item = WithAnyLeaves(shape.Item!) },
+        _ => throw new InvalidOperationException($"{shape.ClrType} cannot hold free-form values"),
+    };
 
     private static ConfigShape Remember(ConfigShape shape)
     {

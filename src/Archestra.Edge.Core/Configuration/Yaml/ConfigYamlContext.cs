@@ -18,5 +18,6 @@ namespace Archestra.Edge.Configuration.Yaml;
 [YamlSerializable(typeof(ProfileConfig))]
 [YamlSerializable(typeof(ToolAssignmentConfig))]
 [YamlSerializable(typeof(AssignmentConfig))]
+[YamlSerializable(typeof(ResourceAssignmentConfig))]
 // Public and unsealed only because the generated half is declared that way.
 public partial class ConfigYamlContext : StaticContext;

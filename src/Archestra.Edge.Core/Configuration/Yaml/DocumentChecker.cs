@@ -9,7 +9,7 @@ namespace Archestra.Edge.Configuration.Yaml;
 /// position of every value so later (semantic) checks can point at it. Offending entries are cut from the
 /// tree, so deserialization and the semantic checks still run and report the rest of the file's errors.
 /// </summary>
-internal sealed class DocumentChecker
+internal sealed partial class DocumentChecker
 {
     private readonly DiagnosticBag _diagnostics;
     private readonly ReferenceResolver _references;
@@ -66,12 +66,35 @@ internal sealed class DocumentChecker
                 }
 
                 var badEntries = new List<YamlNode>();
+                var converted = new List<(YamlNode Key, YamlNode Json)>();
                 foreach (var (key, value) in map.Children)
                 {
-                    if (!TryKey(key, path, out var name) || !Visit(value, shape.Item!, Join(path, name)))
+                    if (!TryKey(key, path, out var name))
                     {
                         badEntries.Add(key);
                     }
+                    else if (shape.Item!.Kind == ShapeKind.Any)
+                    {
+                        // Free-form values become JSON text here, so the DTO holds them as strings.
+                        _diagnostics.MarkPath(Join(path, name), value.Start);
+                        if (TryConvertToJson(value, Join(path, name), out var json))
+                        {
+                            converted.Add((key, new YamlScalarNode(json) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted }));
+                        }
+                        else
+                        {
+                            badEntries.Add(key);
+                        }
+                    }
+                    else if (!Visit(value, shape.Item!, Join(path, name)))
+                    {
+                        badEntries.Add(key);
+                    }
+                }
+
+                foreach (var (key, json) in converted)
+                {
+                    map.Children[key] = json;
                 }
 
                 Cut(map, badEntries);

@@ -39,6 +39,9 @@ internal static class SchemaWriter
             case ShapeKind.Boolean:
                 writer.WriteString("type", "boolean");
                 break;
+            case ShapeKind.Any:
+                writer.WriteString("description", "any value");
+                break;
             case ShapeKind.Sequence:
                 writer.WriteString("type", "array");
                 writer.WriteStartObject("items");

@@ -19,6 +19,8 @@ internal sealed partial class CatalogHolder
     private volatile Catalog? _catalog;
     private Task<Catalog>? _building;
     private int _generation;
+    private int _dropped;
+    private long _droppedTotal;
 
     public CatalogHolder(CatalogKind kind, ProfileModel profile, ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> sources, ILogger logger)
     {
@@ -29,6 +31,14 @@ internal sealed partial class CatalogHolder
     }
 
     public CatalogKind Kind => _kind;
+
+    public ProfileModel Profile => _profile;
+
+    /// <summary>Items left out of the latest catalog because another server's item took their exposed name.</summary>
+    public int DroppedItems => Volatile.Read(ref _dropped);
+
+    /// <summary>Dropped items summed over every build (a counter for metrics).</summary>
+    public long DroppedItemsTotal => Interlocked.Read(ref _droppedTotal);
 
     public ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> Sources => _sources;
 
@@ -92,12 +102,20 @@ internal sealed partial class CatalogHolder
             sources[i] = new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, lists[i].Result);
         }
 
-        var collisions = new List<CatalogCollision>();
-        var catalog = CatalogBuilder.Build(_kind, _profile, sources, collisions);
-        foreach (var collision in collisions)
+        var notes = new CatalogNotes();
+        var catalog = CatalogBuilder.Build(_kind, _profile, sources, notes);
+        foreach (var collision in notes.Collisions)
         {
-            Log.NameCollision(_logger, _profile.Name, CatalogKinds.Noun(_kind), collision.ExposedName, collision.KeptServer, collision.DroppedServer);
+            Log.NameCollision(_logger, _profile.Name, CatalogKinds.Noun(_kind), collision.ExposedName, collision.DroppedServer, collision.DroppedName, collision.KeptServer, collision.KeptName);
         }
+
+        foreach (var (server, name) in notes.UnmatchedCuration)
+        {
+            Log.UnmatchedCuration(_logger, _profile.Name, server, CatalogKinds.Noun(_kind), name);
+        }
+
+        Volatile.Write(ref _dropped, notes.Collisions.Count);
+        Interlocked.Add(ref _droppedTotal, notes.Collisions.Count);
 
         foreach (var (server, error) in catalog.Failures)
         {
@@ -123,8 +141,12 @@ internal sealed partial class CatalogHolder
     private static partial class Log
     {
         [LoggerMessage(Observability.EventIds.CatalogNameCollision, LogLevel.Warning,
-            "Profile '{Profile}': {Noun} '{Name}' from server '{Dropped}' collides with the one from '{Kept}' and is not exposed")]
-        public static partial void NameCollision(ILogger logger, string profile, string noun, string name, string kept, string dropped);
+            "Profile '{Profile}': {Noun} '{Name}' of server '{DroppedServer}' (upstream '{DroppedName}') is not exposed: the name is taken by '{KeptName}' of server '{KeptServer}'")]
+        public static partial void NameCollision(ILogger logger, string profile, string noun, string name, string droppedServer, string droppedName, string keptServer, string keptName);
+
+        [LoggerMessage(Observability.EventIds.CatalogUnmatchedCuration, LogLevel.Warning,
+            "Profile '{Profile}': server '{Server}' lists no {Noun} '{Name}', so its rename/describe/fixed_arguments entry does nothing")]
+        public static partial void UnmatchedCuration(ILogger logger, string profile, string server, string noun, string name);
 
         [LoggerMessage(Observability.EventIds.CatalogServerFailed, LogLevel.Warning,
             "Profile '{Profile}': the {Kind} of server '{Server}' are left out: {Reason}")]

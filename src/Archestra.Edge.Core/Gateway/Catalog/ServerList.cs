@@ -4,7 +4,7 @@ using Archestra.Edge.Upstreams;
 
 namespace Archestra.Edge.Gateway.Catalog;
 
-/// <summary>One item of an upstream's list: its name, and its JSON exactly as the upstream sent it.</summary>
+/// <summary>One item of an upstream's list: its name (a URI or URI template for resources), and its JSON exactly as the upstream sent it.</summary>
 internal sealed record ServerListItem(string Name, byte[] Raw, JsonRange NameToken);
 
 /// <summary>An upstream's complete list (all pages), or why it could not be fetched.</summary>
@@ -13,4 +13,26 @@ internal sealed record ServerList(ImmutableArray<ServerListItem> Items, Upstream
     public static readonly ServerList Empty = new([], UpstreamError.None);
 
     public bool Failed => Error.IsError;
+
+    /// <summary>The server announces changes of this list (so it need not be re-read on a timer).</summary>
+    public bool AnnouncesChanges { get; init; }
+
+    /// <summary>Whether two lists hold the same items, byte for byte, in the same order.</summary>
+    public bool SameItems(ServerList other)
+    {
+        if (Failed || other.Failed || Items.Length != other.Items.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < Items.Length; i++)
+        {
+            if (!Items[i].Raw.AsSpan().SequenceEqual(other.Items[i].Raw))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

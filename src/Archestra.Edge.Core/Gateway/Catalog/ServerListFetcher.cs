@@ -8,7 +8,7 @@ using Archestra.Edge.Upstreams;
 namespace Archestra.Edge.Gateway.Catalog;
 
 /// <summary>
-/// Fetches a whole list (tools or prompts) from an upstream, following its cursors to the end. Cold path:
+/// Fetches a whole list (tools, prompts, resources or resource templates) from an upstream, following its cursors to the end. Cold path:
 /// the result is cached until the upstream says the list changed.
 /// </summary>
 internal static class ServerListFetcher
@@ -16,8 +16,13 @@ internal static class ServerListFetcher
     // A server that keeps handing out cursors is cut off here rather than looped on forever.
     private const int MaxPages = 200;
 
-    private static readonly byte[] s_toolsList = "tools/list"u8.ToArray();
-    private static readonly byte[] s_promptsList = "prompts/list"u8.ToArray();
+    private static readonly byte[][] s_methods =
+    [
+        CatalogKinds.ListMethodUtf8(CatalogKind.Tools).ToArray(),
+        CatalogKinds.ListMethodUtf8(CatalogKind.Prompts).ToArray(),
+        CatalogKinds.ListMethodUtf8(CatalogKind.Resources).ToArray(),
+        CatalogKinds.ListMethodUtf8(CatalogKind.ResourceTemplates).ToArray(),
+    ];
 
     public static async Task<ServerList> FetchAsync(UpstreamServer server, CatalogKind kind, TimeSpan timeout, TimeProvider timeProvider)
     {
@@ -30,11 +35,12 @@ internal static class ServerListFetcher
                 return new ServerList([], error);
             }
 
-            var supported = kind == CatalogKind.Tools ? session.Info.Tools : session.Info.Prompts;
-            if (!supported)
+            if (!CatalogKinds.IsSupported(session.Info, kind))
             {
                 return ServerList.Empty;
             }
+
+            var announces = CatalogKinds.AnnouncesChanges(session.Info, kind);
 
             var items = ImmutableArray.CreateBuilder<ServerListItem>();
             string? cursor = null;
@@ -48,7 +54,7 @@ internal static class ServerListFetcher
 
                 if (nextCursor is null)
                 {
-                    return new ServerList(items.ToImmutable(), UpstreamError.None);
+                    return new ServerList(items.ToImmutable(), UpstreamError.None) { AnnouncesChanges = announces };
                 }
 
                 cursor = nextCursor;
@@ -75,8 +81,7 @@ internal static class ServerListFetcher
             parameters = writer.WrittenMemory;
         }
 
-        var method = kind == CatalogKind.Tools ? s_toolsList : s_promptsList;
-        var (response, error) = await session.RequestAsync(method, parameters, cancellationToken).ConfigureAwait(false);
+        var (response, error) = await session.RequestAsync(s_methods[(int)kind], parameters, cancellationToken).ConfigureAwait(false);
         if (response is null)
         {
             return (null, error);
@@ -104,15 +109,16 @@ internal static class ServerListFetcher
                 return (null, UpstreamError.Failed($"the list result has no '{CatalogKinds.ResultProperty(kind)}' array"));
             }
 
+            var key = CatalogKinds.KeyProperty(kind);
             foreach (var element in array.EnumerateArray())
             {
-                if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(key, out var name) || name.ValueKind != JsonValueKind.String)
                 {
-                    continue; // an item without a name cannot be routed; skip it
+                    continue; // an item without its name (or URI) cannot be routed; skip it
                 }
 
                 var raw = JsonMarshal.GetRawUtf8Value(element).ToArray();
-                items.Add(new ServerListItem(name.GetString()!, raw, FindNameToken(raw)));
+                items.Add(new ServerListItem(name.GetString()!, raw, FindToken(raw, CatalogKinds.KeyPropertyUtf8(kind))));
             }
 
             var next = root.TryGetProperty("nextCursor", out var cursorElement) && cursorElement.ValueKind == JsonValueKind.String
@@ -127,13 +133,16 @@ internal static class ServerListFetcher
     }
 
     /// <summary>Where the top-level <c>"name"</c> value sits inside an item's raw JSON.</summary>
-    internal static JsonRange FindNameToken(ReadOnlySpan<byte> raw)
+    internal static JsonRange FindNameToken(ReadOnlySpan<byte> raw) => FindToken(raw, "name"u8);
+
+    /// <summary>Where the value of a top-level property sits inside an item's raw JSON.</summary>
+    internal static JsonRange FindToken(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> property)
     {
         var reader = new Utf8JsonReader(raw);
         reader.Read(); // StartObject
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isName = reader.ValueTextEquals("name"u8);
+            var isName = reader.ValueTextEquals(property);
             reader.Read();
             if (isName)
             {

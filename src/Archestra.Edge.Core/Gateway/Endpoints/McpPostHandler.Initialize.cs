@@ -55,7 +55,10 @@ internal sealed partial class McpPostHandler
         }
 
         var negotiated = ProtocolVersions.MatchDownstream(requested) ?? ProtocolVersions.Latest;
-        var session = new DownstreamSession(SessionStore.NewId(), profile, negotiated, capabilities, clientName, clientVersion, runtime.TimeProvider);
+        var session = new DownstreamSession(SessionStore.NewId(), profile, negotiated, capabilities, clientName, clientVersion, runtime.TimeProvider)
+        {
+            ReplayBudget = runtime.Snapshot.Limits.ReplayBufferBytes,
+        };
         var limit = runtime.Snapshot.Limits.MaxSessions;
         if (!runtime.Sessions.TryAdd(session, limit))
         {

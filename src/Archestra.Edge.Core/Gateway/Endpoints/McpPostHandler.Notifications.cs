@@ -27,7 +27,16 @@ internal sealed partial class McpPostHandler
 
                 break;
 
-            // roots/list_changed: shared upstream sessions do not use client roots; progress from a client: nothing asked for it.
+            case McpMethod.NotificationsRootsListChanged:
+                // Shared upstream sessions do not use client roots; a client's own (per_session) ones do.
+                foreach (var upstream in session.OwnUpstreamSessions())
+                {
+                    _ = upstream.SendAsync(body.Memory.ToArray(), CancellationToken.None).AsTask();
+                }
+
+                break;
+
+            // Progress from a client: nothing asked for it.
         }
     }
 
@@ -46,7 +55,7 @@ internal sealed partial class McpPostHandler
         rewriter.Replace(envelope.Id, pending.UpstreamId);
         var output = new ArrayBufferWriter<byte>(body.Memory.Length + pending.UpstreamId.Length);
         rewriter.WriteTo(body.Span, output);
-        pending.Call.TryFindServerRequest(pending.UpstreamId, out _, remove: true);
+        pending.Call?.TryFindServerRequest(pending.UpstreamId, out _, remove: true);
         await pending.Upstream.SendAsync(output.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Archestra.Edge.Gateway.Catalog;
 using Archestra.Edge.Gateway.Relay;
@@ -35,30 +36,36 @@ internal sealed partial class McpPostHandler
                 return ResponseWriter.WriteResultAsync(context, envelope.Id.Slice(body.Span), s_emptyResult);
 
             case McpMethod.ToolsList:
-                return ListAsync(context, body, envelope, profile.Tools);
+                return ListAsync(context, runtime, body, envelope, profile.Tools);
 
             case McpMethod.PromptsList when profile.HasPrompts:
-                return ListAsync(context, body, envelope, profile.Prompts);
+                return ListAsync(context, runtime, body, envelope, profile.Prompts);
+
+            case McpMethod.ResourcesList when profile.HasResources:
+                return ListAsync(context, runtime, body, envelope, profile.Resources);
+
+            case McpMethod.ResourcesTemplatesList when profile.HasResources:
+                return ListAsync(context, runtime, body, envelope, profile.ResourceTemplates);
 
             case McpMethod.ToolsCall:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, profile.Tools, envelope.Name, null));
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Tool, envelope.Name, envelope.Arguments));
 
             case McpMethod.PromptsGet when profile.HasPrompts:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, profile.Prompts, envelope.Name, null));
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Prompt, envelope.Name, default));
 
-            case McpMethod.ResourcesList or McpMethod.ResourcesTemplatesList or McpMethod.ResourcesRead when profile.HasResources:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, null, default, profile.ResourceServer));
+            case McpMethod.ResourcesRead when profile.HasResources:
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Resource, envelope.Uri, default));
 
             case McpMethod.ResourcesSubscribe or McpMethod.ResourcesUnsubscribe when profile.HasResources:
                 return SubscriptionAsync(context, runtime, session, body, envelope);
 
             case McpMethod.CompletionComplete when !envelope.RefName.IsEmpty && profile.HasPrompts:
                 // completion/complete routes by its reference: a prompt through the prompt catalog...
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, profile.Prompts, envelope.RefName, null));
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Prompt, envelope.RefName, default));
 
             case McpMethod.CompletionComplete when !envelope.RefUri.IsEmpty && profile.HasResources:
-                // ...a resource (template) to the resource server.
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, null, default, profile.ResourceServer));
+                // ...a resource template to the server that owns it.
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.ResourceTemplate, envelope.RefUri, default));
 
             case McpMethod.CompletionComplete when profile.HasPrompts || profile.HasResources:
                 return Fail(context, body, envelope, GatewayErrorKind.InvalidParams, "Invalid params: ref must name a prompt (ref/prompt) or a resource (ref/resource) of this profile");
@@ -69,51 +76,106 @@ internal sealed partial class McpPostHandler
         }
     }
 
-    private static async Task ListAsync(HttpContext context, RequestBody body, JsonRpcEnvelope envelope, CatalogHolder holder)
+    /// <summary>
+    /// A list from the profile's catalog: all of it, or a page when <c>limits.list_page_size</c> is set. Cursors are
+    /// the gateway's own (upstream cursors are followed when the catalog is built and never reach clients); a cursor
+    /// of a list that changed since is refused, so a client never gets a page that skips or repeats items.
+    /// </summary>
+    private static async Task ListAsync(HttpContext context, GatewayRuntime runtime, RequestBody body, JsonRpcEnvelope envelope, CatalogHolder holder)
     {
+        var catalog = await holder.GetAsync().ConfigureAwait(false);
+        var pageSize = runtime.Snapshot.Limits.ListPageSize;
+        var start = 0;
         if (!envelope.Cursor.IsEmpty)
         {
-            // The gateway returns every item in one page and never hands out cursors, so any cursor is not one of ours.
-            await Fail(context, body, envelope, GatewayErrorKind.InvalidParams, "Invalid params: unknown cursor").ConfigureAwait(false);
+            if (!ListCursor.TryParse(envelope.Cursor.StringContent(body.Span), out var fingerprint, out start) || fingerprint != catalog.Fingerprint || start > catalog.Count)
+            {
+                await Fail(context, body, envelope, GatewayErrorKind.InvalidParams, "Invalid params: unknown or expired cursor (the list may have changed); list again without a cursor").ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var id = envelope.Id.Slice(body.Span);
+        if (start == 0 && (pageSize == 0 || catalog.Count <= pageSize))
+        {
+            await ResponseWriter.WriteResultAsync(context, id, catalog.ResultJson).ConfigureAwait(false);
             return;
         }
 
-        var catalog = await holder.GetAsync().ConfigureAwait(false);
-        await ResponseWriter.WriteResultAsync(context, envelope.Id.Slice(body.Span), catalog.ResultJson).ConfigureAwait(false);
+        var count = pageSize == 0 ? catalog.Count - start : Math.Min(pageSize, catalog.Count - start);
+        Span<byte> cursor = stackalloc byte[ListCursor.MaxLength];
+        var cursorLength = start + count < catalog.Count ? ListCursor.Format(catalog.Fingerprint, start + count, cursor) : 0;
+        using var page = new PooledBufferWriter();
+        catalog.WritePage(page, start, count, cursor[..cursorLength]);
+        await ResponseWriter.WriteResultAsync(context, id, page.WrittenSpan.ToArray()).ConfigureAwait(false);
     }
 
-    /// <summary>How a relayed request finds its upstream: a catalog name, or a fixed server.</summary>
-    private readonly record struct Lookup(ProfileRuntime Profile, RequestBody Body, CatalogHolder? Catalog, JsonRange NameRange, UpstreamServer? Direct);
+    private enum LookupKind
+    {
+        Tool,
+        Prompt,
+        Resource,
+        ResourceTemplate,
+    }
+
+    /// <summary>How a relayed request finds its upstream: a name in a catalog, or a resource URI (or template).</summary>
+    private readonly record struct Lookup(ProfileRuntime Profile, RequestBody Body, LookupKind Kind, JsonRange Range, JsonRange Arguments);
 
     private Task RelayAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, Lookup lookup)
         => _relay.RunAsync(context, session, body, envelope, lookup, static (lookup, call) => ResolveAsync(lookup, call));
 
     /// <summary>
     /// <c>tools/call</c>, <c>prompts/get</c> and prompt completions name an exposed item: the catalog says which
-    /// server has it and under which name. Everything else goes to a fixed server.
+    /// server has it and under which name. Resource reads and template completions route by URI.
     /// </summary>
     private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveAsync(Lookup lookup, RelayCall call)
     {
-        if (lookup.Direct is { } direct)
+        if (lookup.Kind is LookupKind.Resource or LookupKind.ResourceTemplate)
         {
-            return (new RelayTarget(direct), default);
+            return await ResolveUriAsync(lookup, call).ConfigureAwait(false);
         }
 
-        var noun = CatalogKinds.Noun(lookup.Catalog!.Kind);
-        if (lookup.NameRange.IsEmpty)
+        var holder = lookup.Kind == LookupKind.Tool ? lookup.Profile.Tools : lookup.Profile.Prompts;
+        var noun = CatalogKinds.Noun(holder.Kind);
+        if (lookup.Range.IsEmpty)
         {
             return (default, new GatewayError(GatewayErrorKind.InvalidParams, $"Invalid params: the {noun} name is missing or not a string"));
         }
 
-        var pending = lookup.Catalog.GetAsync();
+        var pending = holder.GetAsync();
         var catalog = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(call.Token).ConfigureAwait(false);
-        var nameToken = lookup.NameRange.Slice(lookup.Body.Span);
+        var nameToken = lookup.Range.Slice(lookup.Body.Span);
         if (!CatalogBuilder.TryGetEntry(catalog, nameToken, out var entry))
         {
             return (default, UnknownName(catalog, nameToken, noun, lookup.Profile));
         }
 
-        return (new RelayTarget(entry!.Server, lookup.NameRange, entry.UpstreamNameToken), default);
+        if (entry!.Fixed is not null && !FixedArgumentWriter.Accepts(lookup.Arguments.IsEmpty ? default : lookup.Arguments.Slice(lookup.Body.Span)))
+        {
+            return (default, new GatewayError(GatewayErrorKind.InvalidParams, "Invalid params: arguments must be an object"));
+        }
+
+        return (new RelayTarget(entry.Server, lookup.Range, entry.UpstreamNameToken) { Fixed = entry.Fixed, Arguments = lookup.Arguments }, default);
+    }
+
+    private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUriAsync(Lookup lookup, RelayCall call)
+    {
+        if (lookup.Range.IsEmpty)
+        {
+            return (default, new GatewayError(GatewayErrorKind.InvalidParams, "Invalid params: uri is missing or not a string"));
+        }
+
+        var exposed = DecodeString(lookup.Range.Slice(lookup.Body.Span));
+        var (route, error) = await ResourceRouter.ResolveAsync(lookup.Profile, exposed, lookup.Kind == LookupKind.ResourceTemplate, call.Token).ConfigureAwait(false);
+        if (error.Kind != GatewayErrorKind.None)
+        {
+            return (default, error);
+        }
+
+        var target = route.Prefixed
+            ? new RelayTarget(route.Server, lookup.Range, JsonRpcWriter.StringToken(route.UpstreamUri))
+            : new RelayTarget(route.Server);
+        return (target with { ResultUriPrefix = route.Prefixed && lookup.Kind == LookupKind.Resource ? route.Server.Name : null }, default);
     }
 
     /// <summary>
@@ -128,24 +190,38 @@ internal sealed partial class McpPostHandler
             return;
         }
 
-        var server = session.Profile.ResourceServer!;
-        var uri = DecodeString(envelope.Uri.Slice(body.Span));
-        var subscribe = envelope.Method == McpMethod.ResourcesSubscribe;
-        var mustTellUpstream = subscribe ? runtime.Subscriptions.Add(server, uri, session) : runtime.Subscriptions.Remove(server, uri, session);
         var id = envelope.Id.Slice(body.Span).ToArray();
+        using var timeout = new CancellationTokenSource(runtime.Snapshot.Limits.CallTimeout, runtime.TimeProvider);
+        var exposed = DecodeString(envelope.Uri.Slice(body.Span));
+        var (route, routeError) = await ResourceRouter.ResolveAsync(session.Profile, exposed, isTemplate: false, timeout.Token).ConfigureAwait(false);
+        if (routeError.Kind != GatewayErrorKind.None)
+        {
+            await ResponseWriter.WriteErrorAsync(context, routeError, id).ConfigureAwait(false);
+            return;
+        }
+
+        var server = route.Server;
+        var uri = route.UpstreamUri;
+        var subscribe = envelope.Method == McpMethod.ResourcesSubscribe;
+        var changed = subscribe ? runtime.Subscriptions.Add(server, uri, session) : runtime.Subscriptions.Remove(server, uri, session);
+
+        // A shared upstream session is subscribed once for every client; a client's own (per_session) one, always.
+        var mustTellUpstream = changed || server.Model.Sharing == Configuration.ServerSharing.PerSession;
         if (!mustTellUpstream)
         {
             await ResponseWriter.WriteResultAsync(context, id, s_emptyResult).ConfigureAwait(false);
             return;
         }
 
-        using var timeout = new CancellationTokenSource(server.Model.CallTimeout, runtime.TimeProvider);
-        var (upstream, error) = await server.GetSessionAsync(timeout.Token).ConfigureAwait(false);
+        var (upstream, error) = await session.UpstreamFor(server, timeout.Token).ConfigureAwait(false);
         UpstreamMessage? response = null;
         if (upstream is not null)
         {
-            var parameters = body.Memory.Slice(envelope.Params.Start, envelope.Params.Length);
-            (response, error) = await upstream.RequestAsync(subscribe ? s_subscribe : s_unsubscribe, parameters, timeout.Token).ConfigureAwait(false);
+            var parameters = new ArrayBufferWriter<byte>();
+            parameters.Write("{\"uri\":"u8);
+            JsonRpcWriter.WriteString(parameters, uri);
+            parameters.Write("}"u8);
+            (response, error) = await upstream.RequestAsync(subscribe ? s_subscribe : s_unsubscribe, parameters.WrittenMemory, timeout.Token).ConfigureAwait(false);
         }
 
         using (response)

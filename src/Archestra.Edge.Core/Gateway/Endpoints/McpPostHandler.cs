@@ -76,9 +76,6 @@ internal sealed partial class McpPostHandler
         {
             case JsonRpcMessageKind.Invalid:
                 return RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope));
-            case JsonRpcMessageKind.Batch:
-                return RejectAsync(context, new GatewayError(GatewayErrorKind.BatchNotSupported,
-                    "Invalid Request: JSON-RPC batches are not supported (removed from MCP in protocol version 2025-06-18)"));
             case JsonRpcMessageKind.Request when envelope.Method == McpMethod.Initialize:
                 return InitializeAsync(context, runtime, profile, body, envelope);
         }
@@ -98,6 +95,11 @@ internal sealed partial class McpPostHandler
         session!.Touch();
         switch (envelope.Kind)
         {
+            case JsonRpcMessageKind.Batch when ProtocolVersions.AllowsBatches(session.ProtocolVersion):
+                return HandleBatchAsync(context, runtime, session, body);
+            case JsonRpcMessageKind.Batch:
+                return RejectAsync(context, new GatewayError(GatewayErrorKind.BatchNotSupported,
+                    $"Invalid Request: JSON-RPC batches are not part of protocol version {session.ProtocolVersion} (only 2025-03-26 had them)"));
             case JsonRpcMessageKind.Request:
                 return HandleRequestAsync(context, runtime, session, body, envelope);
             case JsonRpcMessageKind.Notification:

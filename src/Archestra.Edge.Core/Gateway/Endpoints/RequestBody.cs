@@ -25,6 +25,9 @@ internal readonly struct RequestBody
 
     public ReadOnlyMemory<byte> Memory { get; }
 
+    /// <summary>A body over memory someone else owns (one element of a batch); <see cref="Release"/> does nothing.</summary>
+    public static RequestBody FromMemory(ReadOnlyMemory<byte> memory) => new(memory, null, default, null);
+
     public ReadOnlySpan<byte> Span => Memory.Span;
 
     public static async ValueTask<(RequestBody Body, GatewayError Error)> ReadAsync(HttpContext context, long limit)

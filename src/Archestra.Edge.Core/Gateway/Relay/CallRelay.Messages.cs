@@ -38,7 +38,8 @@ internal sealed partial class CallRelay
 
             case McpMethod.NotificationsToolsListChanged or McpMethod.NotificationsPromptsListChanged
                 or McpMethod.NotificationsResourcesListChanged or McpMethod.NotificationsResourcesUpdated:
-                ((IUpstreamEvents)_host.Current).OnNotification(server, call.Upstream!, UpstreamMessage.Copy(message.Span));
+                ((IUpstreamEvents)_host.Current).OnNotification(server, call.Upstream!, UpstreamMessage.Copy(message.Span),
+                    server.Model.Sharing == Configuration.ServerSharing.PerSession ? session : null);
                 return Task.CompletedTask;
 
             default:

@@ -50,7 +50,7 @@ internal sealed partial class CallRelay
         TState state, Func<TState, RelayCall, ValueTask<(RelayTarget Target, GatewayError Error)>> resolve)
     {
         var clientId = body.Memory.Slice(envelope.Id.Start, envelope.Id.Length);
-        var writer = new DownstreamWriter(context);
+        var writer = new DownstreamWriter(context, session);
         using var call = RelayCall.Begin(_calls, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout);
         PooledBufferWriter? request = null;
         try
@@ -69,7 +69,7 @@ internal sealed partial class CallRelay
             IUpstreamReply? reply = null;
             for (var attempt = 0; reply is null; attempt++)
             {
-                var pending = server.GetSessionAsync(call.Token);
+                var pending = session.UpstreamFor(server, call.Token);
                 var (upstream, sessionError) = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
                 if (upstream is null)
                 {
@@ -117,7 +117,9 @@ internal sealed partial class CallRelay
 
                     if (relayed is null)
                     {
-                        await writer.WriteFinalAsync(message, clientId).ConfigureAwait(false);
+                        await (target.ResultUriPrefix is null
+                            ? writer.WriteFinalAsync(message, clientId)
+                            : writer.WriteFinalWithPrefixedUrisAsync(message, clientId, target.ResultUriPrefix)).ConfigureAwait(false);
                         return;
                     }
 
@@ -190,19 +192,47 @@ internal sealed partial class CallRelay
         _ = upstream.SendAsync(writer.WrittenMemory, CancellationToken.None).AsTask();
     }
 
-    /// <summary>The client's request with the upstream's id (and name and progress token) spliced in.</summary>
+    /// <summary>The client's request with the upstream's id (and name, progress token and fixed arguments) spliced in.</summary>
     private static void WriteUpstreamRequest(PooledBufferWriter output, ReadOnlySpan<byte> body, in JsonRpcEnvelope envelope, RelayTarget target, long upstreamId)
     {
         Span<byte> id = stackalloc byte[20];
         Utf8Formatter.TryFormat(upstreamId, id, out var idLength);
         scoped var rewriter = new MessageRewriter();
         rewriter.Replace(envelope.Id, id[..idLength]);
-        if (target.UpstreamName is { } name)
+        rewriter.Replace(envelope.ProgressToken, id[..idLength]);
+        if (target.Fixed is null)
         {
-            rewriter.Replace(target.NameRange, name);
+            if (target.UpstreamName is { } name)
+            {
+                rewriter.Replace(target.NameRange, name);
+            }
+
+            rewriter.WriteTo(body, output);
+            return;
         }
 
-        rewriter.Replace(envelope.ProgressToken, id[..idLength]);
+        // A tool with arguments fixed by the config (cold: only curated tools come here).
+        using var arguments = new PooledBufferWriter();
+        FixedArgumentWriter.Write(arguments, target.Fixed, target.Arguments.IsEmpty ? default : target.Arguments.Slice(body));
+        using var nameAndArguments = new PooledBufferWriter();
+        if (target.Arguments.IsEmpty)
+        {
+            // No arguments sent: they go in right after the name.
+            nameAndArguments.Write(target.UpstreamName ?? target.NameRange.Slice(body));
+            nameAndArguments.Write(",\"arguments\":"u8);
+            nameAndArguments.Write(arguments.WrittenSpan);
+            rewriter.Replace(target.NameRange, nameAndArguments.WrittenSpan);
+        }
+        else
+        {
+            if (target.UpstreamName is { } name)
+            {
+                rewriter.Replace(target.NameRange, name);
+            }
+
+            rewriter.Replace(target.Arguments, arguments.WrittenSpan);
+        }
+
         rewriter.WriteTo(body, output);
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.Framing;
 using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Gateway.Sessions;
 using Archestra.Edge.Upstreams;
 using Microsoft.AspNetCore.Http;
 
@@ -15,11 +16,14 @@ namespace Archestra.Edge.Gateway.Relay;
 internal sealed class DownstreamWriter
 {
     private readonly HttpContext _context;
+    private readonly DownstreamSession _session;
     private bool _streaming;
+    private int _stream = -1;
 
-    public DownstreamWriter(HttpContext context)
+    public DownstreamWriter(HttpContext context, DownstreamSession session)
     {
         _context = context;
+        _session = session;
     }
 
     /// <summary>True once anything was sent (then an error must go in-band, as an event).</summary>
@@ -33,6 +37,40 @@ internal sealed class DownstreamWriter
         if (_streaming)
         {
             WriteEvent(message.Span, ref rewriter);
+            EndStream();
+        }
+        else
+        {
+            var response = _context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/json";
+            response.ContentLength = rewriter.RewrittenLength(message.Length);
+            rewriter.WriteTo(message.Span, response.BodyWriter);
+        }
+
+        return FlushAsync();
+    }
+
+    /// <summary>
+    /// Writes the response of a <c>resources/read</c> under prefixed naming: the client's id, and every
+    /// <c>contents[].uri</c> with the server's prefix, so the URIs are the ones the client knows.
+    /// </summary>
+    public Task WriteFinalWithPrefixedUrisAsync(UpstreamMessage message, ReadOnlyMemory<byte> clientId, string server)
+    {
+        if (message.Envelope.Kind != JsonRpcMessageKind.Response)
+        {
+            return WriteFinalAsync(message, clientId);
+        }
+
+        using var result = new PooledBufferWriter(message.Envelope.Result.Length + 64);
+        Catalog.ResourceUris.WriteResultWithPrefixedUris(message.Envelope.Result.Slice(message.Span), server, result);
+        var rewriter = new MessageRewriter();
+        rewriter.Replace(message.Envelope.Id, clientId.Span);
+        rewriter.Replace(message.Envelope.Result, result.WrittenSpan);
+        if (_streaming)
+        {
+            WriteEvent(message.Span, ref rewriter);
+            EndStream();
         }
         else
         {
@@ -65,6 +103,7 @@ internal sealed class DownstreamWriter
         {
             var rewriter = new MessageRewriter();
             WriteEvent(body.WrittenSpan, ref rewriter);
+            EndStream();
         }
         else
         {
@@ -82,26 +121,32 @@ internal sealed class DownstreamWriter
     public Task EndWithoutResponseAsync()
     {
         StartStream();
+        EndStream();
         return FlushAsync();
     }
 
+    /// <summary>
+    /// Frames one message as an event. On a resumable stream the event gets an id and a copy is kept in the
+    /// session's replay log, so a client that lost the connection can ask for it again with <c>Last-Event-ID</c>.
+    /// </summary>
     private void WriteEvent(ReadOnlySpan<byte> source, ref MessageRewriter rewriter)
     {
         StartStream();
         var output = _context.Response.BodyWriter;
-        if (source.IndexOfAny((byte)'\r', (byte)'\n') < 0)
+        if (_stream < 0)
         {
-            // The common case: splice directly between the frame's prefix and suffix.
-            output.Write("event: message\ndata: "u8);
-            rewriter.WriteTo(source, output);
-            output.Write("\n\n"u8);
+            SseFrames.Write(output, source, ref rewriter, default);
             return;
         }
 
-        // Pretty-printed JSON: splice first, then frame it line by line.
-        using var spliced = new PooledBufferWriter(source.Length);
-        rewriter.WriteTo(source, spliced);
-        SseWriter.WriteMessage(output, spliced.WrittenSpan);
+        var replay = _session.Replay;
+        var sequence = replay.NextSequence(_stream);
+        Span<byte> id = stackalloc byte[32];
+        var idLength = SessionReplay.FormatEventId(_stream, sequence, id);
+        using var frame = new PooledBufferWriter(source.Length + 64);
+        SseFrames.Write(frame, source, ref rewriter, id[..idLength]);
+        output.Write(frame.WrittenSpan);
+        replay.Append(_stream, sequence, frame.WrittenSpan.ToArray());
     }
 
     private void StartStream()
@@ -117,6 +162,27 @@ internal sealed class DownstreamWriter
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache, no-transform";
         response.Headers["X-Accel-Buffering"] = "no";
+        if (_session.ReplayBudget <= 0 || _context.Items.ContainsKey(SseFrames.BatchPartKey))
+        {
+            return;
+        }
+
+        _stream = _session.Replay.OpenStream();
+        if (_session.TakesPrimingEvents)
+        {
+            // 2025-11-25: an id with empty data first, so the client can resume even before the first real event.
+            Span<byte> id = stackalloc byte[32];
+            var idLength = SessionReplay.FormatEventId(_stream, 0, id);
+            SseWriter.WritePriming(response.BodyWriter, id[..idLength], SseFrames.RetryMilliseconds);
+        }
+    }
+
+    private void EndStream()
+    {
+        if (_stream >= 0)
+        {
+            _session.Replay.Complete(_stream);
+        }
     }
 
     private Task FlushAsync()

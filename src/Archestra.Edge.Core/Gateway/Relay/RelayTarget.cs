@@ -1,7 +1,21 @@
+using Archestra.Edge.Configuration;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Upstreams;
 
 namespace Archestra.Edge.Gateway.Relay;
 
-/// <summary>Where a request goes, and the one name token to rewrite on the way (an exposed name to the upstream's own).</summary>
-internal readonly record struct RelayTarget(UpstreamServer Server, JsonRange NameRange = default, byte[]? UpstreamName = null);
+/// <summary>
+/// Where a request goes, the one name (or URI) token to rewrite on the way (the exposed one to the upstream's own),
+/// the arguments the config fixes (tools), and the server prefix to put back on URIs in the result (resources/read
+/// under prefixed naming).
+/// </summary>
+internal readonly record struct RelayTarget(UpstreamServer Server, JsonRange NameRange = default, byte[]? UpstreamName = null)
+{
+    public FixedArguments? Fixed { get; init; }
+
+    /// <summary>The range of <c>params.arguments</c> in the request (to splice the fixed arguments into).</summary>
+    public JsonRange Arguments { get; init; }
+
+    /// <summary>When set, <c>contents[].uri</c> of the result get this server's <c>name+</c> prefix.</summary>
+    public string? ResultUriPrefix { get; init; }
+}

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Archestra.Edge.Gateway.Relay;
+using Archestra.Edge.Configuration;
 using Archestra.Edge.Upstreams;
 
 namespace Archestra.Edge.Gateway.Sessions;
@@ -18,12 +19,13 @@ internal sealed class DownstreamSession : ICallerContext
 
     private readonly TimeProvider _timeProvider;
     private readonly Channel<byte[]> _outbound = Channel.CreateBounded<byte[]>(
-        new BoundedChannelOptions(OutboundCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        new BoundedChannelOptions(OutboundCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false });
 
     private readonly CancellationTokenSource _closed = new();
     private long _lastActivity;
     private long _nextServerRequestId;
-    private int _getStreamOpen;
+    private CancellationTokenSource? _getStream;
+    private int _getStreamGeneration;
     private volatile int _logLevel = LogLevels.Unset;
 
     public DownstreamSession(string id, ProfileRuntime profile, string protocolVersion, ClientCapabilities capabilities, string? clientName, string? clientVersion, TimeProvider timeProvider)
@@ -119,6 +121,17 @@ internal sealed class DownstreamSession : ICallerContext
         return false;
     }
 
+    private SessionReplay? _replay;
+
+    /// <summary>Bytes of SSE events kept for resumption (<c>limits.replay_buffer_bytes</c>).</summary>
+    public long ReplayBudget { get; init; } = LimitSettingsDefaults.ReplayBufferBytes;
+
+    /// <summary>The recent events of this session's streams, for <c>Last-Event-ID</c> resumption (created on first use).</summary>
+    public SessionReplay Replay => Volatile.Read(ref _replay) ?? Interlocked.CompareExchange(ref _replay, new SessionReplay(ReplayBudget), null) ?? _replay!;
+
+    /// <summary>Whether this client takes SSE priming events (an id with empty data), new in 2025-11-25.</summary>
+    public bool TakesPrimingEvents => Protocol.Mcp.ProtocolVersions.IsAtLeast(ProtocolVersion, Protocol.Mcp.ProtocolVersions.V20251125);
+
     /// <summary>Server-to-client requests sent to this client, by the id the gateway gave them.</summary>
     public ConcurrentDictionary<long, PendingServerRequest> ServerRequests { get; } = new();
 
@@ -126,7 +139,7 @@ internal sealed class DownstreamSession : ICallerContext
 
     public void Touch() => Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
 
-    public TimeSpan IdleFor() => _getStreamOpen != 0 ? TimeSpan.Zero : _timeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity));
+    public TimeSpan IdleFor() => Volatile.Read(ref _getStream) is not null ? TimeSpan.Zero : _timeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity));
 
     public long NextServerRequestId() => Interlocked.Increment(ref _nextServerRequestId);
 
@@ -142,17 +155,111 @@ internal sealed class DownstreamSession : ICallerContext
         }
     }
 
-    public bool TryOpenStream() => Interlocked.CompareExchange(ref _getStreamOpen, 1, 0) == 0;
-
-    public void CloseStream()
+    /// <summary>
+    /// Opens the GET stream. A second one is refused, unless it resumes the stream (<paramref name="takeOver"/>): a
+    /// client that reconnects after a network drop often does so before the gateway noticed the old connection died,
+    /// so the new one replaces it.
+    /// </summary>
+    public bool TryOpenStream(bool takeOver, out int generation, out CancellationToken streamToken)
     {
-        Volatile.Write(ref _getStreamOpen, 0);
+        lock (_ownLock)
+        {
+            if (_getStream is not null && !takeOver)
+            {
+                generation = 0;
+                streamToken = default;
+                return false;
+            }
+
+            _getStream?.Cancel();
+            _getStream = new CancellationTokenSource();
+            generation = ++_getStreamGeneration;
+            streamToken = _getStream.Token;
+            return true;
+        }
+    }
+
+    public void CloseStream(int generation)
+    {
+        lock (_ownLock)
+        {
+            if (generation == _getStreamGeneration && _getStream is { } current)
+            {
+                current.Dispose();
+                _getStream = null;
+            }
+        }
+
         Touch();
     }
 
-    /// <summary>Ends the session: the GET stream closes, calls in flight are cancelled.</summary>
+    // Upstream sessions of servers with sharing: per_session, started on first use and stopped with this session.
+    private readonly Lock _ownLock = new();
+    private Dictionary<UpstreamServer, UpstreamReplica>? _ownUpstreams;
+
+    /// <summary>
+    /// The upstream session to use for <paramref name="server"/>: the shared one, or (<c>sharing: per_session</c>)
+    /// this session's own, opened on first use.
+    /// </summary>
+    public ValueTask<(UpstreamSession? Session, UpstreamError Error)> UpstreamFor(UpstreamServer server, CancellationToken cancellationToken)
+    {
+        if (server.Model.Sharing == Configuration.ServerSharing.Shared)
+        {
+            return server.GetSessionAsync(cancellationToken);
+        }
+
+        UpstreamReplica replica;
+        lock (_ownLock)
+        {
+            if (IsClosed)
+            {
+                return ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, UpstreamError.Unavailable("the session has ended")));
+            }
+
+            _ownUpstreams ??= [];
+            if (!_ownUpstreams.TryGetValue(server, out replica!))
+            {
+                replica = server.CreatePrivateReplica(this, Capabilities.Roots);
+                _ownUpstreams[server] = replica;
+            }
+        }
+
+        return replica.GetSessionAsync(cancellationToken);
+    }
+
+    /// <summary>This session's own upstream sessions that are running (for roots/list_changed).</summary>
+    public List<UpstreamSession> OwnUpstreamSessions()
+    {
+        var result = new List<UpstreamSession>();
+        lock (_ownLock)
+        {
+            foreach (var (_, replica) in _ownUpstreams ?? [])
+            {
+                if (replica.CurrentSession is { } live)
+                {
+                    result.Add(live);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Ends the session: the GET stream closes, calls in flight are cancelled, its own upstream sessions stop.</summary>
     public void Close()
     {
+        Dictionary<UpstreamServer, UpstreamReplica>? own;
+        lock (_ownLock)
+        {
+            own = _ownUpstreams;
+            _ownUpstreams = null;
+        }
+
+        foreach (var (_, replica) in own ?? [])
+        {
+            _ = replica.DisposeAsync().AsTask();
+        }
+
         _outbound.Writer.TryComplete();
         try
         {
@@ -171,4 +278,5 @@ internal sealed class DownstreamSession : ICallerContext
 }
 
 /// <summary>A server-to-client request relayed to a client, waiting for its answer.</summary>
-internal sealed record PendingServerRequest(UpstreamSession Upstream, byte[] UpstreamId, RelayCall Call);
+/// <remarks><see cref="Call"/> is null for a request that came outside of any call (roots of a per-session upstream).</remarks>
+internal sealed record PendingServerRequest(UpstreamSession Upstream, byte[] UpstreamId, RelayCall? Call);

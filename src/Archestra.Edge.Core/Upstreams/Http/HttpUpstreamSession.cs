@@ -42,7 +42,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         ServerModel server, HttpMessageInvoker invoker, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken)
     {
         var session = new HttpUpstreamSession(server.Name, invoker, server.Remote!, listener, logger);
-        var error = await session.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
         if (error.IsError)
         {
             await session.DisposeAsync().ConfigureAwait(false);

@@ -8,6 +8,7 @@ using Archestra.Edge.Configuration;
 using Archestra.Edge.Protocol.Framing;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
+using Archestra.Edge.Upstreams.Streams;
 using Archestra.Edge.Utilities;
 using Microsoft.Extensions.Logging;
 
@@ -15,10 +16,10 @@ namespace Archestra.Edge.Upstreams.Stdio;
 
 /// <summary>
 /// An MCP server running as a child process, spoken to over stdin/stdout with one JSON message per line.
-/// Writes from every caller go through one channel and are flushed in batches; one read loop sorts what the
-/// server writes back: responses and progress by id, everything else to the call it belongs to or to the listener.
+/// Writes from every caller go through one channel and are flushed in batches; one read loop hands each line to
+/// <see cref="MessageStreamSession.Route"/>, which sorts it to its call or the listener.
 /// </summary>
-internal sealed partial class StdioUpstreamSession : UpstreamSession
+internal sealed partial class StdioUpstreamSession : MessageStreamSession
 {
     // A line longer than this is not a message: the server is writing garbage and is stopped.
     private const int MaxLineBytes = 64 << 20;
@@ -26,10 +27,8 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
     private static readonly string[] s_baselineEnvironment = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR"];
 
     private readonly Process _process;
-    private readonly IUpstreamListener _listener;
     private readonly ILogger _logger;
     private readonly StderrTail _stderr = new();
-    private readonly PendingTable<StdioPendingReply> _pending = new();
     private readonly Channel<OutgoingFrame> _writes = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TimeProvider _timeProvider;
@@ -42,10 +41,9 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
     private int _stderrWindowCount;
 
     private StdioUpstreamSession(string serverName, Process process, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider)
-        : base(serverName)
+        : base(serverName, listener, logger)
     {
         _process = process;
-        _listener = listener;
         _logger = logger;
         _timeProvider = timeProvider;
     }
@@ -116,7 +114,7 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
         session._writeLoop = Task.Run(session.WriteLoopAsync, CancellationToken.None);
         session._stderrLoop = Task.Run(session.StderrLoopAsync, CancellationToken.None);
 
-        var error = await session.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
         if (error.IsError)
         {
             await session.DisposeAsync().ConfigureAwait(false);
@@ -127,27 +125,12 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
         return (session, UpstreamError.None);
     }
 
-    public override ValueTask<(IUpstreamReply? Reply, UpstreamError Error)> SendRequestAsync(
-        long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
-    {
-        if (!_alive)
-        {
-            return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((null, UpstreamError.Expired("the server process has exited")));
-        }
+    protected override string EndedReason => "the server process has exited";
 
-        var reply = new StdioPendingReply(_pending, id);
-        _pending.Add(reply);
-        if (!Enqueue(message.Span))
-        {
-            _pending.TryRemove(id, out _);
-            return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((null, UpstreamError.Expired("the server process has exited")));
-        }
+    protected override ValueTask<UpstreamError> TransmitAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Enqueue(message.Span) ? UpstreamError.None : UpstreamError.Expired(EndedReason));
 
-        return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((reply, UpstreamError.None));
-    }
-
-    public override ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
-        => ValueTask.FromResult(Enqueue(message.Span) ? UpstreamError.None : UpstreamError.Expired("the server process has exited"));
+    protected override void OnGarbage(ReadOnlySpan<byte> bytes) => Log.Garbage(_logger, ServerName, Preview(bytes));
 
     /// <summary>
     /// Copies a message into a pooled frame ending in a newline. Raw CR/LF bytes in valid JSON can only be
@@ -254,104 +237,6 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
         await OnExitedAsync().ConfigureAwait(false);
     }
 
-    private void Route(UpstreamMessage message)
-    {
-        var envelope = message.Envelope;
-        switch (envelope.Kind)
-        {
-            case JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse:
-                if (TryParseId(message.Span, envelope.Id, out var id) && _pending.TryRemove(id, out var reply))
-                {
-                    reply.Complete(message);
-                }
-                else
-                {
-                    Log.Unattributed(_logger, ServerName, "a response to a request that is no longer waiting");
-                    message.Dispose();
-                }
-
-                return;
-
-            case JsonRpcMessageKind.Notification:
-                RouteNotification(message);
-                return;
-
-            case JsonRpcMessageKind.Request:
-                if (envelope.Method == McpMethod.Ping)
-                {
-                    AnswerPing(message);
-                    return;
-                }
-
-                if (FindCall() is { } owner)
-                {
-                    owner.Enqueue(message);
-                }
-                else
-                {
-                    _listener.OnRequest(this, message);
-                }
-
-                return;
-
-            default:
-                Log.Garbage(_logger, ServerName, Preview(message.Span));
-                message.Dispose();
-                return;
-        }
-    }
-
-    private void RouteNotification(UpstreamMessage message)
-    {
-        var envelope = message.Envelope;
-        switch (envelope.Method)
-        {
-            case McpMethod.NotificationsProgress:
-                // The gateway sends its request id as the progress token, so progress finds its call exactly.
-                if (TryParseId(message.Span, envelope.ProgressToken, out var token) && _pending.TryGet(token, out var call))
-                {
-                    call.Enqueue(message);
-                }
-                else
-                {
-                    message.Dispose();
-                }
-
-                return;
-
-            case McpMethod.NotificationsMessage or McpMethod.NotificationsCancelled:
-                // stdio carries no link from a log line to a request: with exactly one call in flight it is that
-                // call's; otherwise it is the server's (delivered to sessions outside of calls).
-                if (_pending.Count == 1 && FindCall() is { } single)
-                {
-                    single.Enqueue(message);
-                }
-                else
-                {
-                    _listener.OnNotification(this, message);
-                }
-
-                return;
-
-            default:
-                _listener.OnNotification(this, message);
-                return;
-        }
-    }
-
-    /// <summary>The call a server-to-client request belongs to: the only one in flight, else the oldest.</summary>
-    private StdioPendingReply? FindCall() => _pending.Oldest();
-
-    private void AnswerPing(UpstreamMessage ping)
-    {
-        using (ping)
-        {
-            var writer = new ArrayBufferWriter<byte>(64);
-            JsonRpcWriter.WriteResult(writer, ping.Envelope.Id.Slice(ping.Span), "{}"u8);
-            Enqueue(writer.WrittenSpan);
-        }
-    }
-
     private async Task StderrLoopAsync()
     {
         try
@@ -410,12 +295,7 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
             Log.ProcessExited(_logger, ServerName, ProcessId, exitCode ?? -1);
         }
 
-        foreach (var pending in _pending.RemoveAll())
-        {
-            pending.Fail(reason);
-        }
-
-        _listener.OnClosed(this, reason);
+        FailAll(reason);
     }
 
     public override async ValueTask DisposeAsync()
@@ -487,23 +367,6 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
         }
     }
 
-    private static bool TryParseId(ReadOnlySpan<byte> message, JsonRange range, out long id)
-    {
-        id = 0;
-        if (range.IsEmpty)
-        {
-            return false;
-        }
-
-        var token = range.Slice(message);
-        if (token[0] == (byte)'"')
-        {
-            token = token[1..^1];
-        }
-
-        return Utf8Parser.TryParse(token, out id, out var consumed) && consumed == token.Length;
-    }
-
     private static bool IsBlank(in ReadOnlySequence<byte> line)
     {
         foreach (var segment in line)
@@ -516,9 +379,6 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
 
         return true;
     }
-
-    private static string Preview(ReadOnlySpan<byte> bytes)
-        => System.Text.Encoding.UTF8.GetString(bytes.Length > 200 ? bytes[..200] : bytes);
 
     private readonly record struct OutgoingFrame(byte[] Buffer, int Length);
 
@@ -538,8 +398,5 @@ internal sealed partial class StdioUpstreamSession : UpstreamSession
 
         [LoggerMessage(Observability.EventIds.ProcessStopForced, LogLevel.Warning, "Upstream '{Server}' process {Pid} did not stop when asked; killed")]
         public static partial void StopForced(ILogger logger, string server, int pid);
-
-        [LoggerMessage(Observability.EventIds.UnattributedMessage, LogLevel.Debug, "Upstream '{Server}': dropped {What}")]
-        public static partial void Unattributed(ILogger logger, string server, string what);
     }
 }

@@ -1,17 +1,17 @@
 using System.Threading.Tasks.Sources;
 using Archestra.Edge.Utilities;
 
-namespace Archestra.Edge.Upstreams.Stdio;
+namespace Archestra.Edge.Upstreams.Streams;
 
 /// <summary>
-/// The messages a stdio server sends for one request, handed from the session's read loop (the only producer)
+/// The messages a server sends for one request over a single message stream (stdio, legacy SSE), handed from the session's read loop (the only producer)
 /// to the relay (the only consumer) without locks or per-message allocation: messages are pushed on an
 /// intrusive stack, a waiting consumer is woken, and it takes them in arrival order. Continuations never run on
 /// the read loop.
 /// </summary>
-internal sealed class StdioPendingReply : IUpstreamReply, IPendingItem, IValueTaskSource<UpstreamMessage?>
+internal sealed class PendingReply : IUpstreamReply, IPendingItem, IValueTaskSource<UpstreamMessage?>
 {
-    private readonly PendingTable<StdioPendingReply> _owner;
+    private readonly PendingTable<PendingReply> _owner;
     private ManualResetValueTaskSourceCore<UpstreamMessage?> _core = new() { RunContinuationsAsynchronously = true };
     private UpstreamMessage? _pushed;          // producer side, newest first
     private UpstreamMessage? _ready;           // consumer side, oldest first
@@ -19,7 +19,7 @@ internal sealed class StdioPendingReply : IUpstreamReply, IPendingItem, IValueTa
     private int _completed;                    // the producer will add nothing more
     private CancellationTokenRegistration _cancellation;
 
-    public StdioPendingReply(PendingTable<StdioPendingReply> owner, long id)
+    public PendingReply(PendingTable<PendingReply> owner, long id)
     {
         _owner = owner;
         Id = id;
@@ -91,7 +91,7 @@ internal sealed class StdioPendingReply : IUpstreamReply, IPendingItem, IValueTa
 
         if (cancellationToken.CanBeCanceled)
         {
-            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((StdioPendingReply)state!).Cancel(token), this);
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((PendingReply)state!).Cancel(token), this);
         }
 
         return new ValueTask<UpstreamMessage?>(this, _core.Version);

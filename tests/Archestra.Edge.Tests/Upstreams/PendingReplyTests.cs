@@ -1,20 +1,20 @@
 using System.Text;
 using Archestra.Edge.Upstreams;
-using Archestra.Edge.Upstreams.Stdio;
+using Archestra.Edge.Upstreams.Streams;
 using Archestra.Edge.Utilities;
 
 namespace Archestra.Edge.Tests.Upstreams;
 
 /// <summary>The lock-free hand-off from a stdio read loop to the relay keeps order and never loses a message.</summary>
-public sealed class StdioPendingReplyTests
+public sealed class PendingReplyTests
 {
     [Fact]
     public async Task MessagesArriveInOrder_WhateverTheInterleaving()
     {
         for (var round = 0; round < 200; round++)
         {
-            var table = new PendingTable<StdioPendingReply>();
-            var reply = new StdioPendingReply(table, round);
+            var table = new PendingTable<PendingReply>();
+            var reply = new PendingReply(table, round);
             table.Add(reply);
             const int count = 50;
             var producer = Task.Run(async () =>
@@ -50,7 +50,7 @@ public sealed class StdioPendingReplyTests
     [Fact]
     public async Task Fail_EndsTheWait_WithTheError()
     {
-        var reply = new StdioPendingReply(new PendingTable<StdioPendingReply>(), 1);
+        var reply = new PendingReply(new PendingTable<PendingReply>(), 1);
         var reading = reply.ReadAsync(CancellationToken.None).AsTask();
         Assert.False(reading.IsCompleted);
         reply.Fail(UpstreamError.Failed("gone"));
@@ -61,7 +61,7 @@ public sealed class StdioPendingReplyTests
     [Fact]
     public async Task Cancellation_EndsTheWait()
     {
-        var reply = new StdioPendingReply(new PendingTable<StdioPendingReply>(), 1);
+        var reply = new PendingReply(new PendingTable<PendingReply>(), 1);
         using var cts = new CancellationTokenSource();
         var reading = reply.ReadAsync(cts.Token).AsTask();
         cts.Cancel();

@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.Buffers.Text;
+using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Protocol.Mcp;
+using Archestra.Edge.Utilities;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Upstreams.Streams;
+
+/// <summary>
+/// An upstream session whose server sends everything on one stream of messages (stdio's stdout, the legacy
+/// HTTP+SSE event stream), so replies must be sorted out by the gateway: responses and progress by id,
+/// logs and server-to-client requests to the call they most likely belong to, the rest to the listener. The
+/// transport supplies <see cref="TransmitAsync"/> and feeds what it reads to <see cref="Route"/>.
+/// </summary>
+internal abstract partial class MessageStreamSession : UpstreamSession
+{
+    private readonly PendingTable<PendingReply> _pending = new();
+
+    protected MessageStreamSession(string serverName, IUpstreamListener listener, ILogger logger)
+        : base(serverName)
+    {
+        Listener = listener;
+        Logger = logger;
+    }
+
+    protected IUpstreamListener Listener { get; }
+
+    protected ILogger Logger { get; }
+
+    /// <summary>Why requests cannot be sent any more (the process exited, the stream ended).</summary>
+    protected abstract string EndedReason { get; }
+
+    /// <summary>Sends one message to the server. Completes synchronously when the transport only queues it.</summary>
+    protected abstract ValueTask<UpstreamError> TransmitAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
+
+    public override ValueTask<(IUpstreamReply? Reply, UpstreamError Error)> SendRequestAsync(
+        long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
+    {
+        if (!IsAlive)
+        {
+            return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((null, UpstreamError.Expired(EndedReason)));
+        }
+
+        var reply = new PendingReply(_pending, id);
+        _pending.Add(reply);
+        var sending = TransmitAsync(message, cancellationToken);
+        if (sending.IsCompletedSuccessfully)
+        {
+            return ValueTask.FromResult(Sent(reply, sending.Result));
+        }
+
+        return AwaitSentAsync(reply, sending);
+    }
+
+    public override ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+        => IsAlive ? TransmitAsync(message, cancellationToken) : ValueTask.FromResult(UpstreamError.Expired(EndedReason));
+
+    private async ValueTask<(IUpstreamReply?, UpstreamError)> AwaitSentAsync(PendingReply reply, ValueTask<UpstreamError> sending)
+    {
+        UpstreamError error;
+        try
+        {
+            error = await sending.ConfigureAwait(false);
+        }
+        catch
+        {
+            _pending.TryRemove(reply.Id, out _);
+            throw;
+        }
+
+        return Sent(reply, error);
+    }
+
+    private (IUpstreamReply?, UpstreamError) Sent(PendingReply reply, UpstreamError error)
+    {
+        if (!error.IsError)
+        {
+            return (reply, UpstreamError.None);
+        }
+
+        _pending.TryRemove(reply.Id, out _);
+        return (null, error);
+    }
+
+    /// <summary>Sorts one message from the server. Takes ownership of it.</summary>
+    protected void Route(UpstreamMessage message)
+    {
+        var envelope = message.Envelope;
+        switch (envelope.Kind)
+        {
+            case JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse:
+                if (TryParseId(message.Span, envelope.Id, out var id) && _pending.TryRemove(id, out var reply))
+                {
+                    reply.Complete(message);
+                }
+                else
+                {
+                    Log.Unattributed(Logger, ServerName, "a response to a request that is no longer waiting");
+                    message.Dispose();
+                }
+
+                return;
+
+            case JsonRpcMessageKind.Notification:
+                RouteNotification(message);
+                return;
+
+            case JsonRpcMessageKind.Request:
+                if (envelope.Method == McpMethod.Ping)
+                {
+                    AnswerPing(message);
+                    return;
+                }
+
+                if (FindCall() is { } owner)
+                {
+                    owner.Enqueue(message);
+                }
+                else
+                {
+                    Listener.OnRequest(this, message);
+                }
+
+                return;
+
+            default:
+                OnGarbage(message.Span);
+                message.Dispose();
+                return;
+        }
+    }
+
+    /// <summary>Something that is not a JSON-RPC message arrived.</summary>
+    protected abstract void OnGarbage(ReadOnlySpan<byte> bytes);
+
+    private void RouteNotification(UpstreamMessage message)
+    {
+        var envelope = message.Envelope;
+        switch (envelope.Method)
+        {
+            case McpMethod.NotificationsProgress:
+                // The gateway sends its request id as the progress token, so progress finds its call exactly.
+                if (TryParseId(message.Span, envelope.ProgressToken, out var token) && _pending.TryGet(token, out var call))
+                {
+                    call.Enqueue(message);
+                }
+                else
+                {
+                    message.Dispose();
+                }
+
+                return;
+
+            case McpMethod.NotificationsMessage or McpMethod.NotificationsCancelled:
+                // One stream carries no link from a log line to a request: with exactly one call in flight it is that
+                // call's; otherwise it is the server's (delivered to sessions outside of calls).
+                if (_pending.Count == 1 && FindCall() is { } single)
+                {
+                    single.Enqueue(message);
+                }
+                else
+                {
+                    Listener.OnNotification(this, message);
+                }
+
+                return;
+
+            default:
+                Listener.OnNotification(this, message);
+                return;
+        }
+    }
+
+    /// <summary>The call a server-to-client request belongs to: the only one in flight, else the oldest.</summary>
+    private PendingReply? FindCall() => _pending.Oldest();
+
+    private void AnswerPing(UpstreamMessage ping)
+    {
+        using (ping)
+        {
+            var writer = new ArrayBufferWriter<byte>(64);
+            JsonRpcWriter.WriteResult(writer, ping.Envelope.Id.Slice(ping.Span), "{}"u8);
+            _ = TransmitAsync(writer.WrittenMemory, CancellationToken.None).AsTask();
+        }
+    }
+
+    /// <summary>The session ended: every call still waiting fails with <paramref name="reason"/>, and the listener is told.</summary>
+    protected void FailAll(UpstreamError reason)
+    {
+        foreach (var pending in _pending.RemoveAll())
+        {
+            pending.Fail(reason);
+        }
+
+        Listener.OnClosed(this, reason);
+    }
+
+    private static bool TryParseId(ReadOnlySpan<byte> message, JsonRange range, out long id)
+    {
+        id = 0;
+        if (range.IsEmpty)
+        {
+            return false;
+        }
+
+        var token = range.Slice(message);
+        if (token[0] == (byte)'"')
+        {
+            token = token[1..^1];
+        }
+
+        return Utf8Parser.TryParse(token, out id, out var consumed) && consumed == token.Length;
+    }
+
+    protected static string Preview(ReadOnlySpan<byte> bytes)
+        => System.Text.Encoding.UTF8.GetString(bytes.Length > 200 ? bytes[..200] : bytes);
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.UnattributedMessage, LogLevel.Debug, "Upstream '{Server}': dropped {What}")]
+        public static partial void Unattributed(ILogger logger, string server, string what);
+    }
+}
