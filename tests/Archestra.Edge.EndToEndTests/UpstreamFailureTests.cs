@@ -87,6 +87,23 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StdioUpstreamKilledFromOutside_InFlightCallFailsCleanly_AndTheNextCallGetsANewProcess()
+    {
+        using var client = new RawMcpClient(_gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var before = (await CallAsync(client, "local__pid"))["result"]!["content"]![0]!["text"]!.GetValue<string>();
+
+        var hanging = CallAsync(client, "local__hang", id: 5);
+        await Task.Delay(300);
+        Process.GetProcessById(int.Parse(before, System.Globalization.CultureInfo.InvariantCulture)).Kill();
+
+        var failed = await hanging;
+        Assert.Equal(-32011, failed["error"]!["code"]!.GetValue<int>());
+        var after = (await CallAsync(client, "local__pid", id: 6))["result"]!["content"]![0]!["text"]!.GetValue<string>();
+        Assert.NotEqual(before, after);
+    }
+
+    [Fact]
     public async Task GarbageOnStdout_IsSkipped_AndTheCallStillAnswers()
     {
         using var client = new RawMcpClient(_gateway.ProfileUrl("p"));

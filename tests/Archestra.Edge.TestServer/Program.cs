@@ -9,6 +9,12 @@ if (options.ExitAtStart is { } exitCode)
     return exitCode;
 }
 
+if (options.FailUnlessFile is { } file && !File.Exists(file))
+{
+    Console.Error.WriteLine($"{options.Name}: {file} does not exist, so this server fails to start, as asked");
+    return 4;
+}
+
 if (options.GarbageAtStart)
 {
     Console.Out.WriteLine("this is not json-rpc");
@@ -27,7 +33,11 @@ if (options.Stdio)
 
 var builder = WebApplication.CreateSlimBuilder();
 // Stateful: sessions, the GET stream and server-to-client requests (2025-11-25 and earlier), like the servers the gateway fronts.
-Configure(builder.Services, builder.Logging).WithHttpTransport(http => http.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful);
+Configure(builder.Services, builder.Logging).WithHttpTransport(http =>
+{
+    http.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful;
+    http.EnableLegacySse = options.LegacySse;
+});
 // DNS-rebinding protection, as the spec asks of local servers.
 builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o => o.AllowedHosts = ["localhost", "127.0.0.1", "[::1]"]);
 builder.WebHost.UseUrls($"http://127.0.0.1:{options.Port}");
@@ -61,9 +71,9 @@ IMcpServerBuilder Configure(IServiceCollection services, ILoggingBuilder logging
         server.ServerInfo = new Implementation { Name = options.Name, Version = "1.0.0" };
         server.Capabilities = new ServerCapabilities
         {
-            Tools = new ToolsCapability { ListChanged = true },
-            Prompts = new PromptsCapability { ListChanged = true },
-            Resources = new ResourcesCapability { Subscribe = true, ListChanged = true },
+            Tools = new ToolsCapability { ListChanged = !options.SilentLists },
+            Prompts = new PromptsCapability { ListChanged = !options.SilentLists },
+            Resources = new ResourcesCapability { Subscribe = true, ListChanged = !options.SilentLists },
             Logging = new LoggingCapability(),
             Completions = new CompletionsCapability(),
         };

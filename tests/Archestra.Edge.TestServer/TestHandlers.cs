@@ -29,7 +29,7 @@ internal static class TestHandlers
         .WithGetPromptHandler((context, ct) => ValueTask.FromResult(GetPrompt(context.Params!)))
         .WithListResourcesHandler((context, ct) => ValueTask.FromResult(new ListResourcesResult { Resources = Parse<List<Resource>>(ToolCatalog.Resources) }))
         .WithListResourceTemplatesHandler((context, ct) => ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = Parse<List<ResourceTemplate>>(ToolCatalog.ResourceTemplates) }))
-        .WithReadResourceHandler((context, ct) => ValueTask.FromResult(ReadResource(context.Params!.Uri)))
+        .WithReadResourceHandler((context, ct) => ValueTask.FromResult(ReadResource(context.Params!.Uri, state.Options.Name)))
         .WithSubscribeToResourcesHandler((context, ct) =>
         {
             state.Subscriptions[context.Params!.Uri] = 0;
@@ -124,8 +124,17 @@ internal static class TestHandlers
             case "add_tool":
                 var newName = Arg(args, "name")!;
                 state.DynamicTools[newName] = $"Added at run time: {newName}";
-                await server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification, ct);
+                if (!state.Options.SilentLists)
+                {
+                    await server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification, ct);
+                }
+
                 return Text($"added {newName}");
+            case "roots":
+                var roots = await RequestAsync(server, "roots/list", "{}", ct);
+                return Text(roots?.ToJsonString() ?? "null");
+            case "args":
+                return Text(JsonSerializer.Serialize(args, s_json));
             case "touch_resource":
                 var uri = Arg(args, "uri")!;
                 await server.SendMessageAsync(new JsonRpcNotification
@@ -224,11 +233,16 @@ internal static class TestHandlers
         };
     }
 
-    private static ReadResourceResult ReadResource(string uri)
+    private static ReadResourceResult ReadResource(string uri, string name)
     {
         if (uri == "test://static-text")
         {
             return Parse<ReadResourceResult>("""{"contents":[{"uri":"test://static-text","mimeType":"text/plain","text":"This is the content of the static text resource."}]}""");
+        }
+
+        if (uri == "test://identity")
+        {
+            return Parse<ReadResourceResult>("{\"contents\":[{\"uri\":\"test://identity\",\"mimeType\":\"text/plain\",\"text\":" + JsonSerializer.Serialize(name) + "}]}");
         }
 
         if (uri == "test://static-binary")

@@ -20,6 +20,15 @@ internal sealed record TestServerOptions
     /// <summary>Write a non-JSON line to stdout before serving (stdio).</summary>
     public bool GarbageAtStart { get; init; }
 
+    /// <summary>Exit (code 4) at start unless this file exists: a server that is down until a test "repairs" it.</summary>
+    public string? FailUnlessFile { get; init; }
+
+    /// <summary>Declare no <c>listChanged</c> and never announce changes: a server the gateway must re-read on a timer.</summary>
+    public bool SilentLists { get; init; }
+
+    /// <summary>Also serve the legacy HTTP+SSE transport (2024-11-05) at <c>/mcp/sse</c> (HTTP mode).</summary>
+    public bool LegacySse { get; init; }
+
     public static TestServerOptions Parse(string[] args)
     {
         var options = new TestServerOptions();
@@ -34,6 +43,9 @@ internal sealed record TestServerOptions
                 "--exit-at-start" => options with { ExitAtStart = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--crash-after" => options with { CrashAfter = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--garbage-at-start" => options with { GarbageAtStart = true },
+                "--fail-unless-file" => options with { FailUnlessFile = args[++i] },
+                "--silent-lists" => options with { SilentLists = true },
+                "--legacy-sse" => options with { LegacySse = true },
                 _ => throw new ArgumentException($"unknown argument {args[i]}"),
             };
         }

@@ -20,6 +20,8 @@ internal static class ToolCatalog
       {"name":"log","description":"Sends a log message during the call","inputSchema":{"type":"object","properties":{"level":{"type":"string"},"message":{"type":"string"}}}},
       {"name":"sample","description":"Asks the client to sample","inputSchema":{"type":"object","properties":{"prompt":{"type":"string"}}}},
       {"name":"elicit","description":"Asks the client for input","inputSchema":{"type":"object","properties":{"message":{"type":"string"}}}},
+      {"name":"roots","description":"Asks the client for its roots and returns them","inputSchema":{"type":"object","properties":{}}},
+      {"name":"args","description":"Returns the arguments it was called with","inputSchema":{"type":"object","properties":{"owner":{"type":"string"},"title":{"type":"string"}},"required":["owner","title"]}},
       {"name":"add_tool","description":"Adds a tool at run time and announces it","inputSchema":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}},
       {"name":"touch_resource","description":"Announces that a resource changed","inputSchema":{"type":"object","properties":{"uri":{"type":"string"}},"required":["uri"]}},
       {"name":"rich","title":"Rich tool","description":"A tool whose definition uses every field","inputSchema":{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","$defs":{"point":{"type":"object","properties":{"x":{"type":"number","exclusiveMinimum":0},"y":{"type":"number"}},"required":["x"]}},"properties":{"at":{"$ref":"#/$defs/point"},"mode":{"enum":["a","b"],"default":"a"},"unicode":{"type":"string","description":"naïve café ☕ \u2028"}},"additionalProperties":false},"outputSchema":{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]},"annotations":{"title":"Rich","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false},"icons":[{"src":"data:image/png;base64,iVBORw0KGgo=","mimeType":"image/png","sizes":["16x16"]}],"_meta":{"vendor.example/x":{"nested":[1,2.50,null,true]}},"x-unknown-field":{"kept":"byte for byte"}},
@@ -52,7 +54,8 @@ internal static class ToolCatalog
     [
       {"uri":"test://static-text","name":"static-text","description":"A static text resource","mimeType":"text/plain"},
       {"uri":"test://static-binary","name":"static-binary","description":"A static binary resource","mimeType":"image/png"},
-      {"uri":"test://watched-resource","name":"watched-resource","description":"A resource to subscribe to","mimeType":"text/plain"}
+      {"uri":"test://watched-resource","name":"watched-resource","description":"A resource to subscribe to","mimeType":"text/plain"},
+      {"uri":"test://identity","name":"identity","description":"Names the server that answers","mimeType":"text/plain"}
     ]
     """;
 

@@ -30,6 +30,7 @@ internal static class EventIds
     public const int ServerRequestRefused = 122;
     public const int DownstreamWriteFailed = 123;
     public const int UnattributedMessage = 124;
+    public const int AmbiguousServerRequest = 125;
 
     // Upstreams
     public const int UpstreamConnecting = 200;

@@ -124,4 +124,24 @@ internal sealed class PendingTable<T>
 
         return oldest;
     }
+
+    /// <summary>Every item (cold path).</summary>
+    public List<T> Snapshot()
+    {
+        var all = new List<T>();
+        foreach (var item in _slots)
+        {
+            if (item is not null)
+            {
+                all.Add(item);
+            }
+        }
+
+        foreach (var (_, item) in _overflow)
+        {
+            all.Add(item);
+        }
+
+        return all;
+    }
 }

@@ -42,7 +42,7 @@ internal abstract partial class MessageStreamSession : UpstreamSession
             return ValueTask.FromResult<(IUpstreamReply?, UpstreamError)>((null, UpstreamError.Expired(EndedReason)));
         }
 
-        var reply = new PendingReply(_pending, id);
+        var reply = new PendingReply(_pending, id) { Caller = caller };
         _pending.Add(reply);
         var sending = TransmitAsync(message, cancellationToken);
         if (sending.IsCompletedSuccessfully)
@@ -113,13 +113,17 @@ internal abstract partial class MessageStreamSession : UpstreamSession
                     return;
                 }
 
-                if (FindCall() is { } owner)
+                switch (FindCall(out var owner))
                 {
-                    owner.Enqueue(message);
-                }
-                else
-                {
-                    Listener.OnRequest(this, message);
+                    case Attribution.Call:
+                        owner!.Enqueue(message);
+                        break;
+                    case Attribution.Ambiguous:
+                        RefuseAmbiguous(message);
+                        break;
+                    default:
+                        Listener.OnRequest(this, message);
+                        break;
                 }
 
                 return;
@@ -155,9 +159,9 @@ internal abstract partial class MessageStreamSession : UpstreamSession
             case McpMethod.NotificationsMessage or McpMethod.NotificationsCancelled:
                 // One stream carries no link from a log line to a request: with exactly one call in flight it is that
                 // call's; otherwise it is the server's (delivered to sessions outside of calls).
-                if (_pending.Count == 1 && FindCall() is { } single)
+                if (FindCall(out var single) == Attribution.Call)
                 {
-                    single.Enqueue(message);
+                    single!.Enqueue(message);
                 }
                 else
                 {
@@ -172,8 +176,70 @@ internal abstract partial class MessageStreamSession : UpstreamSession
         }
     }
 
-    /// <summary>The call a server-to-client request belongs to: the only one in flight, else the oldest.</summary>
-    private PendingReply? FindCall() => _pending.Oldest();
+    private enum Attribution
+    {
+        None,
+        Call,
+        Ambiguous,
+    }
+
+    /// <summary>
+    /// The call an unlinked message (a server-to-client request, a log line) belongs to. One stream says nothing
+    /// about it, so it is attributed only when that is safe: the only call in flight, or the oldest when every call
+    /// in flight is for the same client. Calls of several clients at once are ambiguous: a guess could show one
+    /// client's sampling prompt to another.
+    /// </summary>
+    private Attribution FindCall(out PendingReply? call)
+    {
+        call = null;
+        var count = _pending.Count;
+        if (count == 0)
+        {
+            return Attribution.None;
+        }
+
+        if (count == 1)
+        {
+            // The common case, without a snapshot.
+            call = _pending.Oldest();
+            return call?.Caller is null ? Attribution.None : Attribution.Call;
+        }
+
+        // The gateway's own requests (lists, subscriptions) have no client and are never the ones asking.
+        foreach (var pending in _pending.Snapshot())
+        {
+            if (pending.Caller is null)
+            {
+                continue;
+            }
+
+            if (call is not null && !ReferenceEquals(pending.Caller, call.Caller))
+            {
+                call = null;
+                return Attribution.Ambiguous;
+            }
+
+            if (call is null || pending.Id < call.Id)
+            {
+                call = pending;
+            }
+        }
+
+        return call is null ? Attribution.None : Attribution.Call;
+    }
+
+    private void RefuseAmbiguous(UpstreamMessage request)
+    {
+        using (request)
+        {
+            var method = System.Text.Encoding.UTF8.GetString(request.Envelope.MethodName.StringContent(request.Span));
+            Log.AmbiguousRequest(Logger, ServerName, method);
+            var writer = new ArrayBufferWriter<byte>(256);
+            JsonRpcWriter.WriteError(writer, request.Envelope.Id.Slice(request.Span), JsonRpcErrorCode.InternalError,
+                $"The gateway cannot tell which client {method} is for: calls of several clients are in flight on this shared server. Configure sharing: per_session for servers that ask clients for sampling, elicitation or roots.");
+            _ = TransmitAsync(writer.WrittenMemory, CancellationToken.None).AsTask();
+        }
+    }
 
     private void AnswerPing(UpstreamMessage ping)
     {
@@ -220,5 +286,9 @@ internal abstract partial class MessageStreamSession : UpstreamSession
     {
         [LoggerMessage(Observability.EventIds.UnattributedMessage, LogLevel.Debug, "Upstream '{Server}': dropped {What}")]
         public static partial void Unattributed(ILogger logger, string server, string what);
+
+        [LoggerMessage(Observability.EventIds.AmbiguousServerRequest, LogLevel.Warning,
+            "Upstream '{Server}' sent {Method} while calls of several clients were in flight; refused, as it cannot be attributed (use sharing: per_session)")]
+        public static partial void AmbiguousRequest(ILogger logger, string server, string method);
     }
 }

@@ -27,6 +27,9 @@ internal sealed class PendingReply : IUpstreamReply, IPendingItem, IValueTaskSou
 
     public long Id { get; }
 
+    /// <summary>The client the request was made for (null for the gateway's own requests).</summary>
+    public ICallerContext? Caller { get; init; }
+
     public UpstreamError Error { get; private set; }
 
     /// <summary>Queues a related message (progress, log, server-to-client request).</summary>
