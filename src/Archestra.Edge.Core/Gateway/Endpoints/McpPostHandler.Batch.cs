@@ -223,14 +223,7 @@ internal sealed partial class McpPostHandler
                 }
                 else
                 {
-                    var replay = _session.Replay;
-                    var sequence = replay.NextSequence(_stream);
-                    var id = new byte[32];
-                    var idLength = SessionReplay.FormatEventId(_stream, sequence, id);
-                    using var frame = new PooledBufferWriter(message.Length + 64);
-                    SseFrames.Write(frame, message, ref rewriter, id.AsSpan(0, idLength));
-                    _context.Response.BodyWriter.Write(frame.WrittenSpan);
-                    replay.Append(_stream, sequence, frame.WrittenSpan.ToArray());
+                    SseFrames.WriteReplayable(_context.Response.BodyWriter, _session.Replay, _stream, message, ref rewriter);
                 }
 
                 await _context.Response.BodyWriter.FlushAsync().ConfigureAwait(false);

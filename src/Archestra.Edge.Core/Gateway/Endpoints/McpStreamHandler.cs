@@ -154,14 +154,7 @@ internal static class McpStreamHandler
             return;
         }
 
-        var replay = session.Replay;
-        var sequence = replay.NextSequence(SessionReplay.StandaloneStream);
-        Span<byte> id = stackalloc byte[32];
-        var length = SessionReplay.FormatEventId(SessionReplay.StandaloneStream, sequence, id);
-        using var frame = new PooledBufferWriter(message.Length + 64);
-        SseFrames.Write(frame, message, ref rewriter, id[..length]);
-        response.BodyWriter.Write(frame.WrittenSpan);
-        replay.Append(SessionReplay.StandaloneStream, sequence, frame.WrittenSpan.ToArray());
+        SseFrames.WriteReplayable(response.BodyWriter, session.Replay, SessionReplay.StandaloneStream, message, ref rewriter);
     }
 
     private static void StartEventStream(HttpResponse response)

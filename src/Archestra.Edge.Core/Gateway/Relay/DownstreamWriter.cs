@@ -139,14 +139,7 @@ internal sealed class DownstreamWriter
             return;
         }
 
-        var replay = _session.Replay;
-        var sequence = replay.NextSequence(_stream);
-        Span<byte> id = stackalloc byte[32];
-        var idLength = SessionReplay.FormatEventId(_stream, sequence, id);
-        using var frame = new PooledBufferWriter(source.Length + 64);
-        SseFrames.Write(frame, source, ref rewriter, id[..idLength]);
-        output.Write(frame.WrittenSpan);
-        replay.Append(_stream, sequence, frame.WrittenSpan.ToArray());
+        SseFrames.WriteReplayable(output, _session.Replay, _stream, source, ref rewriter);
     }
 
     private void StartStream()

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Archestra.Edge.Gateway.Sessions;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.Framing;
 using Archestra.Edge.Protocol.JsonRpc;
@@ -38,5 +39,20 @@ internal static class SseFrames
         using var spliced = new PooledBufferWriter(source.Length);
         rewriter.WriteTo(source, spliced);
         SseWriter.WriteMessage(output, spliced.WrittenSpan, id);
+    }
+
+    /// <summary>
+    /// Frames a message as an event of a resumable stream: it gets the next id of <paramref name="stream"/>, goes
+    /// to <paramref name="output"/>, and a copy of the frame is kept in the session's replay log.
+    /// </summary>
+    public static void WriteReplayable(IBufferWriter<byte> output, SessionReplay replay, int stream, ReadOnlySpan<byte> source, ref MessageRewriter rewriter)
+    {
+        var sequence = replay.NextSequence(stream);
+        Span<byte> id = stackalloc byte[32];
+        var idLength = SessionReplay.FormatEventId(stream, sequence, id);
+        using var frame = new PooledBufferWriter(source.Length + 64);
+        Write(frame, source, ref rewriter, id[..idLength]);
+        output.Write(frame.WrittenSpan);
+        replay.Append(stream, sequence, frame.WrittenSpan.ToArray());
     }
 }
