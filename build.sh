@@ -28,6 +28,12 @@ publish() {
   echo "published $(du -h artifacts/publish/archestra-edge | cut -f1) artifacts/publish/archestra-edge"
 }
 
+# A small AOT MCP server (perf/Archestra.Edge.PerfEcho): the upstream of the benchmarks, and the server inside the
+# container image the end-to-end tests build.
+publish_echo() {
+  dotnet publish perf/Archestra.Edge.PerfEcho/Archestra.Edge.PerfEcho.csproj -c Release -r "$RID" -o artifacts/perf-echo --nologo -v quiet -p:TreatWarningsAsErrors=true
+}
+
 run_tests() {
   local project=$1
   shift
@@ -49,6 +55,7 @@ case "${1:-build}" in
     deps
     build
     publish
+    publish_echo
     run_tests tests/Archestra.Edge.Tests/Archestra.Edge.Tests.csproj
     ARCHESTRA_EDGE_BINARY="$PWD/artifacts/publish/archestra-edge" \
       run_tests tests/Archestra.Edge.EndToEndTests/Archestra.Edge.EndToEndTests.csproj ;;

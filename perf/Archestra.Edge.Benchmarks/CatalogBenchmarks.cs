@@ -72,6 +72,8 @@ public class CatalogBenchmarks
         public void OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner) => message.Dispose();
 
         public IReadOnlyList<ServerStatus> ServersOf(string profile) => [];
+
+        public IReadOnlyList<ServerStatus> AllServers() => [];
     }
 
     internal static JsonElement Unused => default;

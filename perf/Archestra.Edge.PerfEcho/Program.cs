@@ -4,8 +4,10 @@ using Archestra.Edge.PerfEcho;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.Framing;
 
-// archestra-perf-echo --http --port N [--tools N] [--name X] | --stdio [--tools N] | --canned --port N
+// archestra-perf-echo --http --port N [--host ADDR] [--tools N] [--name X] | --stdio [--tools N] | --canned --port N
+// (also the MCP server inside the container image of the end-to-end tests)
 var mode = "stdio";
+var host = "127.0.0.1";
 var port = 0;
 var tools = 1;
 var name = "echo";
@@ -19,6 +21,7 @@ for (var i = 0; i < args.Length; i++)
         case "--port": port = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--tools": tools = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--name": name = args[++i]; break;
+        case "--host": host = args[++i]; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -32,7 +35,7 @@ if (mode == "stdio")
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
-builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+builder.WebHost.UseUrls($"http://{host}:{port}");
 builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
 var app = builder.Build();
 RequestDelegate handler = mode == "canned" ? Handlers.Canned : context => Handlers.EchoAsync(context, protocol);

@@ -98,10 +98,11 @@ public sealed class CliTests
         var code = await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(15));
 
         Assert.Equal(0, code);
-        Assert.Empty(ChildrenNamed("sigterm-child"));
+        Assert.Empty(ChildrenNamed("sigterm-child", withShims: true));
     }
 
-    internal static List<int> ChildrenNamed(string marker)
+    /// <summary>Processes whose command line holds <paramref name="marker"/>: the servers, and with <paramref name="withShims"/> the gateway's <c>__child</c> shims around them.</summary>
+    internal static List<int> ChildrenNamed(string marker, bool withShims = false)
     {
         var pids = new List<int>();
         foreach (var directory in Directory.GetDirectories("/proc"))
@@ -114,7 +115,8 @@ public sealed class CliTests
             try
             {
                 var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(marker, StringComparison.Ordinal) && !commandLine.Contains("dotnet test", StringComparison.Ordinal))
+                if (commandLine.Contains(marker, StringComparison.Ordinal) && !commandLine.Contains("dotnet test", StringComparison.Ordinal)
+                    && (withShims || !commandLine.Contains(" __child ", StringComparison.Ordinal)))
                 {
                     pids.Add(pid);
                 }

@@ -19,13 +19,14 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     private readonly ILogger _logger;
     private readonly Dictionary<(UpstreamServer, CatalogKind), ServerListCache> _listCaches = [];
 
-    public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider, Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null)
+    public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider,
+        Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null, SelfHosting? selfHosting = null)
     {
         Snapshot = snapshot;
         TimeProvider = timeProvider;
         StartedAt = timeProvider.GetUtcNow();
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
-        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this) { SessionFactory = sessionFactory };
+        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this, selfHosting) { SessionFactory = sessionFactory };
 
         var servers = new Dictionary<string, UpstreamServer>(StringComparer.Ordinal);
         foreach (var model in snapshot.Servers)
@@ -109,6 +110,50 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
 
         return result;
     }
+
+    public IReadOnlyList<ServerStatus> AllServers()
+    {
+        var result = new List<ServerStatus>(Servers.Count);
+        foreach (var model in Snapshot.Servers)
+        {
+            result.Add(Servers[model.Name].Status());
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Start-up work for self-hosted servers: kill process groups and remove containers a previous run of this
+    /// gateway left behind, then start the <c>start: eager</c> servers (in the background).
+    /// </summary>
+    public async Task StartSupervisionAsync(CancellationToken cancellationToken)
+    {
+        _upstreamServices.Children.ReapLeftovers();
+        var runtimes = new HashSet<ContainerRuntimeKind>();
+        foreach (var model in Snapshot.Servers)
+        {
+            if (model.Container is { } container)
+            {
+                runtimes.Add(container.Runtime);
+            }
+        }
+
+        foreach (var runtime in runtimes)
+        {
+            await _upstreamServices.Containers.SweepAsync(runtime, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var server in Servers.Values)
+        {
+            if (server.Model.IsSelfHosted && server.Model.Supervision.Start == StartMode.Eager)
+            {
+                server.WarmUpAll();
+            }
+        }
+    }
+
+    /// <summary>The containers of this gateway instance that exist right now, per runtime in use (for status).</summary>
+    internal Upstreams.Containers.ContainerRuntime Containers => _upstreamServices.Containers;
 
     /// <summary>Ends a session: removes it, closes its streams, and releases what it held upstream.</summary>
     public void EndSession(DownstreamSession session)

@@ -21,6 +21,12 @@ internal sealed record GatewayApplicationOptions
 
     /// <summary>Overrides <c>server.listen</c> (tests use port 0).</summary>
     public IReadOnlyList<string>? ListenOverride { get; init; }
+
+    /// <summary>
+    /// The gateway's own executable, run in its <c>__child</c> mode around every child process (own process group,
+    /// dies with the gateway). Null for in-process hosts: children are then started directly and not recorded.
+    /// </summary>
+    public string? ChildShimPath { get; init; }
 }
 
 /// <summary>Builds the ASP.NET Core application for a compiled configuration: Kestrel, services and endpoints.</summary>
@@ -69,11 +75,15 @@ internal static class GatewayApplication
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
         services.AddSingleton(snapshot);
-        services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider));
+        var selfHosting = options.ChildShimPath is null
+            ? Upstreams.SelfHosting.Unsupervised
+            : Upstreams.SelfHosting.ForDataDirectory(snapshot.Listener.DataDirectory, options.ChildShimPath);
+        services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider, selfHosting: selfHosting));
         services.AddSingleton(sp => new GatewayHost(sp.GetRequiredService<GatewayRuntime>()));
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();
         services.AddHostedService<SessionSweeper>();
+        services.AddHostedService<SupervisionStarter>();
         services.AddRoutingCore();
         services.AddLogging();
 
@@ -81,6 +91,24 @@ internal static class GatewayApplication
         app.UseMcpEndpoints();
         app.UseRouting();
         app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
+        app.MapGet("/admin/status", (RequestDelegate)AdminStatusAsync);
         return app;
+    }
+
+    /// <summary>The status document, for local operators only (the address of the peer must be loopback).</summary>
+    private static async Task AdminStatusAsync(HttpContext context)
+    {
+        if (context.Connection.RemoteIpAddress is not { } address || !System.Net.IPAddress.IsLoopback(address))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsync("the admin endpoints answer local clients only\n").ConfigureAwait(false);
+            return;
+        }
+
+        var runtime = context.RequestServices.GetRequiredService<GatewayHost>().Current;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        StatusWriter.Write(buffer, runtime);
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
     }
 }

@@ -42,8 +42,16 @@ internal static class EventIds
     public const int ProcessStderr = 212;
     public const int ProcessGarbage = 213;
     public const int ProcessStopForced = 214;
+    public const int ProcessReaped = 215;
+    public const int ProcessRecordFailed = 216;
+    public const int ProcessRestartScheduled = 217;
+    public const int UpstreamCrashLoop = 218;
+    public const int UpstreamHealthFailed = 219;
+    public const int UpstreamIdleStopped = 222;
+    public const int ContainerSwept = 230;
+    public const int ContainerFailed = 231;
     public const int HttpStreamFailed = 220;
     public const int UpstreamProtocolViolation = 221;
 
-    // Highest id in use: 221.
+    // Highest id in use: 231.
 }

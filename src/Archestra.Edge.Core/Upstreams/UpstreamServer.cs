@@ -90,6 +90,15 @@ internal sealed class UpstreamServer : IAsyncDisposable
         return chosen.GetSessionAsync(cancellationToken);
     }
 
+    /// <summary>Starts every replica that is down (start: eager).</summary>
+    public void WarmUpAll()
+    {
+        foreach (var replica in _replicas)
+        {
+            replica.WarmUp();
+        }
+    }
+
     public ServerStatus Status()
     {
         var replicas = new ReplicaStatus[_replicas.Length];

@@ -8,12 +8,16 @@ internal sealed class UpstreamServices : IDisposable
 {
     private readonly SocketsHttpHandler _handler;
 
-    public UpstreamServices(ILoggerFactory loggerFactory, TimeProvider timeProvider, IUpstreamEvents events, IGatewayIntrospection introspection)
+    public UpstreamServices(ILoggerFactory loggerFactory, TimeProvider timeProvider, IUpstreamEvents events, IGatewayIntrospection introspection, SelfHosting? selfHosting = null)
     {
         LoggerFactory = loggerFactory;
         TimeProvider = timeProvider;
         Events = events;
         Introspection = introspection;
+        selfHosting ??= SelfHosting.Unsupervised;
+        var supervisionLogger = loggerFactory.CreateLogger("Archestra.Edge.Upstreams.Supervision");
+        Children = new Processes.ChildProcesses(selfHosting.ShimPath, selfHosting.RecordDirectory, supervisionLogger);
+        Containers = new Containers.ContainerRuntime(selfHosting.InstanceId, supervisionLogger);
         _handler = new SocketsHttpHandler
         {
             // One pool for all remote upstreams; connections are reused across calls and sessions.
@@ -36,13 +40,51 @@ internal sealed class UpstreamServices : IDisposable
 
     public IGatewayIntrospection Introspection { get; }
 
+    /// <summary>Starts child processes so that none outlives the gateway.</summary>
+    public Processes.ChildProcesses Children { get; }
+
+    /// <summary>Runs container servers, labelled with this gateway instance.</summary>
+    public Containers.ContainerRuntime Containers { get; }
+
     /// <summary>A seam for benchmarks and tests: when set, it opens sessions instead of the real transports.</summary>
     public Func<ServerModel, IUpstreamListener, UpstreamSession?>? SessionFactory { get; init; }
 
     /// <summary>An invoker for one upstream over the shared handler (disposing it leaves the pool alone).</summary>
     public HttpMessageInvoker CreateInvoker() => new(_handler, disposeHandler: false);
 
-    public void Dispose() => _handler.Dispose();
+    public void Dispose()
+    {
+        _handler.Dispose();
+        Children.Dispose();
+    }
+}
+
+/// <summary>
+/// How this gateway runs its own servers: the shim binary (the gateway's own executable, <c>__child</c> mode),
+/// where running children are recorded, and the instance id that labels its containers.
+/// </summary>
+internal sealed record SelfHosting(string? ShimPath, string? RecordDirectory, string InstanceId)
+{
+    /// <summary>For in-process hosts (tests, benchmarks): children started directly, nothing recorded.</summary>
+    public static readonly SelfHosting Unsupervised = new(null, null, "inproc");
+
+    /// <summary>
+    /// The settings of a gateway process: children under <paramref name="shimPath"/>, recorded in
+    /// <c>data_dir/children</c>, containers labelled with the id kept in <c>data_dir/instance-id</c> (created once).
+    /// </summary>
+    public static SelfHosting ForDataDirectory(string dataDirectory, string? shimPath)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var idFile = Path.Combine(dataDirectory, "instance-id");
+        var id = File.Exists(idFile) ? File.ReadAllText(idFile).Trim() : string.Empty;
+        if (id.Length is < 4 or > 32 || !id.All(char.IsAsciiLetterOrDigit))
+        {
+            id = Utilities.SecureRandom.HexString(6);
+            File.WriteAllText(idFile, id + "\n");
+        }
+
+        return new SelfHosting(shimPath, Path.Combine(dataDirectory, "children"), id);
+    }
 }
 
 /// <summary>Where upstream servers report what happens outside of calls.</summary>

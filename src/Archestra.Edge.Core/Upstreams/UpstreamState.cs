@@ -8,8 +8,11 @@ internal enum UpstreamState
     Starting,
     Ready,
 
-    /// <summary>The last attempt to start or reach it failed; the next use retries after a back-off.</summary>
+    /// <summary>The last attempt to start or reach it failed, or it exited; it is retried after a back-off.</summary>
     Failed,
+
+    /// <summary>It failed too many times in a row; it is left alone for <c>restart.crash_loop_pause</c>.</summary>
+    CrashLoop,
 }
 
 /// <summary>A point-in-time view of one replica of an upstream server.</summary>
@@ -20,7 +23,25 @@ internal sealed record ReplicaStatus(
     DateTimeOffset? ReadySince,
     int Starts,
     string? LastError,
-    string? ServerInfo);
+    string? ServerInfo)
+{
+    /// <summary>Times the gateway started it again after it exited or failed.</summary>
+    public int Restarts { get; init; }
+
+    /// <summary>How its last session ended (exit code and stderr, or why it was stopped), and when.</summary>
+    public string? LastExit { get; init; }
+
+    public DateTimeOffset? LastExitAt { get; init; }
+
+    /// <summary>When the next start attempt is due (failed or crash-looping replicas).</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>Failures in a row (reset by a run longer than a minute).</summary>
+    public int ConsecutiveFailures { get; init; }
+
+    /// <summary>The last lines its process wrote to stderr.</summary>
+    public IReadOnlyList<string> StderrTail { get; init; } = [];
+}
 
 /// <summary>A point-in-time view of one upstream server (its replicas summed up), for status output and the builtin tools.</summary>
 internal sealed record ServerStatus(
@@ -48,7 +69,7 @@ internal sealed record ServerStatus(
             {
                 UpstreamState.Ready => UpstreamState.Ready,
                 UpstreamState.Starting when state != UpstreamState.Ready => UpstreamState.Starting,
-                UpstreamState.Failed when state == UpstreamState.Stopped => UpstreamState.Failed,
+                UpstreamState.Failed or UpstreamState.CrashLoop when state == UpstreamState.Stopped => replica.State,
                 _ => state,
             };
             if (replica.Identity is { } identity)
@@ -73,4 +94,7 @@ internal interface IGatewayIntrospection
 
     /// <summary>The status of every server the profile uses, in config order.</summary>
     IReadOnlyList<ServerStatus> ServersOf(string profile);
+
+    /// <summary>The status of every configured server, in config order.</summary>
+    IReadOnlyList<ServerStatus> AllServers();
 }

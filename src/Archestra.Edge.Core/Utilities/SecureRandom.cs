@@ -20,6 +20,14 @@ internal static partial class SecureRandom
         RandomNumberGenerator.Fill(buffer);
     }
 
+    /// <summary>Lower-case hex of <paramref name="bytes"/> random bytes.</summary>
+    public static string HexString(int bytes)
+    {
+        Span<byte> buffer = stackalloc byte[bytes];
+        Fill(buffer);
+        return Convert.ToHexStringLower(buffer);
+    }
+
     private static bool TryGetRandom(Span<byte> buffer)
     {
         while (!buffer.IsEmpty)

@@ -26,6 +26,10 @@ internal static class CommandLine
         {
             case "serve":
                 return await ServeCommand.RunAsync(rest).ConfigureAwait(false);
+            case Upstreams.Processes.ChildProcesses.ShimCommand:
+                return ChildShim.Run(rest);
+            case "status":
+                return await StatusCommand.RunAsync(rest).ConfigureAwait(false);
             case "validate":
                 return ValidateCommand.Run(rest);
             case "schema":
@@ -68,6 +72,17 @@ internal static class CommandLine
                     }
 
                     options = options with { ConfigPath = value };
+                    break;
+                case "--url":
+                    if (!TakeValue(args, ref i, ref value, arg, out error))
+                    {
+                        return false;
+                    }
+
+                    options = options with { Url = value };
+                    break;
+                case "--json":
+                    options = options with { Json = true };
                     break;
                 case "--log-level":
                     if (!TakeValue(args, ref i, ref value, arg, out error))
@@ -128,6 +143,7 @@ internal static class CommandLine
         Usage:
           archestra-edge serve    [--config FILE] [--log-level LEVEL] [--listen URL]...
           archestra-edge validate [--config FILE]
+          archestra-edge status   [--config FILE | --url URL] [--json]
           archestra-edge schema
           archestra-edge version
           archestra-edge help
@@ -135,6 +151,8 @@ internal static class CommandLine
         Commands:
           serve      Load the config and serve /v1/mcp/<profile> until SIGTERM or Ctrl+C.
           validate   Check the config and print every error with file:line:col; exit 1 if any.
+          status     Show a running gateway's servers: state, pid/container, uptime, restarts, last exit,
+                     last error and stderr tail (from its /admin/status, which answers local clients only).
           schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.
 
@@ -154,4 +172,10 @@ internal sealed record CommandOptions
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 
     public IReadOnlyList<string>? Listen { get; init; }
+
+    /// <summary><c>status --url</c>: the gateway to ask (default: the first listen URL of the config).</summary>
+    public string? Url { get; init; }
+
+    /// <summary><c>status --json</c>: print the status document as is.</summary>
+    public bool Json { get; init; }
 }

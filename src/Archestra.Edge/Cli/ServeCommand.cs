@@ -31,6 +31,8 @@ internal static class ServeCommand
         {
             MinimumLogLevel = options.LogLevel,
             ListenOverride = options.Listen,
+            // Children run under this very binary in its __child mode (see ChildShim).
+            ChildShimPath = Environment.ProcessPath,
         });
 
         try

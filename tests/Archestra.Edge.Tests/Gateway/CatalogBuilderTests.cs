@@ -264,5 +264,7 @@ public sealed class CatalogBuilderTests : IDisposable
         public DateTimeOffset StartedAt => DateTimeOffset.UnixEpoch;
 
         public IReadOnlyList<ServerStatus> ServersOf(string profile) => [];
+
+        public IReadOnlyList<ServerStatus> AllServers() => [];
     }
 }

@@ -1,11 +1,14 @@
 namespace Archestra.Edge.Configuration.Model;
 
-/// <summary>One upstream MCP server. Exactly one of <c>remote</c>, <c>process</c> or <c>builtin</c> is set.</summary>
+/// <summary>One upstream MCP server. Exactly one of <c>remote</c>, <c>process</c>, <c>container</c> or <c>builtin</c> is set.</summary>
 internal sealed class UpstreamServerConfig
 {
     public RemoteServerConfig? Remote { get; set; }
 
     public ProcessServerConfig? Process { get; set; }
+
+    /// <summary>A server run in a podman or docker container from a local image.</summary>
+    public ContainerServerConfig? Container { get; set; }
 
     /// <summary>An embedded server; the only one is <c>archestra</c>.</summary>
     public string? Builtin { get; set; }
@@ -21,6 +24,18 @@ internal sealed class UpstreamServerConfig
     /// <c>per_session</c>: each downstream session gets its own upstream session (its own process), closed with it.
     /// </summary>
     public string? Sharing { get; set; }
+
+    /// <summary><c>lazy</c> (default): started on first use. <c>eager</c>: started with the gateway and kept running.</summary>
+    public string? Start { get; set; }
+
+    /// <summary>Stop a lazy process or container after this long without calls. Default: never.</summary>
+    public string? IdleStop { get; set; }
+
+    /// <summary>How a process or container that exits or fails to start is restarted.</summary>
+    public RestartConfig? Restart { get; set; }
+
+    /// <summary>Liveness checks by MCP <c>ping</c>.</summary>
+    public HealthConfig? Health { get; set; }
 
     /// <summary>
     /// How often the gateway re-reads the lists of a server that does not announce list changes. Default <c>5m</c>;
@@ -55,4 +70,66 @@ internal sealed class ProcessServerConfig
 
     /// <summary>Working directory, relative to the config file. Default: the config file's directory.</summary>
     public string? WorkingDir { get; set; }
+}
+
+/// <summary>A server in a container, started with the podman or docker command line.</summary>
+internal sealed class ContainerServerConfig
+{
+    /// <summary><c>podman</c> (default) or <c>docker</c>.</summary>
+    public string? Runtime { get; set; }
+
+    /// <summary>A local image, e.g. <c>localhost/mcp-jira:1.2</c>; it is never pulled.</summary>
+    public string? Image { get; set; }
+
+    /// <summary>Arguments after the image (the container's command).</summary>
+    public List<string>? Args { get; set; }
+
+    public Dictionary<string, string>? Env { get; set; }
+
+    /// <summary><c>stdio</c> (default) or <c>http</c> (then <c>port</c> and <c>path</c>).</summary>
+    public string? Transport { get; set; }
+
+    /// <summary>The port the server listens on inside the container (http); published on a random loopback port.</summary>
+    public int? Port { get; set; }
+
+    /// <summary>The MCP endpoint path inside the container (http). Default <c>/mcp</c>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary><c>none</c> (default: no network at all) or a network the runtime knows, e.g. <c>bridge</c>.</summary>
+    public string? Network { get; set; }
+
+    /// <summary>Memory cap, e.g. <c>512m</c>.</summary>
+    public string? Memory { get; set; }
+
+    /// <summary>CPU cap, e.g. <c>1</c> or <c>0.5</c>.</summary>
+    public string? Cpus { get; set; }
+
+    /// <summary>Bind mounts, <c>host:container[:ro]</c>; host paths relative to the config file.</summary>
+    public List<string>? Mounts { get; set; }
+}
+
+/// <summary>The <c>restart:</c> policy of a process or container server.</summary>
+internal sealed class RestartConfig
+{
+    /// <summary>Delay before the second restart in a row. Default <c>1s</c>; it doubles (with jitter) up to <c>max_backoff</c>.</summary>
+    public string? InitialBackoff { get; set; }
+
+    /// <summary>Longest delay between restarts. Default <c>30s</c>.</summary>
+    public string? MaxBackoff { get; set; }
+
+    /// <summary>After this many failures in a row the server is in a crash loop and left alone for <c>crash_loop_pause</c>. Default 5.</summary>
+    public int? CrashLoopAfter { get; set; }
+
+    /// <summary>How long a crash-looping server is left alone. Default <c>5m</c>.</summary>
+    public string? CrashLoopPause { get; set; }
+}
+
+/// <summary>The <c>health:</c> checks of a server.</summary>
+internal sealed class HealthConfig
+{
+    /// <summary>Ping a running server this often. Default <c>30s</c>; <c>off</c> disables.</summary>
+    public string? PingInterval { get; set; }
+
+    /// <summary>A ping not answered within this is a failure: the server is restarted. Default <c>5s</c>.</summary>
+    public string? PingTimeout { get; set; }
 }

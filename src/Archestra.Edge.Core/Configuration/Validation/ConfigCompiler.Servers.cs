@@ -26,15 +26,15 @@ internal sealed partial class ConfigCompiler
 
             if (server is null)
             {
-                _diagnostics.Add(path, "a server needs one of: remote, process, builtin");
+                _diagnostics.Add(path, "a server needs one of: remote, process, container, builtin");
                 continue;
             }
 
-            var kinds = (server.Remote is null ? 0 : 1) + (server.Process is null ? 0 : 1) + (server.Builtin is null ? 0 : 1);
+            var kinds = (server.Remote is null ? 0 : 1) + (server.Process is null ? 0 : 1) + (server.Container is null ? 0 : 1) + (server.Builtin is null ? 0 : 1);
             if (kinds != 1)
             {
-                _diagnostics.Add(path, kinds == 0 ? "a server needs one of: remote, process, builtin" : "a server has exactly one of: remote, process, builtin",
-                    "remote: { url: … } for HTTP servers, process: { command: … } for stdio servers, builtin: archestra");
+                _diagnostics.Add(path, kinds == 0 ? "a server needs one of: remote, process, container, builtin" : "a server has exactly one of: remote, process, container, builtin",
+                    "remote: { url: … } for HTTP servers, process: { command: … } for stdio servers, container: { image: … } for containers, builtin: archestra");
                 continue;
             }
 
@@ -45,11 +45,14 @@ internal sealed partial class ConfigCompiler
                 _diagnostics.Add($"{path}.replicas", $"must be between 1 and 64 (found {replicas})");
                 replicas = 1;
             }
-            else if (replicas > 1 && server.Process is null)
+            else if (replicas > 1 && server.Process is null && server.Container is null)
             {
-                _diagnostics.Add($"{path}.replicas", "replicas apply to process servers only", "a remote server scales on its side; the builtin server needs none");
+                _diagnostics.Add($"{path}.replicas", "replicas apply to process and container servers only", "a remote server scales on its side; the builtin server needs none");
                 replicas = 1;
             }
+
+            var selfHosted = server.Process is not null || server.Container is not null;
+            var supervision = CompileSupervision(server, path, selfHosted, callTimeout);
 
             var sharing = server.Sharing switch
             {
@@ -72,7 +75,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileRemote(remote, $"{path}.remote");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { Sharing = sharing, ListRefresh = listRefresh });
+                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision });
                 }
             }
             else if (server.Process is { } process)
@@ -80,7 +83,15 @@ internal sealed partial class ConfigCompiler
                 var model = CompileProcess(process, $"{path}.process");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh });
+                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision });
+                }
+            }
+            else if (server.Container is { } container)
+            {
+                var model = CompileContainer(container, $"{path}.container");
+                if (model is not null)
+                {
+                    result.Add(new ServerModel(name, ServerKind.Container, callTimeout, null, null, null) { Container = model, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision });
                 }
             }
             else if (Array.IndexOf(BuiltinServers, server.Builtin) < 0)

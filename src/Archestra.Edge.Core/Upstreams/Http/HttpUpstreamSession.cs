@@ -35,13 +35,20 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
     public override bool IsAlive => _alive;
 
-    public override string? Identity => _sessionId;
+    public override string? Identity => _identity ?? _sessionId;
 
-    /// <summary>Opens a session: initialize handshake, then the listening GET stream in the background.</summary>
+    private string? _identity;
+    private Func<Task>? _onDisposed;
+
+    /// <summary>
+    /// Opens a session: initialize handshake, then the listening GET stream in the background. A container's
+    /// session names the container (<paramref name="identity"/>) and removes it when disposed (<paramref name="onDisposed"/>).
+    /// </summary>
     public static async Task<(HttpUpstreamSession? Session, UpstreamError Error)> ConnectAsync(
-        ServerModel server, HttpMessageInvoker invoker, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken)
+        string serverName, RemoteServerModel remote, HttpMessageInvoker invoker, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken,
+        string? identity = null, Func<Task>? onDisposed = null)
     {
-        var session = new HttpUpstreamSession(server.Name, invoker, server.Remote!, listener, logger);
+        var session = new HttpUpstreamSession(serverName, invoker, remote, listener, logger) { _identity = identity };
         var error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
         if (error.IsError)
         {
@@ -49,6 +56,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             return (null, error.Kind == UpstreamErrorKind.SessionExpired ? UpstreamError.Unavailable(error.Message) : error);
         }
 
+        session._onDisposed = onDisposed;
         session._listenTask = Task.Run(session.ListenAsync, CancellationToken.None);
         return (session, UpstreamError.None);
     }
@@ -123,6 +131,11 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         }
 
         _lifetime.Dispose();
+        if (_onDisposed is { } onDisposed)
+        {
+            await onDisposed().ConfigureAwait(false);
+        }
+
         _listener.OnClosed(this, UpstreamError.None);
     }
 
@@ -189,6 +202,9 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
         return request;
     }
+
+    /// <summary>Ends the session from outside (its container exited): callers get <paramref name="reason"/>, the next call a new session.</summary>
+    public void End(UpstreamError reason) => MarkEnded(reason);
 
     private void MarkEnded(UpstreamError reason)
     {

@@ -8,6 +8,7 @@ using Archestra.Edge.Configuration;
 using Archestra.Edge.Protocol.Framing;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
+using Archestra.Edge.Upstreams.Processes;
 using Archestra.Edge.Upstreams.Streams;
 using Archestra.Edge.Utilities;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,8 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
     private readonly Channel<OutgoingFrame> _writes = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TimeProvider _timeProvider;
+    private ChildProcesses? _children;
+    private ProcessLaunch? _launch;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
     private Task _stderrLoop = Task.CompletedTask;
@@ -50,7 +53,7 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
 
     public override bool IsAlive => _alive;
 
-    public override string? Identity => $"pid {ProcessId}";
+    public override string? Identity => _launch?.Identity is { } container ? $"container {container}" : $"pid {ProcessId}";
 
     public int ProcessId { get; private set; }
 
@@ -58,25 +61,24 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
 
     /// <summary>Starts the process and runs the MCP handshake.</summary>
     public static async Task<(StdioUpstreamSession? Session, UpstreamError Error)> StartAsync(
-        ServerModel server, string replicaName, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken)
+        ProcessLaunch launch, string replicaName, ChildProcesses children, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        var model = server.Process!;
-        var startInfo = new ProcessStartInfo(model.Command)
+        var startInfo = new ProcessStartInfo(launch.Command)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             CreateNoWindow = true,
-            WorkingDirectory = model.WorkingDirectory,
+            WorkingDirectory = launch.WorkingDirectory,
         };
 
-        foreach (var argument in model.Args)
+        foreach (var argument in launch.Args)
         {
             startInfo.ArgumentList.Add(argument);
         }
 
-        if (!model.InheritEnvironment)
+        if (!launch.InheritEnvironment)
         {
             startInfo.Environment.Clear();
             foreach (var name in s_baselineEnvironment)
@@ -88,28 +90,29 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
             }
         }
 
-        foreach (var (name, value) in model.Environment)
+        foreach (var (name, value) in launch.Environment)
         {
             startInfo.Environment[name] = value;
         }
 
-        var process = new Process { StartInfo = startInfo };
+        Process process;
         try
         {
-            if (!process.Start())
-            {
-                process.Dispose();
-                return (null, UpstreamError.Unavailable($"cannot start '{model.Command}'"));
-            }
+            process = await children.StartAsync(startInfo).ConfigureAwait(false);
         }
-        catch (Win32Exception ex)
+        catch (Exception ex) when (ex is Win32Exception or ObjectDisposedException)
         {
-            process.Dispose();
-            return (null, UpstreamError.Unavailable($"cannot start '{model.Command}': {ex.Message}"));
+            return (null, UpstreamError.Unavailable($"cannot start '{launch.Command}': {ex.Message}"));
         }
 
-        var session = new StdioUpstreamSession(replicaName, process, listener, logger, timeProvider) { ProcessId = process.Id };
-        Log.ProcessStarted(logger, replicaName, process.Id, model.Command);
+        var session = new StdioUpstreamSession(replicaName, process, listener, logger, timeProvider)
+        {
+            ProcessId = process.Id,
+            _children = children,
+            _launch = launch,
+        };
+        children.Remember(process.Id, launch.Command);
+        Log.ProcessStarted(logger, replicaName, process.Id, launch.Command);
         session._readLoop = Task.Run(session.ReadLoopAsync, CancellationToken.None);
         session._writeLoop = Task.Run(session.WriteLoopAsync, CancellationToken.None);
         session._stderrLoop = Task.Run(session.StderrLoopAsync, CancellationToken.None);
@@ -295,6 +298,9 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
             Log.ProcessExited(_logger, ServerName, ProcessId, exitCode ?? -1);
         }
 
+        // Helpers the server left running in its group go with it.
+        ProcessSignals.SendToGroup(ProcessId, ProcessSignals.SigKill);
+        _children?.Forget(ProcessId);
         FailAll(reason);
     }
 
@@ -315,7 +321,10 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         _process.Dispose();
     }
 
-    /// <summary>The MCP stdio shutdown: close stdin, wait; SIGTERM, wait; then kill the whole tree.</summary>
+    /// <summary>
+    /// The MCP stdio shutdown: close stdin, wait; (a container is removed by name, a process is sent SIGTERM — its
+    /// whole group under the shim), wait; then SIGKILL for the whole group.
+    /// </summary>
     private async Task StopProcessAsync()
     {
         try
@@ -326,27 +335,36 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         {
         }
 
-        if (await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+        if (!await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
         {
-            return;
+            if (_launch?.StopHook is { } stop)
+            {
+                await stop().ConfigureAwait(false);
+            }
+            else if (!ProcessSignals.SendToGroup(ProcessId, ProcessSignals.SigTerm))
+            {
+                ProcessSignals.Send(ProcessId, ProcessSignals.SigTerm);
+            }
+
+            if (!await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+            {
+                Log.StopForced(_logger, ServerName, ProcessId);
+                ProcessSignals.SendToGroup(ProcessId, ProcessSignals.SigKill);
+                try
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+
+                await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
         }
 
-        ProcessSignals.Send(ProcessId, ProcessSignals.SigTerm);
-        if (await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        Log.StopForced(_logger, ServerName, ProcessId);
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        // Whatever the server left behind in its group goes too.
+        ProcessSignals.SendToGroup(ProcessId, ProcessSignals.SigKill);
+        _children?.Forget(ProcessId);
     }
 
     private async Task<bool> WaitForExitAsync(TimeSpan timeout)

@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Archestra.Edge.EndToEndTests.Infrastructure;
+
+namespace Archestra.Edge.EndToEndTests;
+
+/// <summary>Processes the gateway runs: restarts with growing delays, crash loops, health checks, idle stops, no leaks.</summary>
+public sealed class SupervisionTests
+{
+    [Fact]
+    public async Task ServerThatKeepsFailing_IsRetriedWithGrowingDelays_ThenLeftAloneInACrashLoop()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              broken:
+                process: { command: /bin/sh, args: ["-c", "echo cannot find my config >&2; exit 3"] }
+                start: eager
+                restart: { initial_backoff: 300ms, max_backoff: 5s, crash_loop_after: 5, crash_loop_pause: 1h }
+            profiles:
+              p: { tools: [{ server: broken }] }
+            """);
+
+        JsonNode replica = null!;
+        await CurationTests.WaitUntilAsync(async () =>
+        {
+            replica = (await StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!;
+            return replica["state"]!.GetValue<string>() == "crash_loop";
+        }, seconds: 30);
+
+        Assert.Equal(5, replica["starts"]!.GetValue<int>());
+        Assert.Equal(5, replica["failures_in_a_row"]!.GetValue<int>());
+        Assert.Contains("exited with code 3", replica["last_error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("cannot find my config", replica["last_error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(DateTimeOffset.Parse(replica["next_attempt_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow.AddMinutes(50));
+
+        // The attempts, from the gateway's log: 300 ms, 600 ms, 1.2 s, 2.4 s apart (±20% jitter), each gap longer.
+        var attempts = gateway.Process.Output.Split('\n')
+            .Where(l => l.Contains("Started upstream 'broken'", StringComparison.Ordinal))
+            .Select(l => TimeSpan.ParseExact(l[..12], @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+        Assert.Equal(5, attempts.Length);
+        var gaps = attempts.Zip(attempts.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToArray();
+        var expected = new[] { 300.0, 600, 1200, 2400 };
+        for (var i = 0; i < gaps.Length; i++)
+        {
+            Assert.InRange(gaps[i], expected[i] * 0.75, (expected[i] * 1.25) + 200);
+        }
+
+        // Callers hear about the crash loop instead of the gateway hammering the server.
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var call = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"broken__identify"}}""");
+        Assert.Equal(-32010, call["error"]!["code"]!.GetValue<int>());
+        Assert.Contains("crash loop", call["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(CliTests.ChildrenNamed("cannot find my config", withShims: true));
+    }
+
+    [Fact]
+    public async Task CrashedServer_IsRestartedAtOnce_WithoutWaitingForACall()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              phoenix:
+                {{TestServerProcess.StdioYaml("phoenix")}}
+                start: eager
+            profiles:
+              p: { tools: [{ server: phoenix }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var before = await PidAsync(client, "phoenix__pid");
+
+        var crashed = await client.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"phoenix__crash"}}""");
+        Assert.Equal(-32011, crashed["error"]!["code"]!.GetValue<int>());
+
+        // Back by itself: a new process, one restart, the exit recorded.
+        JsonNode replica = null!;
+        await CurationTests.WaitUntilAsync(async () =>
+        {
+            replica = (await StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!;
+            return replica["state"]!.GetValue<string>() == "ready" && replica["restarts"]!.GetValue<int>() == 1;
+        });
+        Assert.Contains("exited with code 3", replica["last_exit"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("crashing mid-call", replica["last_exit"]!.GetValue<string>(), StringComparison.Ordinal); // its stderr, kept
+        var after = await PidAsync(client, "phoenix__pid");
+        Assert.NotEqual(before, after);
+        Assert.Single(CliTests.ChildrenNamed("--name phoenix"));
+    }
+
+    [Fact]
+    public async Task ServerThatStopsAnsweringPings_IsKilledAndRestarted()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              frozen:
+                {{TestServerProcess.StdioYaml("frozen")}}
+                start: eager
+                health: { ping_interval: 500ms, ping_timeout: 500ms }
+            profiles:
+              p: { tools: [{ server: frozen }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var pid = int.Parse(await PidAsync(client, "frozen__pid"), System.Globalization.CultureInfo.InvariantCulture);
+
+        ProcessSignals(pid, "STOP"); // alive, but answers nothing
+
+        JsonNode replica = null!;
+        await CurationTests.WaitUntilAsync(async () =>
+        {
+            replica = (await StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!;
+            return replica["state"]!.GetValue<string>() == "ready" && replica["restarts"]!.GetValue<int>() >= 1;
+        });
+        Assert.Contains("health check failed", replica["last_exit"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotEqual(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), await PidAsync(client, "frozen__pid"));
+        await CurationTests.WaitUntilAsync(() => Task.FromResult(IsGone(pid)), seconds: 10); // the frozen process was killed
+    }
+
+    [Fact]
+    public async Task IdleServer_IsStopped_AndStartedAgainOnTheNextCall()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            limits: { call_timeout: 1s }
+            servers:
+              sleepy:
+                {{TestServerProcess.StdioYaml("sleepy")}}
+                idle_stop: 2s
+            profiles:
+              p: { tools: [{ server: sleepy }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var first = await PidAsync(client, "sleepy__pid");
+        Assert.Single(CliTests.ChildrenNamed("--name sleepy"));
+
+        await CurationTests.WaitUntilAsync(() => Task.FromResult(CliTests.ChildrenNamed("--name sleepy", withShims: true).Count == 0));
+        var replica = (await StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!;
+        Assert.Equal("stopped", replica["state"]!.GetValue<string>());
+        Assert.Contains("idle", replica["last_exit"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        Assert.NotEqual(first, await PidAsync(client, "sleepy__pid"));
+    }
+
+    [Fact]
+    public async Task KilledGateway_TakesEveryChildWithIt_AndTheNextStartReapsLeftovers()
+    {
+        var marker = $"leak-{Guid.NewGuid():N}"[..13];
+        var dataDirectory = Directory.CreateTempSubdirectory("archestra-data-").FullName;
+        try
+        {
+            var yaml = $$"""
+                server: { data_dir: "{{dataDirectory}}" }
+                servers:
+                  one:
+                    {{TestServerProcess.StdioYaml(marker)}}
+                    start: eager
+                  pool:
+                    {{TestServerProcess.StdioYaml(marker)}}
+                    start: eager
+                    replicas: 2
+                  own:
+                    {{TestServerProcess.StdioYaml(marker)}}
+                    sharing: per_session
+                profiles:
+                  p: { tools: [{ server: one }, { server: pool }, { server: own }] }
+                """;
+            var gateway = await GatewayProcess.StartAsync(yaml);
+            using (var client = new RawMcpClient(gateway.ProfileUrl("p")))
+            {
+                await client.InitializeAsync();
+                await PidAsync(client, "own__pid");
+            }
+
+            await CurationTests.WaitUntilAsync(() => Task.FromResult(CliTests.ChildrenNamed(marker).Count == 5));
+            Assert.Equal(10, CliTests.ChildrenNamed(marker, withShims: true).Count); // each under its shim
+            Assert.Equal(5, Directory.GetFiles(Path.Combine(dataDirectory, "children")).Length);
+
+            gateway.Process.Signal(9);
+            await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await CurationTests.WaitUntilAsync(() => Task.FromResult(CliTests.ChildrenNamed(marker, withShims: true).Count == 0), seconds: 10);
+            await gateway.DisposeAsync();
+
+            // A leftover the kernel could not take down (say the gateway died while spawning): recorded, so reaped.
+            using var straggler = Process.Start(new ProcessStartInfo("setsid", ["sleep", "300"]) { UseShellExecute = false })!;
+            await Task.Delay(200);
+            var sleeper = CliTests.ChildrenNamed("sleep 300").Single();
+            var stat = File.ReadAllText($"/proc/{sleeper}/stat");
+            var startTime = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+            File.WriteAllText(Path.Combine(dataDirectory, "children", sleeper.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"{startTime} sleep 300");
+
+            await using var next = await GatewayProcess.StartAsync(yaml);
+            await next.Process.WaitForLineAsync(l => l.Contains("left running by a previous gateway", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            await CurationTests.WaitUntilAsync(() => Task.FromResult(IsGone(sleeper)));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task StderrFlood_IsKeptInTheTail_AndLoggedRateLimited()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              noisy:
+                {{TestServerProcess.StdioYaml("noisy")}}
+            profiles:
+              p: { tools: [{ server: noisy }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+
+        var answer = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"noisy__spam_stderr","arguments":{"lines":2000}}}""");
+        Assert.NotNull(answer["result"]);
+
+        JsonNode replica = null!;
+        await CurationTests.WaitUntilAsync(async () =>
+        {
+            replica = (await StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!;
+            return replica["stderr_tail"]!.AsArray().Count == 20;
+        });
+        var logged = gateway.Process.Output.Split('\n').Count(l => l.Contains("[noisy]", StringComparison.Ordinal));
+        Assert.InRange(logged, 1, 200); // at most 50 a second reach the log; the rest only the tail
+    }
+
+    [Fact]
+    public async Task StatusCommand_ShowsEveryServer_AndTheTroubleOfFailingOnes()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              healthy:
+                {{TestServerProcess.StdioYaml("healthy")}}
+                start: eager
+              doomed:
+                {{TestServerProcess.StdioYaml("doomed", "--exit-at-start", "9")}}
+                start: eager
+            profiles:
+              p: { tools: [{ server: healthy }, { server: doomed }] }
+            """);
+        await CurationTests.WaitUntilAsync(async () =>
+        {
+            var servers = (await StatusAsync(gateway))["servers"]!.AsArray();
+            return servers[0]!["state"]!.GetValue<string>() == "ready" && servers[1]!["state"]!.GetValue<string>() == "failed";
+        });
+
+        await using var status = ChildProcess.Start(Repository.GatewayBinary, ["status", "--url", gateway.BaseUrl.ToString()]);
+        Assert.Equal(0, await status.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+
+        var output = status.Output;
+        Assert.Matches(@"healthy\s+process\s+1\s+ready\s+pid \d+", output);
+        Assert.Matches(@"doomed\s+process\s+1\s+failed", output);
+        Assert.Contains("Trouble:", output, StringComparison.Ordinal);
+        Assert.Contains("exiting at start with code 9", output, StringComparison.Ordinal); // its stderr tail, quoted
+
+        await using var json = ChildProcess.Start(Repository.GatewayBinary, ["status", "--url", gateway.BaseUrl.ToString(), "--json"]);
+        Assert.Equal(0, await json.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal("ready", JsonNode.Parse(json.Output)!["servers"]![0]!["state"]!.GetValue<string>());
+    }
+
+    /// <summary>The process no longer runs (gone, or a zombie waiting for its parent to reap it).</summary>
+    internal static bool IsGone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    internal static async Task<JsonNode> StatusAsync(GatewayProcess gateway)
+    {
+        using var http = new HttpClient();
+        return JsonNode.Parse(await http.GetStringAsync(new Uri(gateway.BaseUrl, "/admin/status")))!;
+    }
+
+    private static async Task<string> PidAsync(RawMcpClient client, string tool)
+    {
+        var response = await client.RequestAsync($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"{tool}\"}}}}");
+        return response["result"]!["content"]![0]!["text"]!.GetValue<string>();
+    }
+
+    private static void ProcessSignals(int pid, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+}
