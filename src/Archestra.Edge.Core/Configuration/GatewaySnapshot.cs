@@ -24,6 +24,12 @@ internal sealed class GatewaySnapshot
     public required ImmutableArray<ProfileModel> ProfileList { get; init; }
 
     public required FrozenDictionary<string, ProfileModel> Profiles { get; init; }
+
+    /// <summary>Teams, users and upstream credentials.</summary>
+    public IdentityModel Identity { get; init; } = IdentityModel.Empty;
+
+    /// <summary>How callers authenticate (disabled when the file has no <c>auth:</c>).</summary>
+    public AuthSettings Auth { get; init; } = AuthSettings.Disabled;
 }
 
 /// <summary>Where and how the gateway listens.</summary>

@@ -26,6 +26,9 @@ internal sealed record ProfileModel(
     ImmutableArray<AssignmentModel> Resources)
 {
     public const string DefaultSeparator = "__";
+
+    /// <summary>Who may use the profile.</summary>
+    public AccessModel Access { get; init; } = AccessModel.Everyone;
 }
 
 /// <summary>

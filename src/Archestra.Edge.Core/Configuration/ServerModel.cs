@@ -36,6 +36,11 @@ internal sealed record ServerModel(
     /// <summary>Start, stop, restart and health rules (processes and containers).</summary>
     public SupervisionPolicy Supervision { get; init; } = SupervisionPolicy.Default;
 
+    /// <summary>The credentials its headers or environment refer to (<c>${credential:name}</c>); filled per caller.</summary>
+    public ImmutableArray<string> CredentialNames { get; init; } = [];
+
+    public bool UsesCredentials => !CredentialNames.IsEmpty;
+
     /// <summary>Whether the gateway runs this server itself (a process or a container), so it supervises it.</summary>
     public bool IsSelfHosted => Kind is ServerKind.Process or ServerKind.Container;
 }

@@ -32,6 +32,8 @@ internal enum GatewayErrorKind : byte
     UpstreamFailed,
     UpstreamTimeout,
     InternalError,
+    Unauthorized,
+    Forbidden,
 }
 
 internal readonly record struct GatewayError(GatewayErrorKind Kind, string Message)
@@ -40,6 +42,7 @@ internal readonly record struct GatewayError(GatewayErrorKind Kind, string Messa
     {
         UpstreamErrorKind.Timeout => new(GatewayErrorKind.UpstreamTimeout, $"Upstream '{server}' did not answer in time: {error.Message}"),
         UpstreamErrorKind.Failed => new(GatewayErrorKind.UpstreamFailed, $"Upstream '{server}' failed: {error.Message}"),
+        UpstreamErrorKind.CredentialMissing => new(GatewayErrorKind.UpstreamUnavailable, $"No credential: {error.Message}"),
         _ => new(GatewayErrorKind.UpstreamUnavailable, $"Upstream '{server}' is unavailable: {error.Message}"),
     };
 }
@@ -64,6 +67,8 @@ internal static class GatewayErrors
         GatewayErrorKind.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.StreamConflict => (StatusCodes.Status409Conflict, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.TooManySessions => (StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCode.Overloaded),
+        GatewayErrorKind.Unauthorized => (StatusCodes.Status401Unauthorized, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.Forbidden => (StatusCodes.Status403Forbidden, JsonRpcErrorCode.ServerError),
 
         // Inside a session, protocol-level failures are JSON-RPC errors in a 200 response.
         GatewayErrorKind.MethodNotFound => (StatusCodes.Status200OK, JsonRpcErrorCode.MethodNotFound),

@@ -20,13 +20,15 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     private readonly Dictionary<(UpstreamServer, CatalogKind), ServerListCache> _listCaches = [];
 
     public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider,
-        Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null, SelfHosting? selfHosting = null)
+        Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null)
     {
+        Authenticator = new Identity.Authenticator(snapshot, identity, loggerFactory.CreateLogger("Archestra.Edge.Identity"));
+        Identity = identity;
         Snapshot = snapshot;
         TimeProvider = timeProvider;
         StartedAt = timeProvider.GetUtcNow();
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
-        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this, selfHosting) { SessionFactory = sessionFactory };
+        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this, selfHosting) { SessionFactory = sessionFactory, Identity = snapshot.Identity };
 
         var servers = new Dictionary<string, UpstreamServer>(StringComparer.Ordinal);
         foreach (var model in snapshot.Servers)
@@ -80,6 +82,12 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     }
 
     public GatewaySnapshot Snapshot { get; }
+
+    /// <summary>Who requests come from, and whether they may use a profile.</summary>
+    public Identity.Authenticator Authenticator { get; }
+
+    /// <summary>Tokens, keys and OAuth clients (null for in-process hosts without a data directory).</summary>
+    public Identity.IdentityServices? Identity { get; }
 
     public TimeProvider TimeProvider { get; }
 

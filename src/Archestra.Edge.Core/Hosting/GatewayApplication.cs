@@ -27,6 +27,9 @@ internal sealed record GatewayApplicationOptions
     /// dies with the gateway). Null for in-process hosts: children are then started directly and not recorded.
     /// </summary>
     public string? ChildShimPath { get; init; }
+
+    /// <summary>The state database for in-process hosts (tests); real processes open <c>data_dir/archestra.db</c>.</summary>
+    public Storage.StateDatabase? StateDatabase { get; init; }
 }
 
 /// <summary>Builds the ASP.NET Core application for a compiled configuration: Kestrel, services and endpoints.</summary>
@@ -78,7 +81,14 @@ internal static class GatewayApplication
         var selfHosting = options.ChildShimPath is null
             ? Upstreams.SelfHosting.Unsupervised
             : Upstreams.SelfHosting.ForDataDirectory(snapshot.Listener.DataDirectory, options.ChildShimPath);
-        services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider, selfHosting: selfHosting));
+        // Identity state lives in data_dir/archestra.db, opened only when auth: is configured.
+        services.AddSingleton(sp => new Identity.IdentityServices(
+            snapshot,
+            snapshot.Auth.Enabled && options.ChildShimPath is not null ? Storage.StateDatabase.Open(snapshot.Listener.DataDirectory) : options.StateDatabase,
+            options.TimeProvider,
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
+            selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>()));
         services.AddSingleton(sp => new GatewayHost(sp.GetRequiredService<GatewayRuntime>()));
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();
@@ -91,24 +101,8 @@ internal static class GatewayApplication
         app.UseMcpEndpoints();
         app.UseRouting();
         app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
-        app.MapGet("/admin/status", (RequestDelegate)AdminStatusAsync);
+        app.MapAdmin();
+        Identity.OAuth.AuthorizationServerEndpoints.MapOAuth(app);
         return app;
-    }
-
-    /// <summary>The status document, for local operators only (the address of the peer must be loopback).</summary>
-    private static async Task AdminStatusAsync(HttpContext context)
-    {
-        if (context.Connection.RemoteIpAddress is not { } address || !System.Net.IPAddress.IsLoopback(address))
-        {
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsync("the admin endpoints answer local clients only\n").ConfigureAwait(false);
-            return;
-        }
-
-        var runtime = context.RequestServices.GetRequiredService<GatewayHost>().Current;
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        StatusWriter.Write(buffer, runtime);
-        context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
     }
 }

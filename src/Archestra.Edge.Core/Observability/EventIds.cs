@@ -2,7 +2,7 @@ namespace Archestra.Edge.Observability;
 
 /// <summary>
 /// Stable log event ids. They are API: dashboards and alerts key on them, so an id is never reused or
-/// renumbered. Ranges: 1-99 host and config, 100-199 gateway, 200-299 upstreams.
+/// renumbered. Ranges: 1-99 host and config, 100-199 gateway, 200-299 upstreams, 300-399 identity and access.
 /// </summary>
 internal static class EventIds
 {
@@ -31,6 +31,22 @@ internal static class EventIds
     public const int DownstreamWriteFailed = 123;
     public const int UnattributedMessage = 124;
     public const int AmbiguousServerRequest = 125;
+
+    // Identity and access (300-399)
+    public const int AuthenticationFailed = 300;
+    public const int AccessDenied = 301;
+    public const int TokenReloadFailed = 302;
+    public const int TokenCreated = 303;
+    public const int TokenRevoked = 304;
+    public const int OAuthClientRegistered = 310;
+    public const int OAuthCodeIssued = 311;
+    public const int OAuthTokenIssued = 312;
+    public const int OAuthRefreshReuse = 313;
+    public const int OAuthRequestRefused = 314;
+    public const int SigningKeyCreated = 315;
+    public const int JwksFetched = 320;
+    public const int JwksFetchFailed = 321;
+    public const int CredentialMissing = 330;
 
     // Upstreams
     public const int UpstreamConnecting = 200;

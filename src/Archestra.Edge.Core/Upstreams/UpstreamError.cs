@@ -16,6 +16,9 @@ internal enum UpstreamErrorKind : byte
 
     /// <summary>The upstream did not answer in time.</summary>
     Timeout,
+
+    /// <summary>The server needs a credential the caller has none of (no user, team or default value).</summary>
+    CredentialMissing,
 }
 
 internal readonly record struct UpstreamError(UpstreamErrorKind Kind, string Message)

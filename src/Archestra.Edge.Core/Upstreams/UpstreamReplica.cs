@@ -43,9 +43,14 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
     private volatile UpstreamState _state = UpstreamState.Stopped;
     private bool _disposed;
 
-    public UpstreamReplica(UpstreamServer server, int index, UpstreamServices services, ILogger logger, ICallerContext? owner = null, ReadOnlyMemory<byte> initializeParameters = default)
+    private readonly ServerModel _model;
+
+    public UpstreamReplica(UpstreamServer server, int index, UpstreamServices services, ILogger logger, ICallerContext? owner = null,
+        ReadOnlyMemory<byte> initializeParameters = default, ServerModel? model = null, string? label = null)
     {
         _server = server;
+        _model = model ?? server.Model;
+        Label = label;
         Index = index;
         _services = services;
         _logger = logger;
@@ -65,7 +70,11 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
         }
     }
 
-    public ServerModel Model => _server.Model;
+    /// <summary>The server's model, with this replica's credentials filled in when it has its own.</summary>
+    public ServerModel Model => _model;
+
+    /// <summary>What distinguishes this replica from its siblings in status (the credential selection), if anything.</summary>
+    public string? Label { get; }
 
     /// <summary>The one downstream session this replica serves (<c>sharing: per_session</c>); null when shared.</summary>
     public ICallerContext? Owner { get; }
@@ -73,7 +82,9 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
     ReadOnlyMemory<byte> IUpstreamListener.InitializeParameters => _initializeParameters;
 
     /// <summary>The server name, with the replica number when there are several (<c>name#2</c>), or the owner's session.</summary>
-    public string Name => Owner is { } owner ? $"{Model.Name}@{owner.SessionId[..Math.Min(8, owner.SessionId.Length)]}" : Model.Replicas == 1 ? Model.Name : $"{Model.Name}#{Index + 1}";
+    public string Name => Owner is { } owner ? $"{Model.Name}@{owner.SessionId[..Math.Min(8, owner.SessionId.Length)]}"
+        : Label is { } label ? $"{Model.Name}[{label}]"
+        : Model.Replicas == 1 ? Model.Name : $"{Model.Name}#{Index + 1}";
 
     public int Index { get; }
 

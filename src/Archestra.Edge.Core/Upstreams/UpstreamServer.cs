@@ -35,8 +35,43 @@ internal sealed class UpstreamServer : IAsyncDisposable
     /// A replica of its own for one downstream session (<c>sharing: per_session</c>): its own process or HTTP
     /// session, started on first use, stopped when the owner disposes it.
     /// </summary>
-    public UpstreamReplica CreatePrivateReplica(ICallerContext owner, bool roots)
-        => new(this, 0, _services, _logger, owner, UpstreamSession.InitializeParameters(roots));
+    public UpstreamReplica CreatePrivateReplica(ICallerContext owner, bool roots, ServerModel? model = null)
+        => new(this, 0, _services, _logger, owner, UpstreamSession.InitializeParameters(roots), model);
+
+    // Servers whose headers or env hold ${credential:…}: one replica per credential selection (callers with the
+    // same credentials share it), created on first use.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UpstreamReplica> _byCredentials = new(StringComparer.Ordinal);
+
+    /// <summary>The session to use for <paramref name="caller"/>: the shared one, or the one with the caller's credentials.</summary>
+    public ValueTask<(UpstreamSession? Session, UpstreamError Error)> GetSessionAsync(Identity.Principal caller, CancellationToken cancellationToken)
+    {
+        if (!Model.UsesCredentials)
+        {
+            return GetSessionAsync(cancellationToken);
+        }
+
+        var (selection, error) = Credentials.Select(Model, caller, _services.Identity);
+        return error.IsError
+            ? ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, error))
+            : ReplicaFor(selection).GetSessionAsync(cancellationToken);
+    }
+
+    /// <summary>The model with <paramref name="caller"/>'s credentials filled in (for a session of its own).</summary>
+    public (ServerModel? Model, UpstreamError Error) ModelFor(Identity.Principal caller)
+    {
+        if (!Model.UsesCredentials)
+        {
+            return (Model, UpstreamError.None);
+        }
+
+        var (selection, error) = Credentials.Select(Model, caller, _services.Identity);
+        return error.IsError ? (null, error) : (Credentials.Fill(Model, selection), UpstreamError.None);
+    }
+
+    private UpstreamReplica ReplicaFor(Credentials.Selection selection)
+        => _byCredentials.GetOrAdd(selection.Key, static (key, state) =>
+            new UpstreamReplica(state.Server, 0, state.Server._services, state.Server._logger, model: Credentials.Fill(state.Server.Model, state.Selection), label: key.TrimEnd(';')),
+            (Server: this, Selection: selection));
 
     public string Name => Model.Name;
 
@@ -62,6 +97,15 @@ internal sealed class UpstreamServer : IAsyncDisposable
     /// <summary>A live session of the next ready replica, else starts the next replica. Fast path: no lock, no allocation.</summary>
     public ValueTask<(UpstreamSession? Session, UpstreamError Error)> GetSessionAsync(CancellationToken cancellationToken)
     {
+        if (Model.UsesCredentials)
+        {
+            // No caller (listing the catalog): the catalog credential.
+            var (selection, error) = Credentials.ForCatalog(Model, _services.Identity);
+            return error.IsError
+                ? ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, error))
+                : ReplicaFor(selection).GetSessionAsync(cancellationToken);
+        }
+
         var replicas = _replicas;
         if (replicas.Length == 1)
         {
@@ -101,10 +145,15 @@ internal sealed class UpstreamServer : IAsyncDisposable
 
     public ServerStatus Status()
     {
-        var replicas = new ReplicaStatus[_replicas.Length];
-        for (var i = 0; i < replicas.Length; i++)
+        var replicas = new List<ReplicaStatus>(_replicas.Length + _byCredentials.Count);
+        foreach (var replica in Model.UsesCredentials ? [] : _replicas)
         {
-            replicas[i] = _replicas[i].Status();
+            replicas.Add(replica.Status());
+        }
+
+        foreach (var (_, replica) in _byCredentials)
+        {
+            replicas.Add(replica.Status() with { Index = replicas.Count });
         }
 
         return ServerStatus.Of(Name, Model.Kind.ToString().ToLowerInvariant(), replicas);
@@ -112,10 +161,15 @@ internal sealed class UpstreamServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        var stops = new Task[_replicas.Length];
-        for (var i = 0; i < _replicas.Length; i++)
+        var stops = new List<Task>();
+        foreach (var replica in _replicas)
         {
-            stops[i] = _replicas[i].DisposeAsync().AsTask();
+            stops.Add(replica.DisposeAsync().AsTask());
+        }
+
+        foreach (var (_, replica) in _byCredentials)
+        {
+            stops.Add(replica.DisposeAsync().AsTask());
         }
 
         await Task.WhenAll(stops).ConfigureAwait(false);

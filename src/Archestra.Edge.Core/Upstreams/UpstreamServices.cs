@@ -40,6 +40,9 @@ internal sealed class UpstreamServices : IDisposable
 
     public IGatewayIntrospection Introspection { get; }
 
+    /// <summary>Teams, users and credentials (for servers that act with the caller's credentials).</summary>
+    public Configuration.IdentityModel Identity { get; set; } = Configuration.IdentityModel.Empty;
+
     /// <summary>Starts child processes so that none outlives the gateway.</summary>
     public Processes.ChildProcesses Children { get; }
 

@@ -30,6 +30,8 @@ internal static class CommandLine
                 return ChildShim.Run(rest);
             case "status":
                 return await StatusCommand.RunAsync(rest).ConfigureAwait(false);
+            case "token":
+                return TokenCommand.Run(rest);
             case "validate":
                 return ValidateCommand.Run(rest);
             case "schema":
@@ -83,6 +85,14 @@ internal static class CommandLine
                     break;
                 case "--json":
                     options = options with { Json = true };
+                    break;
+                case "--token":
+                    if (!TakeValue(args, ref i, ref value, arg, out error))
+                    {
+                        return false;
+                    }
+
+                    options = options with { Token = value };
                     break;
                 case "--log-level":
                     if (!TakeValue(args, ref i, ref value, arg, out error))
@@ -143,7 +153,9 @@ internal static class CommandLine
         Usage:
           archestra-edge serve    [--config FILE] [--log-level LEVEL] [--listen URL]...
           archestra-edge validate [--config FILE]
-          archestra-edge status   [--config FILE | --url URL] [--json]
+          archestra-edge status   [--config FILE | --url URL] [--token TOKEN] [--json]
+          archestra-edge token    create --scope org|team:ID|user:ID [--name N] [--profile P]... [--expires 30d]
+          archestra-edge token    list | revoke ID|NAME
           archestra-edge schema
           archestra-edge version
           archestra-edge help
@@ -152,7 +164,8 @@ internal static class CommandLine
           serve      Load the config and serve /v1/mcp/<profile> until SIGTERM or Ctrl+C.
           validate   Check the config and print every error with file:line:col; exit 1 if any.
           status     Show a running gateway's servers: state, pid/container, uptime, restarts, last exit,
-                     last error and stderr tail (from its /admin/status, which answers local clients only).
+                     last error and stderr tail (from its /admin/status: local clients, or an org token).
+          token      Create (the secret is printed once), list or revoke bearer tokens in data_dir.
           schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.
 
@@ -175,6 +188,9 @@ internal sealed record CommandOptions
 
     /// <summary><c>status --url</c>: the gateway to ask (default: the first listen URL of the config).</summary>
     public string? Url { get; init; }
+
+    /// <summary><c>status --token</c>: an organisation token for the admin API (default: $ARCHESTRA_TOKEN).</summary>
+    public string? Token { get; init; }
 
     /// <summary><c>status --json</c>: print the status document as is.</summary>
     public bool Json { get; init; }

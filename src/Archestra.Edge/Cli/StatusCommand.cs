@@ -38,7 +38,13 @@ internal static class StatusCommand
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            using var response = await http.GetAsync(new Uri(new Uri(baseUrl), "/admin/status")).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(baseUrl), "/admin/status"));
+            if ((options.Token ?? Environment.GetEnvironmentVariable("ARCHESTRA_TOKEN")) is { Length: > 0 } token)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {token}");
+            }
+
+            using var response = await http.SendAsync(request).ConfigureAwait(false);
             body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {

@@ -18,4 +18,15 @@ internal sealed class EdgeConfig
 
     /// <summary>Profiles by name; each is served at <c>/v1/mcp/&lt;name&gt;</c>.</summary>
     public Dictionary<string, ProfileConfig>? Profiles { get; set; }
+
+    /// <summary>The organisation's teams.</summary>
+    public List<string>? Teams { get; set; }
+
+    /// <summary>The organisation's users, by id.</summary>
+    public Dictionary<string, UserConfig>? Users { get; set; }
+
+    /// <summary>Upstream credentials by name, chosen per caller.</summary>
+    public Dictionary<string, CredentialConfig>? Credentials { get; set; }
+
+    public AuthConfig? Auth { get; set; }
 }

@@ -22,6 +22,9 @@ internal sealed class ProfileConfig
     public List<AssignmentConfig?>? Prompts { get; set; }
 
     public List<ResourceAssignmentConfig?>? Resources { get; set; }
+
+    /// <summary>Who may use the profile (required when <c>auth:</c> is configured).</summary>
+    public AccessConfig? Access { get; set; }
 }
 
 /// <summary>A server's tools assigned to a profile.</summary>

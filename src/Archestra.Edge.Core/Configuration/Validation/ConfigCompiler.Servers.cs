@@ -70,12 +70,13 @@ internal sealed partial class ConfigCompiler
             }
 
             var listRefresh = server.ListRefresh is "off" ? null : (TimeSpan?)Duration(server.ListRefresh, $"{path}.list_refresh", ServerModel.DefaultListRefresh);
+            var credentialNames = CredentialNamesOf(server, path);
             if (server.Remote is { } remote)
             {
                 var model = CompileRemote(remote, $"{path}.remote");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision });
+                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (server.Process is { } process)
@@ -83,7 +84,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileProcess(process, $"{path}.process");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision });
+                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (server.Container is { } container)
@@ -91,7 +92,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileContainer(container, $"{path}.container");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Container, callTimeout, null, null, null) { Container = model, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision });
+                    result.Add(new ServerModel(name, ServerKind.Container, callTimeout, null, null, null) { Container = model, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (Array.IndexOf(BuiltinServers, server.Builtin) < 0)
@@ -105,6 +106,38 @@ internal sealed partial class ConfigCompiler
         }
 
         return result.ToImmutable();
+    }
+
+    /// <summary>
+    /// The credentials a server's headers (remote) or environment (process, container) refer to. Anywhere else
+    /// (a URL, a command, arguments) a per-caller secret has no place.
+    /// </summary>
+    private ImmutableArray<string> CredentialNamesOf(UpstreamServerConfig server, string path)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        void Collect(IEnumerable<KeyValuePair<string, string>>? values)
+        {
+            foreach (var (_, value) in values ?? [])
+            {
+                foreach (var name in CredentialTemplate.Names(value ?? string.Empty))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        Collect(server.Remote?.Headers);
+        Collect(server.Process?.Env);
+        Collect(server.Container?.Env);
+        var elsewhere = new List<string?> { server.Remote?.Url, server.Process?.Command, server.Process?.WorkingDir, server.Container?.Image };
+        elsewhere.AddRange(server.Process?.Args ?? []);
+        elsewhere.AddRange(server.Container?.Args ?? []);
+        if (elsewhere.Any(v => v is not null && CredentialTemplate.HasReferences(v)))
+        {
+            _diagnostics.Add(path, "${credential:…} may only appear in remote headers or in env", "put the secret in a header or an environment variable");
+        }
+
+        return [.. names];
     }
 
     private ServerSharing InvalidSharing(string path, string value)

@@ -32,11 +32,15 @@ internal sealed partial class ConfigCompiler
         }
 
         var limits = CompileLimits(config.Limits ?? new LimitsConfig());
+        var identity = CompileIdentity(config);
         var servers = CompileServers(config.Servers, limits);
+        CheckCredentialReferences(servers, identity);
         var listener = CompileListener(config.Server ?? new ServerSectionConfig());
         // Profiles check references against every declared server, valid or not, so one bad server
         // definition is reported once rather than again at every profile that uses it.
         var profiles = CompileProfiles(config.Profiles, config.Servers?.Keys ?? (IEnumerable<string>)[]);
+        var auth = CompileAuth(config.Auth, identity, profiles);
+        profiles = CompileAccess(config.Profiles, profiles, identity, auth);
 
         if (_diagnostics.HasErrors || listener is null)
         {
@@ -52,6 +56,8 @@ internal sealed partial class ConfigCompiler
             ServersByName = servers.ToFrozenDictionary(s => s.Name, StringComparer.Ordinal),
             ProfileList = profiles,
             Profiles = profiles.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal),
+            Identity = identity,
+            Auth = auth,
         };
     }
 

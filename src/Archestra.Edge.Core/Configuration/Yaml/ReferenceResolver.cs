@@ -18,6 +18,9 @@ internal sealed class ReferenceResolver
         _baseDirectory = baseDirectory;
     }
 
+    /// <summary>Brackets a <c>${credential:name}</c> in resolved text (a character no config value can hold).</summary>
+    public const char CredentialMarker = '\u0000';
+
     /// <summary>True if <paramref name="value"/> may contain a reference (cheap pre-check).</summary>
     public static bool MayContainReference(string value) => value.Contains("${", StringComparison.Ordinal);
 
@@ -144,8 +147,23 @@ internal sealed class ReferenceResolver
             }
         }
 
+        if (kind.SequenceEqual("credential"))
+        {
+            // Chosen per caller at call time: kept as a marker the config compiler turns into a template.
+            var name = argument.ToString();
+            if (name.Length == 0 || name.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('_' or '-' or '.')))
+            {
+                error = $"'{name}' is not a valid credential name";
+                hint = "credentials are named in the credentials: section; use ${credential:name}";
+                return false;
+            }
+
+            output.Append(CredentialMarker).Append(name).Append(CredentialMarker);
+            return true;
+        }
+
         error = $"unknown reference kind '{kind}'";
-        hint = "supported references: ${env:NAME}, ${env:NAME:-default}, ${file:/path}";
+        hint = "supported references: ${env:NAME}, ${env:NAME:-default}, ${file:/path}, ${credential:name}";
         return false;
     }
 

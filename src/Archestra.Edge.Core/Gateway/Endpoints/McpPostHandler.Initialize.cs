@@ -15,7 +15,7 @@ internal sealed partial class McpPostHandler
     /// the client's capabilities, and answers with the profile's capabilities and a fresh <c>Mcp-Session-Id</c>.
     /// No upstream is contacted: servers start when first used.
     /// </summary>
-    private async Task InitializeAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, RequestBody body, JsonRpcEnvelope envelope)
+    private async Task InitializeAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, Identity.Principal caller, RequestBody body, JsonRpcEnvelope envelope)
     {
         var id = envelope.Id.Slice(body.Span).ToArray();
         string? requested = null, clientName = null, clientVersion = null;
@@ -58,6 +58,7 @@ internal sealed partial class McpPostHandler
         var session = new DownstreamSession(SessionStore.NewId(), profile, negotiated, capabilities, clientName, clientVersion, runtime.TimeProvider)
         {
             ReplayBudget = runtime.Snapshot.Limits.ReplayBufferBytes,
+            Caller = caller,
         };
         var limit = runtime.Snapshot.Limits.MaxSessions;
         if (!runtime.Sessions.TryAdd(session, limit))
@@ -68,7 +69,7 @@ internal sealed partial class McpPostHandler
             return;
         }
 
-        Log.SessionCreated(_logger, profile.Name, clientName ?? "an unnamed client", negotiated);
+        Log.SessionCreated(_logger, profile.Name, clientName ?? "an unnamed client", negotiated, caller.Name);
         context.Response.Headers[McpHeaders.SessionId] = session.Id;
         using var result = new PooledBufferWriter();
         WriteInitializeResult(result, profile, negotiated);

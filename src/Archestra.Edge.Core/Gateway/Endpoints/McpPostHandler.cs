@@ -39,6 +39,13 @@ internal sealed partial class McpPostHandler
             return;
         }
 
+        var auth = await runtime.Authenticator.AuthenticateAsync(context, profile.Model).ConfigureAwait(false);
+        if (auth.Outcome != Identity.AuthOutcome.Ok)
+        {
+            await ResponseWriter.WriteAuthChallengeAsync(context, auth, SessionRequest.ResourceMetadataUrl(runtime, context, profile), default).ConfigureAwait(false);
+            return;
+        }
+
         if (!RequestGuard.IsJsonContent(context.Request))
         {
             await RejectAsync(context, new GatewayError(GatewayErrorKind.UnsupportedMediaType, "Unsupported Media Type: Content-Type must be application/json")).ConfigureAwait(false);
@@ -61,7 +68,7 @@ internal sealed partial class McpPostHandler
         try
         {
             var envelope = EnvelopeReader.Read(body.Span);
-            await DispatchAsync(context, runtime, profile, body, envelope).ConfigureAwait(false);
+            await DispatchAsync(context, runtime, profile, auth.Principal!, body, envelope).ConfigureAwait(false);
         }
         finally
         {
@@ -70,21 +77,21 @@ internal sealed partial class McpPostHandler
     }
 
     /// <summary>Not async: the hot path awaits only in <see cref="HandleAsync"/> and in the relay.</summary>
-    private Task DispatchAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, RequestBody body, JsonRpcEnvelope envelope)
+    private Task DispatchAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, Identity.Principal caller, RequestBody body, JsonRpcEnvelope envelope)
     {
         switch (envelope.Kind)
         {
             case JsonRpcMessageKind.Invalid:
                 return RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope));
             case JsonRpcMessageKind.Request when envelope.Method == McpMethod.Initialize:
-                return InitializeAsync(context, runtime, profile, body, envelope);
+                return InitializeAsync(context, runtime, profile, caller, body, envelope);
         }
 
         var error = RequestGuard.CheckProtocolVersion(context.Request);
         DownstreamSession? session = null;
         if (error.Kind == GatewayErrorKind.None)
         {
-            error = RequestGuard.ResolveSession(context.Request, runtime, profile, out session);
+            error = RequestGuard.ResolveSession(context.Request, runtime, profile, caller, out session);
         }
 
         if (error.Kind != GatewayErrorKind.None)
@@ -140,8 +147,8 @@ internal sealed partial class McpPostHandler
         [LoggerMessage(Observability.EventIds.RequestRejected, LogLevel.Debug, "Rejected a request to {Path} with {Status}: {Reason}")]
         public static partial void Rejected(ILogger logger, string path, int status, string reason);
 
-        [LoggerMessage(Observability.EventIds.SessionCreated, LogLevel.Information, "Session opened on profile '{Profile}' by {Client} (protocol {ProtocolVersion})")]
-        public static partial void SessionCreated(ILogger logger, string profile, string client, string protocolVersion);
+        [LoggerMessage(Observability.EventIds.SessionCreated, LogLevel.Information, "Session opened on profile '{Profile}' by {Client} (protocol {ProtocolVersion}) for {Principal}")]
+        public static partial void SessionCreated(ILogger logger, string profile, string client, string protocolVersion, string principal);
 
         [LoggerMessage(Observability.EventIds.SessionLimitReached, LogLevel.Warning, "Refused a new session: {Limit} sessions are open (limits.max_sessions)")]
         public static partial void SessionLimitReached(ILogger logger, int limit);

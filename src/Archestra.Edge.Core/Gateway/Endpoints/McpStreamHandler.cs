@@ -21,7 +21,12 @@ internal static class McpStreamHandler
     public static async Task HandleAsync(McpRequest request)
     {
         var context = request.Context;
-        var (session, error) = SessionRequest.Resolve(request);
+        var (session, error) = await SessionRequest.ResolveAsync(request).ConfigureAwait(false);
+        if (error.Kind == GatewayErrorKind.Unauthorized)
+        {
+            return; // answered with its challenge
+        }
+
         if (error.Kind == GatewayErrorKind.None && !RequestGuard.AcceptsEventStream(context.Request))
         {
             error = new(GatewayErrorKind.NotAcceptable, "Not Acceptable: Client must accept text/event-stream");

@@ -74,8 +74,8 @@ internal static class RequestGuard
         return false;
     }
 
-    /// <summary>Finds the session a request names. A session is bound to the profile it was opened on.</summary>
-    public static GatewayError ResolveSession(HttpRequest request, GatewayRuntime runtime, ProfileRuntime profile, out DownstreamSession? session)
+    /// <summary>Finds the session a request names. A session is bound to the profile it was opened on and to its principal.</summary>
+    public static GatewayError ResolveSession(HttpRequest request, GatewayRuntime runtime, ProfileRuntime profile, Identity.Principal caller, out DownstreamSession? session)
     {
         session = null;
         var header = request.Headers[McpHeaders.SessionId];
@@ -84,7 +84,8 @@ internal static class RequestGuard
             return new(GatewayErrorKind.SessionRequired, "Bad Request: Mcp-Session-Id header is required");
         }
 
-        if (!runtime.Sessions.TryGet(header.ToString(), out var found) || !ReferenceEquals(found.Profile, profile) || found.IsClosed)
+        // Another profile's session, or another principal's, does not exist as far as this request is concerned.
+        if (!runtime.Sessions.TryGet(header.ToString(), out var found) || !ReferenceEquals(found.Profile, profile) || found.IsClosed || !found.Caller.SameParty(caller))
         {
             return new(GatewayErrorKind.SessionNotFound, "Session not found");
         }

@@ -39,6 +39,25 @@ internal static class ResponseWriter
         return response.BodyWriter.FlushAsync().AsTask();
     }
 
+    /// <summary>
+    /// 401 (no or an invalid credential) or 403 (valid, but not for this profile), with the <c>WWW-Authenticate</c>
+    /// challenge that points an MCP client at the profile's protected resource metadata (RFC 9728).
+    /// </summary>
+    public static Task WriteAuthChallengeAsync(HttpContext context, Identity.AuthResult result, string resourceMetadataUrl, ReadOnlySpan<byte> rawId)
+    {
+        var challenge = result.Outcome switch
+        {
+            Identity.AuthOutcome.Missing => $"Bearer resource_metadata=\"{resourceMetadataUrl}\"",
+            Identity.AuthOutcome.Forbidden => $"Bearer error=\"insufficient_scope\", error_description=\"this credential may not use this profile\", resource_metadata=\"{resourceMetadataUrl}\"",
+            _ => $"Bearer error=\"invalid_token\", error_description=\"the token is invalid, expired or revoked\", resource_metadata=\"{resourceMetadataUrl}\"",
+        };
+        context.Response.Headers.WWWAuthenticate = challenge;
+        var error = result.Outcome == Identity.AuthOutcome.Forbidden
+            ? new GatewayError(GatewayErrorKind.Forbidden, "Forbidden: this credential may not use this profile")
+            : new GatewayError(GatewayErrorKind.Unauthorized, result.Outcome == Identity.AuthOutcome.Missing ? "Unauthorized: a bearer token is required" : "Unauthorized: the token is invalid, expired or revoked");
+        return WriteErrorAsync(context, error, rawId);
+    }
+
     /// <summary>202 Accepted, no body: for notifications and responses the gateway took.</summary>
     public static Task AcceptedAsync(HttpContext context)
     {

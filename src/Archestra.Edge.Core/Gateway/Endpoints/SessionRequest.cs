@@ -6,7 +6,11 @@ namespace Archestra.Edge.Gateway.Endpoints;
 /// <summary>The checks shared by GET and DELETE, which always act on an existing session.</summary>
 internal static class SessionRequest
 {
-    public static (DownstreamSession? Session, GatewayError Error) Resolve(McpRequest request)
+    /// <summary>
+    /// Host and origin, profile, credential, protocol version, session. A refused credential has already been
+    /// answered (401/403 with its challenge) when this returns <see cref="GatewayErrorKind.Unauthorized"/>.
+    /// </summary>
+    public static async ValueTask<(DownstreamSession? Session, GatewayError Error)> ResolveAsync(McpRequest request)
     {
         var (context, runtime, profile) = request;
         var error = RequestGuard.CheckHostAndOrigin(context.Request, runtime.Snapshot.Listener.Hosts);
@@ -20,11 +24,18 @@ internal static class SessionRequest
             return (null, new GatewayError(GatewayErrorKind.UnknownProfile, "Not Found: no such profile"));
         }
 
+        var auth = await runtime.Authenticator.AuthenticateAsync(context, profile.Model).ConfigureAwait(false);
+        if (auth.Outcome != Identity.AuthOutcome.Ok)
+        {
+            await ResponseWriter.WriteAuthChallengeAsync(context, auth, ResourceMetadataUrl(runtime, context, profile), default).ConfigureAwait(false);
+            return (null, new GatewayError(GatewayErrorKind.Unauthorized, "answered"));
+        }
+
         error = RequestGuard.CheckProtocolVersion(context.Request);
         DownstreamSession? session = null;
         if (error.Kind == GatewayErrorKind.None)
         {
-            error = RequestGuard.ResolveSession(context.Request, runtime, profile, out session);
+            error = RequestGuard.ResolveSession(context.Request, runtime, profile, auth.Principal!, out session);
         }
 
         if (error.Kind == GatewayErrorKind.None)
@@ -34,4 +45,8 @@ internal static class SessionRequest
 
         return (session, error);
     }
+
+    /// <summary>Where a client finds how to get a token for this profile (RFC 9728).</summary>
+    public static string ResourceMetadataUrl(GatewayRuntime runtime, HttpContext context, ProfileRuntime profile)
+        => $"{runtime.Authenticator.BaseUrl(context.Request)}/.well-known/oauth-protected-resource/v1/mcp/{profile.Name}";
 }

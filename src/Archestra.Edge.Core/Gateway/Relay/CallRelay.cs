@@ -73,7 +73,10 @@ internal sealed partial class CallRelay
                 var (upstream, sessionError) = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
                 if (upstream is null)
                 {
-                    await writer.WriteErrorAsync(GatewayError.From(sessionError, server.Name), clientId).ConfigureAwait(false);
+                    // A missing credential is the caller's situation, not a protocol failure: the model reads it as a tool error.
+                    await (sessionError.Kind == UpstreamErrorKind.CredentialMissing && envelope.Method == Protocol.Mcp.McpMethod.ToolsCall
+                        ? writer.WriteToolErrorAsync($"No credential: {sessionError.Message}", clientId)
+                        : writer.WriteErrorAsync(GatewayError.From(sessionError, server.Name), clientId)).ConfigureAwait(false);
                     return;
                 }
 

@@ -117,6 +117,43 @@ internal sealed class DownstreamWriter
         return FlushAsync();
     }
 
+    /// <summary>Answers a <c>tools/call</c> with a tool error (<c>isError: true</c>) the model can read.</summary>
+    public Task WriteToolErrorAsync(string text, ReadOnlyMemory<byte> clientId)
+    {
+        using var result = new PooledBufferWriter();
+        using (var json = new System.Text.Json.Utf8JsonWriter(result, JsonRpcWriter.RelaxedOptions))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("content");
+            json.WriteStartObject();
+            json.WriteString("type", "text");
+            json.WriteString("text", text);
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteBoolean("isError", true);
+            json.WriteEndObject();
+        }
+
+        using var body = new PooledBufferWriter();
+        JsonRpcWriter.WriteResult(body, clientId.Span, result.WrittenSpan);
+        if (_streaming)
+        {
+            var rewriter = new MessageRewriter();
+            WriteEvent(body.WrittenSpan, ref rewriter);
+            EndStream();
+        }
+        else
+        {
+            var response = _context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/json";
+            response.ContentLength = body.WrittenCount;
+            response.BodyWriter.Write(body.WrittenSpan);
+        }
+
+        return FlushAsync();
+    }
+
     /// <summary>Ends the answer without a response (the client cancelled the request): an empty event stream.</summary>
     public Task EndWithoutResponseAsync()
     {

@@ -56,7 +56,10 @@ internal sealed class DownstreamSession : ICallerContext
 
     public string? ClientVersion { get; }
 
-    public string Principal => "anonymous";
+    /// <summary>Who opened the session; only the same party may use it.</summary>
+    public Identity.Principal Caller { get; init; } = Identity.Principal.Anonymous;
+
+    public string Principal => Caller.Name;
 
     /// <summary>Set once the client sent <c>notifications/initialized</c>.</summary>
     public bool Initialized { get; set; }
@@ -205,7 +208,7 @@ internal sealed class DownstreamSession : ICallerContext
     {
         if (server.Model.Sharing == Configuration.ServerSharing.Shared)
         {
-            return server.GetSessionAsync(cancellationToken);
+            return server.GetSessionAsync(Caller, cancellationToken);
         }
 
         UpstreamReplica replica;
@@ -219,7 +222,13 @@ internal sealed class DownstreamSession : ICallerContext
             _ownUpstreams ??= [];
             if (!_ownUpstreams.TryGetValue(server, out replica!))
             {
-                replica = server.CreatePrivateReplica(this, Capabilities.Roots);
+                var (model, error) = server.ModelFor(Caller);
+                if (model is null)
+                {
+                    return ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, error));
+                }
+
+                replica = server.CreatePrivateReplica(this, Capabilities.Roots, model);
                 _ownUpstreams[server] = replica;
             }
         }

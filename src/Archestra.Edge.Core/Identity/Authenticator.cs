@@ -1,0 +1,299 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Identity.Jwt;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+
+namespace Archestra.Edge.Identity;
+
+internal enum AuthOutcome : byte
+{
+    Ok,
+
+    /// <summary>No credential: 401 with the resource metadata.</summary>
+    Missing,
+
+    /// <summary>A credential that is not valid (unknown, revoked, expired, bad signature, wrong audience): 401.</summary>
+    Invalid,
+
+    /// <summary>A valid credential that may not use this profile: 403.</summary>
+    Forbidden,
+}
+
+internal readonly record struct AuthResult(AuthOutcome Outcome, Principal? Principal, string? Reason)
+{
+    public static AuthResult Ok(Principal principal) => new(AuthOutcome.Ok, principal, null);
+}
+
+/// <summary>
+/// Who a request comes from. An <c>archestra_…</c> token is checked against the token store (a hash lookup); a JWT
+/// against the built-in authorization server's keys or the external provider's JWKS, with its audience bound to the
+/// profile's URL (RFC 8707), so a token for one profile never opens another. Verified JWTs are cached by hash until
+/// they expire, so the signature is checked once, not on every call. Failures are logged by reason and a short
+/// fingerprint, never with the token.
+/// </summary>
+internal sealed partial class Authenticator
+{
+    private const int MaxCachedJwts = 10_000;
+
+    private readonly GatewaySnapshot _snapshot;
+    private readonly IdentityServices? _services;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, CachedJwt> _jwts = new(StringComparer.Ordinal);
+
+    public Authenticator(GatewaySnapshot snapshot, IdentityServices? services, ILogger logger)
+    {
+        _snapshot = snapshot;
+        _services = services;
+        _logger = logger;
+    }
+
+    public bool Enabled => _snapshot.Auth.Enabled;
+
+    public AuthSettings Settings => _snapshot.Auth;
+
+    /// <summary>Authenticates a request to <paramref name="profile"/> and checks that the principal may use it.</summary>
+    public ValueTask<AuthResult> AuthenticateAsync(HttpContext context, ProfileModel profile)
+    {
+        if (!Enabled)
+        {
+            return ValueTask.FromResult(AuthResult.Ok(Principal.Anonymous));
+        }
+
+        if (!TryGetBearer(context.Request, out var token))
+        {
+            return ValueTask.FromResult(new AuthResult(AuthOutcome.Missing, null, "no bearer token"));
+        }
+
+        if (token.StartsWith(TokenSecrets.Prefix, StringComparison.Ordinal))
+        {
+            return ValueTask.FromResult(Authorize(CheckBearer(token), profile, token));
+        }
+
+        return AuthenticateJwtAsync(context.Request, token, profile);
+    }
+
+    /// <summary>An <c>archestra_…</c> token, whatever the profile (the admin API; the login page of the authorization server).</summary>
+    public AuthResult CheckBearer(string token)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        TokenSecrets.Hash(token, hash);
+        if (_services is null || !_services.Tokens.TryFind(hash, out var record))
+        {
+            return Fail(AuthOutcome.Invalid, "unknown or revoked token", hash);
+        }
+
+        if (record!.ExpiresAt is { } expires && expires <= _services.Time.GetUtcNow())
+        {
+            return Fail(AuthOutcome.Invalid, "expired token", hash);
+        }
+
+        var scope = record.Scope;
+        var teams = scope.Kind == PrincipalKind.User ? _snapshot.Identity.TeamsOf(scope.Id) : [];
+        return AuthResult.Ok(new Principal(scope.Kind, scope.Id, teams, $"token {record.Name}") { Profiles = record.Profiles });
+    }
+
+    /// <summary>The base URL clients use: <c>server.public_url</c>, else the scheme and host of the request.</summary>
+    public string BaseUrl(HttpRequest request)
+    {
+        if (_snapshot.Listener.PublicUrl is { } configured)
+        {
+            return configured.GetLeftPart(UriPartial.Authority) + configured.AbsolutePath.TrimEnd('/');
+        }
+
+        return $"{request.Scheme}://{request.Host.Value}";
+    }
+
+    /// <summary>The resource URL of a profile (RFC 8707): what its access tokens are issued for.</summary>
+    public string ResourceUrl(HttpRequest request, string profile) => $"{BaseUrl(request)}/v1/mcp/{profile}";
+
+    /// <summary>The issuer of the built-in authorization server.</summary>
+    public string Issuer(HttpRequest request) => BaseUrl(request);
+
+    private AuthResult Authorize(AuthResult result, ProfileModel profile, string token)
+    {
+        if (result.Outcome != AuthOutcome.Ok)
+        {
+            return result;
+        }
+
+        if (result.Principal!.MayUse(profile))
+        {
+            return result;
+        }
+
+        Span<byte> hash = stackalloc byte[32];
+        TokenSecrets.Hash(token, hash);
+        Log.Denied(_logger, result.Principal.Name, profile.Name, Fingerprint(hash));
+        return new AuthResult(AuthOutcome.Forbidden, result.Principal, $"{result.Principal.Name} may not use profile '{profile.Name}'");
+    }
+
+    private async ValueTask<AuthResult> AuthenticateJwtAsync(HttpRequest request, string token, ProfileModel profile)
+    {
+        var resource = ResourceUrl(request, profile.Name);
+        var now = _services?.Time.GetUtcNow() ?? DateTimeOffset.UtcNow;
+        if (_jwts.TryGetValue(token, out var cached) && cached.ExpiresAt + JsonWebToken.ClockSkew >= now)
+        {
+            return cached.Audiences.Contains(resource) || (cached.AnyAudience && Accepts(cached.Audiences, resource))
+                ? Authorize(AuthResult.Ok(cached.Principal), profile, token)
+                : FailToken(AuthOutcome.Invalid, "token issued for another resource", token);
+        }
+
+        if (!JsonWebToken.TryReadHeader(token, out var algorithm, out var kid))
+        {
+            return FailToken(AuthOutcome.Invalid, "not a JWT", token);
+        }
+
+        JsonWebKey? key;
+        ImmutableArray<string> algorithms;
+        string issuer;
+        switch (_snapshot.Auth.OAuth)
+        {
+            case OAuthMode.Builtin when _services?.Keys is { } keys:
+                key = keys.Find(kid);
+                algorithms = [_snapshot.Auth.Builtin.SigningAlgorithm, "ES256", "RS256"];
+                issuer = Issuer(request);
+                break;
+            case OAuthMode.External when _services?.Jwks is { } jwks && _snapshot.Auth.External is { } external:
+                key = await jwks.GetAsync(kid, CancellationToken.None).ConfigureAwait(false);
+                algorithms = external.Algorithms;
+                issuer = external.Issuer;
+                break;
+            default:
+                return FailToken(AuthOutcome.Invalid, "JWTs are not accepted (no OAuth configured)", token);
+        }
+
+        if (key is null)
+        {
+            return FailToken(AuthOutcome.Invalid, $"unknown signing key (alg {algorithm})", token);
+        }
+
+        var error = JsonWebToken.Validate(token, key, algorithms, issuer, audience => Accepts([audience], resource), now, out var claims);
+        if (error != JwtError.None)
+        {
+            return FailToken(AuthOutcome.Invalid, error.ToString(), token);
+        }
+
+        var principal = PrincipalOf(claims!);
+        if (principal is null)
+        {
+            return FailToken(AuthOutcome.Invalid, "the token names no known user", token);
+        }
+
+        if (_jwts.Count >= MaxCachedJwts)
+        {
+            _jwts.Clear();
+        }
+
+        _jwts[token] = new CachedJwt(principal, claims!.Audiences, claims.ExpiresAt, _snapshot.Auth.OAuth == OAuthMode.External);
+        return Authorize(AuthResult.Ok(principal), profile, token);
+    }
+
+    /// <summary>Built-in tokens carry the resource URL as audience; external ones may use configured audiences instead.</summary>
+    private bool Accepts(ImmutableArray<string> audiences, string resource)
+    {
+        foreach (var audience in audiences)
+        {
+            if (audience == resource)
+            {
+                return true;
+            }
+
+            if (_snapshot.Auth.OAuth == OAuthMode.External && _snapshot.Auth.External is { Audiences: { IsEmpty: false } configured } && configured.Contains(audience))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private Principal? PrincipalOf(JwtClaims claims)
+    {
+        if (_snapshot.Auth.OAuth == OAuthMode.Builtin)
+        {
+            // The built-in server issues tokens to users of the config only; a user removed since loses access.
+            var user = claims.Subject;
+            var clientId = JsonWebToken.Text(claims.Payload, "client_id") ?? "?";
+            return _snapshot.Identity.Users.ContainsKey(user)
+                ? new Principal(PrincipalKind.User, user, _snapshot.Identity.TeamsOf(user), $"oauth client {clientId}")
+                : null;
+        }
+
+        var external = _snapshot.Auth.External!;
+        var id = JsonWebToken.Text(claims.Payload, external.UserClaim);
+        if (string.IsNullOrEmpty(id))
+        {
+            return null;
+        }
+
+        // Teams: the token's groups that are teams of the config, then the config's own membership of that user.
+        var teams = ImmutableArray.CreateBuilder<string>();
+        foreach (var group in JsonWebToken.Strings(claims.Payload, external.TeamsClaim))
+        {
+            if (_snapshot.Identity.Teams.Contains(group) && !teams.Contains(group))
+            {
+                teams.Add(group);
+            }
+        }
+
+        foreach (var team in _snapshot.Identity.TeamsOf(id))
+        {
+            if (!teams.Contains(team))
+            {
+                teams.Add(team);
+            }
+        }
+
+        return new Principal(PrincipalKind.User, id, teams.ToImmutable(), $"idp {external.Issuer}");
+    }
+
+    private static bool TryGetBearer(HttpRequest request, out string token)
+    {
+        token = string.Empty;
+        var header = request.Headers.Authorization;
+        if (StringValues.IsNullOrEmpty(header) || header.Count != 1)
+        {
+            return false;
+        }
+
+        var value = header[0]!;
+        if (value.Length <= 7 || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || value.Length > TokenSecrets.MaxLength)
+        {
+            return false;
+        }
+
+        token = value[7..].Trim();
+        return token.Length > 0;
+    }
+
+    private AuthResult FailToken(AuthOutcome outcome, string reason, string token)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        TokenSecrets.Hash(token, hash);
+        return Fail(outcome, reason, hash);
+    }
+
+    private AuthResult Fail(AuthOutcome outcome, string reason, ReadOnlySpan<byte> hash)
+    {
+        Log.Failed(_logger, reason, Fingerprint(hash));
+        return new AuthResult(outcome, null, reason);
+    }
+
+    /// <summary>The first 8 hex digits of a token's SHA-256: enough to correlate log lines, useless to an attacker.</summary>
+    private static string Fingerprint(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash[..4]);
+
+    private sealed record CachedJwt(Principal Principal, ImmutableArray<string> Audiences, DateTimeOffset ExpiresAt, bool AnyAudience);
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.AuthenticationFailed, LogLevel.Information, "Refused a credential ({Reason}); token fingerprint {Fingerprint}")]
+        public static partial void Failed(ILogger logger, string reason, string fingerprint);
+
+        [LoggerMessage(Observability.EventIds.AccessDenied, LogLevel.Information, "{Principal} may not use profile '{Profile}'; token fingerprint {Fingerprint}")]
+        public static partial void Denied(ILogger logger, string principal, string profile, string fingerprint);
+    }
+}

@@ -1,0 +1,64 @@
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Identity.Jwt;
+using Archestra.Edge.Identity.OAuth;
+using Archestra.Edge.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Identity;
+
+/// <summary>
+/// What identity needs beyond the config: the state database, the token store, the built-in server's signing keys
+/// and the external provider's key cache. One per gateway process (it outlives config reloads).
+/// </summary>
+internal sealed class IdentityServices : IDisposable
+{
+    private readonly HttpMessageHandler _http;
+
+    public IdentityServices(GatewaySnapshot snapshot, StateDatabase? database, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        var logger = loggerFactory.CreateLogger("Archestra.Edge.Identity");
+        Time = time;
+        Database = database;
+        Tokens = new TokenStore(database, snapshot.Auth.Tokens, time, logger);
+        _http = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5), PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (snapshot.Auth.OAuth == OAuthMode.Builtin && database is not null)
+        {
+            var builtin = snapshot.Auth.Builtin;
+            Keys = new SigningKeys(database, builtin.SigningAlgorithm, builtin.AccessTokenTtl, time, logger);
+            Clients = new ClientRegistry(database, builtin, time, logger);
+            AuthorizationServer = new AuthorizationServer(database, Keys, builtin, time, logger);
+        }
+
+        if (snapshot.Auth.External is { } external)
+        {
+            Jwks = new JwksCache(external.JwksUri, external.JwksCacheTtl, external.JwksRefreshInterval, time, _http, logger);
+        }
+    }
+
+    public TimeProvider Time { get; }
+
+    public StateDatabase? Database { get; }
+
+    public TokenStore Tokens { get; }
+
+    /// <summary>The built-in authorization server's keys (null unless it is on).</summary>
+    public SigningKeys? Keys { get; }
+
+    /// <summary>OAuth clients of the built-in server (null unless it is on).</summary>
+    public ClientRegistry? Clients { get; }
+
+    /// <summary>Codes, tokens and consent of the built-in server (null unless it is on).</summary>
+    public AuthorizationServer? AuthorizationServer { get; }
+
+    /// <summary>The external provider's keys (null unless it is configured).</summary>
+    public JwksCache? Jwks { get; }
+
+    public void Dispose()
+    {
+        Tokens.Dispose();
+        Keys?.Dispose();
+        Jwks?.Dispose();
+        Clients?.Dispose();
+        _http.Dispose();
+    }
+}

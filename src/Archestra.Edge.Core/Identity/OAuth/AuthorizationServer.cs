@@ -1,0 +1,344 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Identity.Jwt;
+using Archestra.Edge.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Identity.OAuth;
+
+/// <summary>An authorization request waiting for the user at the login and consent page.</summary>
+internal sealed record PendingAuthorization(
+    string Id,
+    string Csrf,
+    OAuthClient Client,
+    string RedirectUri,
+    string CodeChallenge,
+    string? State,
+    string Resource,
+    string Profile,
+    string? Scope,
+    DateTimeOffset ExpiresAt);
+
+/// <summary>What the token endpoint hands out.</summary>
+internal sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, string Scope);
+
+/// <summary>
+/// The logic of the built-in OAuth 2.1 authorization server (the HTTP side is <see cref="AuthorizationServerEndpoints"/>):
+/// authorization codes (one use, 60 s, bound to client, redirect URI, PKCE S256 challenge, user and resource), JWT
+/// access tokens whose audience is the profile URL, and refresh tokens rotated on every use: presenting a used
+/// refresh token again revokes its whole family (the code's descendants), as does reusing a code.
+/// </summary>
+internal sealed partial class AuthorizationServer
+{
+    private static readonly TimeSpan s_codeLifetime = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_pendingLifetime = TimeSpan.FromMinutes(10);
+
+    private readonly StateDatabase _database;
+    private readonly SigningKeys _keys;
+    private readonly BuiltinAuthorizationServerSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, PendingAuthorization> _pending = new(StringComparer.Ordinal);
+
+    public AuthorizationServer(StateDatabase database, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger)
+    {
+        _database = database;
+        _keys = keys;
+        _settings = settings;
+        _time = time;
+        _logger = logger;
+    }
+
+    public PendingAuthorization Begin(OAuthClient client, string redirectUri, string challenge, string? state, string resource, string profile, string? scope)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (id, old) in _pending)
+        {
+            if (old.ExpiresAt < now)
+            {
+                _pending.TryRemove(id, out _);
+            }
+        }
+
+        var pending = new PendingAuthorization(Utilities.SecureRandom.HexString(16), Utilities.SecureRandom.HexString(16), client, redirectUri, challenge, state, resource, profile, scope, now + s_pendingLifetime);
+        _pending[pending.Id] = pending;
+        return pending;
+    }
+
+    /// <summary>Takes the pending request back once (a form can be submitted only once), if the CSRF value matches.</summary>
+    public PendingAuthorization? Take(string id, string csrfField, string? csrfCookie)
+    {
+        if (!_pending.TryGetValue(id, out var pending) || pending.ExpiresAt < _time.GetUtcNow())
+        {
+            return null;
+        }
+
+        if (csrfCookie is null || !FixedEquals(pending.Csrf, csrfField) || !FixedEquals(pending.Csrf, csrfCookie))
+        {
+            return null;
+        }
+
+        return _pending.TryRemove(id, out _) ? pending : null;
+    }
+
+    /// <summary>Issues a one-time authorization code for the approved request.</summary>
+    public string IssueCode(PendingAuthorization pending, string user)
+    {
+        var code = TokenSecrets.NewToken("archestra_ac_");
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO oauth_codes (hash, client_id, redirect_uri, challenge, user_id, resource, scope, expires_at, family)
+            VALUES ($hash, $client, $redirect, $challenge, $user, $resource, $scope, $expires, $family)
+            """;
+        command.Parameters.AddWithValue("$hash", TokenSecrets.Hash(code));
+        command.Parameters.AddWithValue("$client", pending.Client.ClientId);
+        command.Parameters.AddWithValue("$redirect", pending.RedirectUri);
+        command.Parameters.AddWithValue("$challenge", pending.CodeChallenge);
+        command.Parameters.AddWithValue("$user", user);
+        command.Parameters.AddWithValue("$resource", pending.Resource);
+        command.Parameters.AddWithValue("$scope", (object?)pending.Scope ?? DBNull.Value);
+        command.Parameters.AddWithValue("$expires", (_time.GetUtcNow() + s_codeLifetime).ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$family", Utilities.SecureRandom.HexString(16));
+        command.ExecuteNonQuery();
+        Log.CodeIssued(_logger, pending.Client.ClientId, user, pending.Profile);
+        return code;
+    }
+
+    /// <summary>
+    /// <c>grant_type=authorization_code</c>. A code works once: a second use revokes every token issued from it.
+    /// <paramref name="userAllowed"/> re-checks that the user may still use the profile.
+    /// </summary>
+    public (IssuedTokens? Tokens, string? Error, string? Description) RedeemCode(string issuer, string code, string clientId, string redirectUri, string verifier, Func<string, string, bool> userAllowed)
+    {
+        var hash = TokenSecrets.Hash(code);
+        var now = StateDatabase.Now(_time);
+        using var connection = _database.Connect();
+        using var transaction = connection.BeginTransaction();
+        string client, redirect, challenge, user, resource, family;
+        string? scope;
+        long expires;
+        long? used;
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT client_id, redirect_uri, challenge, user_id, resource, scope, expires_at, used_at, family FROM oauth_codes WHERE hash = $hash";
+            select.Parameters.AddWithValue("$hash", hash);
+            using var reader = select.ExecuteReader();
+            if (!reader.Read())
+            {
+                return (null, "invalid_grant", "unknown authorization code");
+            }
+
+            (client, redirect, challenge, user, resource) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
+            scope = reader.IsDBNull(5) ? null : reader.GetString(5);
+            expires = reader.GetInt64(6);
+            used = reader.IsDBNull(7) ? null : reader.GetInt64(7);
+            family = reader.GetString(8);
+        }
+
+        if (used is not null)
+        {
+            // A replayed code: whoever holds it, the tokens issued from it are no longer trusted.
+            RevokeFamily(connection, transaction, family, now);
+            transaction.Commit();
+            Log.Reuse(_logger, "authorization code", client, user);
+            return (null, "invalid_grant", "the authorization code was already used");
+        }
+
+        if (expires < now)
+        {
+            return (null, "invalid_grant", "the authorization code has expired");
+        }
+
+        if (client != clientId || redirect != redirectUri)
+        {
+            return (null, "invalid_grant", "the code was issued to another client or redirect_uri");
+        }
+
+        if (!VerifierMatches(verifier, challenge))
+        {
+            return (null, "invalid_grant", "code_verifier does not match the code_challenge");
+        }
+
+        if (!userAllowed(user, resource))
+        {
+            return (null, "invalid_grant", "the user may no longer use this resource");
+        }
+
+        using (var mark = connection.CreateCommand())
+        {
+            mark.Transaction = transaction;
+            mark.CommandText = "UPDATE oauth_codes SET used_at = $now WHERE hash = $hash";
+            mark.Parameters.AddWithValue("$now", now);
+            mark.Parameters.AddWithValue("$hash", hash);
+            mark.ExecuteNonQuery();
+        }
+
+        var tokens = Issue(connection, transaction, issuer, clientId, user, resource, scope, family, now);
+        transaction.Commit();
+        Log.TokenIssued(_logger, clientId, user, "authorization_code");
+        return (tokens, null, null);
+    }
+
+    /// <summary><c>grant_type=refresh_token</c>: rotates the token; presenting a used one revokes its whole family.</summary>
+    public (IssuedTokens? Tokens, string? Error, string? Description) Refresh(string issuer, string refreshToken, string clientId, Func<string, string, bool> userAllowed)
+    {
+        var hash = TokenSecrets.Hash(refreshToken);
+        var now = StateDatabase.Now(_time);
+        using var connection = _database.Connect();
+        using var transaction = connection.BeginTransaction();
+        string family, client, user, resource;
+        string? scope;
+        long expires;
+        long? used, revoked;
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT family, client_id, user_id, resource, scope, expires_at, used_at, revoked_at FROM oauth_refresh_tokens WHERE hash = $hash";
+            select.Parameters.AddWithValue("$hash", hash);
+            using var reader = select.ExecuteReader();
+            if (!reader.Read())
+            {
+                return (null, "invalid_grant", "unknown refresh token");
+            }
+
+            (family, client, user, resource) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3));
+            scope = reader.IsDBNull(4) ? null : reader.GetString(4);
+            expires = reader.GetInt64(5);
+            used = reader.IsDBNull(6) ? null : reader.GetInt64(6);
+            revoked = reader.IsDBNull(7) ? null : reader.GetInt64(7);
+        }
+
+        if (used is not null || revoked is not null)
+        {
+            // Reuse of a rotated token means it leaked: the legitimate holder and the thief both lose the family.
+            RevokeFamily(connection, transaction, family, now);
+            transaction.Commit();
+            Log.Reuse(_logger, "refresh token", client, user);
+            return (null, "invalid_grant", "the refresh token was already used; every token of this grant is revoked");
+        }
+
+        if (expires < now || client != clientId)
+        {
+            return (null, "invalid_grant", expires < now ? "the refresh token has expired" : "the refresh token was issued to another client");
+        }
+
+        if (!userAllowed(user, resource))
+        {
+            RevokeFamily(connection, transaction, family, now);
+            transaction.Commit();
+            return (null, "invalid_grant", "the user may no longer use this resource");
+        }
+
+        using (var mark = connection.CreateCommand())
+        {
+            mark.Transaction = transaction;
+            mark.CommandText = "UPDATE oauth_refresh_tokens SET used_at = $now WHERE hash = $hash";
+            mark.Parameters.AddWithValue("$now", now);
+            mark.Parameters.AddWithValue("$hash", hash);
+            mark.ExecuteNonQuery();
+        }
+
+        var tokens = Issue(connection, transaction, issuer, clientId, user, resource, scope, family, now);
+        transaction.Commit();
+        Log.TokenIssued(_logger, clientId, user, "refresh_token");
+        return (tokens, null, null);
+    }
+
+    private IssuedTokens Issue(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction,
+        string issuer, string clientId, string user, string resource, string? scope, string family, long now)
+    {
+        var lifetime = (long)_settings.AccessTokenTtl.TotalSeconds;
+        var grantedScope = scope ?? "mcp";
+        var access = JsonWebToken.Sign(_keys.Active, writer =>
+        {
+            writer.WriteString("iss", issuer);
+            writer.WriteString("sub", user);
+            writer.WriteString("aud", resource);
+            writer.WriteString("client_id", clientId);
+            writer.WriteString("scope", grantedScope);
+            writer.WriteNumber("iat", now);
+            writer.WriteNumber("nbf", now);
+            writer.WriteNumber("exp", now + lifetime);
+            writer.WriteString("jti", Utilities.SecureRandom.HexString(16));
+        });
+
+        var refresh = TokenSecrets.NewToken("archestra_rt_");
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO oauth_refresh_tokens (hash, family, client_id, user_id, resource, scope, expires_at)
+            VALUES ($hash, $family, $client, $user, $resource, $scope, $expires)
+            """;
+        insert.Parameters.AddWithValue("$hash", TokenSecrets.Hash(refresh));
+        insert.Parameters.AddWithValue("$family", family);
+        insert.Parameters.AddWithValue("$client", clientId);
+        insert.Parameters.AddWithValue("$user", user);
+        insert.Parameters.AddWithValue("$resource", resource);
+        insert.Parameters.AddWithValue("$scope", (object?)scope ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$expires", now + (long)_settings.RefreshTokenTtl.TotalSeconds);
+        insert.ExecuteNonQuery();
+        return new IssuedTokens(access, (int)lifetime, refresh, grantedScope);
+    }
+
+    private static void RevokeFamily(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string family, long now)
+    {
+        using var revoke = connection.CreateCommand();
+        revoke.Transaction = transaction;
+        revoke.CommandText = "UPDATE oauth_refresh_tokens SET revoked_at = $now WHERE family = $family AND revoked_at IS NULL";
+        revoke.Parameters.AddWithValue("$now", now);
+        revoke.Parameters.AddWithValue("$family", family);
+        revoke.ExecuteNonQuery();
+    }
+
+    /// <summary>PKCE S256: <c>BASE64URL(SHA256(verifier)) == challenge</c>, compared in constant time.</summary>
+    internal static bool VerifierMatches(string verifier, string challenge)
+    {
+        if (verifier.Length is < 43 or > 128)
+        {
+            return false;
+        }
+
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.ASCII.GetBytes(verifier), digest);
+        return FixedEquals(Base64Url.EncodeToString(digest), challenge);
+    }
+
+    private static bool FixedEquals(string a, string b)
+        => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    /// <summary>The JSON of a token response.</summary>
+    public static byte[] TokenResponseJson(IssuedTokens tokens)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("access_token", tokens.AccessToken);
+            writer.WriteString("token_type", "Bearer");
+            writer.WriteNumber("expires_in", tokens.ExpiresIn);
+            writer.WriteString("refresh_token", tokens.RefreshToken);
+            writer.WriteString("scope", tokens.Scope);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.OAuthCodeIssued, LogLevel.Information, "Authorization code issued to client {ClientId} for {User} on profile '{Profile}'")]
+        public static partial void CodeIssued(ILogger logger, string clientId, string user, string profile);
+
+        [LoggerMessage(Observability.EventIds.OAuthTokenIssued, LogLevel.Information, "Tokens issued to client {ClientId} for {User} ({Grant})")]
+        public static partial void TokenIssued(ILogger logger, string clientId, string user, string grant);
+
+        [LoggerMessage(Observability.EventIds.OAuthRefreshReuse, LogLevel.Warning, "A used {What} was presented again by client {ClientId} for {User}: every token of that grant is revoked")]
+        public static partial void Reuse(ILogger logger, string what, string clientId, string user);
+    }
+}

@@ -1,0 +1,453 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Gateway;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Identity.OAuth;
+
+/// <summary>
+/// The OAuth endpoints: RFC 9728 protected resource metadata per profile, RFC 8414 authorization server metadata
+/// (and the OIDC discovery alias), and — with the built-in server — registration, the authorize page, the token
+/// endpoint and the JWKS.
+/// </summary>
+internal static partial class AuthorizationServerEndpoints
+{
+    private const string CsrfCookie = "archestra_csrf";
+
+    public static void MapOAuth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/.well-known/oauth-protected-resource/v1/mcp/{profile}", (RequestDelegate)ProtectedResourceMetadataAsync);
+        app.MapGet("/.well-known/oauth-authorization-server", (RequestDelegate)AuthorizationServerMetadataAsync);
+        app.MapGet("/.well-known/openid-configuration", (RequestDelegate)AuthorizationServerMetadataAsync);
+        app.MapPost("/oauth/register", (RequestDelegate)RegisterAsync);
+        app.MapGet("/oauth/authorize", (RequestDelegate)AuthorizeAsync);
+        app.MapPost("/oauth/authorize", (RequestDelegate)DecideAsync);
+        app.MapPost("/oauth/token", (RequestDelegate)TokenAsync);
+        app.MapGet("/oauth/jwks", (RequestDelegate)JwksAsync);
+    }
+
+    private static GatewayRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<GatewayHost>().Current;
+
+    private static Task ProtectedResourceMetadataAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        var name = context.Request.RouteValues["profile"] as string ?? string.Empty;
+        var auth = runtime.Authenticator;
+        if (!auth.Enabled || !runtime.Profiles.TryGetValue(name, out var profile))
+        {
+            return NotFoundAsync(context);
+        }
+
+        return WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+        {
+            writer.WriteString("resource", auth.ResourceUrl(context.Request, name));
+            writer.WriteStartArray("authorization_servers");
+            switch (auth.Settings.OAuth)
+            {
+                case OAuthMode.Builtin:
+                    writer.WriteStringValue(auth.Issuer(context.Request));
+                    break;
+                case OAuthMode.External:
+                    writer.WriteStringValue(auth.Settings.External!.Issuer);
+                    break;
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("bearer_methods_supported");
+            writer.WriteStringValue("header");
+            writer.WriteEndArray();
+            writer.WriteStartArray("scopes_supported");
+            writer.WriteStringValue("mcp");
+            writer.WriteEndArray();
+            writer.WriteString("resource_name", profile.Model.Title ?? $"Archestra Edge · {name}");
+        });
+    }
+
+    private static Task AuthorizationServerMetadataAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        var auth = runtime.Authenticator;
+        if (auth.Settings.OAuth != OAuthMode.Builtin || runtime.Identity?.Keys is null)
+        {
+            return NotFoundAsync(context);
+        }
+
+        var issuer = auth.Issuer(context.Request);
+        var settings = auth.Settings.Builtin;
+        return WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+        {
+            writer.WriteString("issuer", issuer);
+            writer.WriteString("authorization_endpoint", $"{issuer}/oauth/authorize");
+            writer.WriteString("token_endpoint", $"{issuer}/oauth/token");
+            writer.WriteString("jwks_uri", $"{issuer}/oauth/jwks");
+            if (settings.DynamicClientRegistration)
+            {
+                writer.WriteString("registration_endpoint", $"{issuer}/oauth/register");
+            }
+
+            WriteArray(writer, "response_types_supported", "code");
+            WriteArray(writer, "grant_types_supported", "authorization_code", "refresh_token");
+            WriteArray(writer, "code_challenge_methods_supported", "S256");
+            WriteArray(writer, "token_endpoint_auth_methods_supported", "none");
+            WriteArray(writer, "scopes_supported", "mcp");
+            WriteArray(writer, "id_token_signing_alg_values_supported", settings.SigningAlgorithm);
+            WriteArray(writer, "subject_types_supported", "public");
+            writer.WriteBoolean("client_id_metadata_document_supported", settings.ClientIdMetadataDocuments);
+            writer.WriteBoolean("authorization_response_iss_parameter_supported", true);
+        });
+    }
+
+    private static async Task RegisterAsync(HttpContext context)
+    {
+        var identity = Runtime(context).Identity;
+        if (identity?.Clients is not { } clients)
+        {
+            await NotFoundAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            await OAuthErrorAsync(context, "invalid_client_metadata", "the body is not JSON").ConfigureAwait(false);
+            return;
+        }
+
+        using (document)
+        {
+            var (client, error) = clients.Register(document.RootElement);
+            if (client is null)
+            {
+                await OAuthErrorAsync(context, error!.StartsWith("redirect", StringComparison.Ordinal) ? "invalid_redirect_uri" : "invalid_client_metadata", error).ConfigureAwait(false);
+                return;
+            }
+
+            await WriteJsonAsync(context, StatusCodes.Status201Created, writer =>
+            {
+                writer.WriteString("client_id", client.ClientId);
+                writer.WriteNumber("client_id_issued_at", identity.Time.GetUtcNow().ToUnixTimeSeconds());
+                if (client.Name is { } name)
+                {
+                    writer.WriteString("client_name", name);
+                }
+
+                WriteArray(writer, "redirect_uris", [.. client.RedirectUris]);
+                writer.WriteString("token_endpoint_auth_method", "none");
+                WriteArray(writer, "grant_types", "authorization_code", "refresh_token");
+                WriteArray(writer, "response_types", "code");
+            }).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// GET /oauth/authorize: checks the client and its redirect URI first (errors before that are shown, never
+    /// redirected), then the rest (errors redirect back with <c>error=</c>), then shows the login and consent page.
+    /// </summary>
+    private static async Task AuthorizeAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        if (runtime.Identity is not { Clients: { } clients, AuthorizationServer: { } server })
+        {
+            await NotFoundAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var query = context.Request.Query;
+        var clientId = query["client_id"].ToString();
+        var redirectUri = query["redirect_uri"].ToString();
+        var (client, clientError) = clientId.Length == 0 ? (null, "client_id is missing") : await clients.FindAsync(clientId, context.RequestAborted).ConfigureAwait(false);
+        if (client is null)
+        {
+            await PageAsync(context, StatusCodes.Status400BadRequest, "Unknown application", $"This sign-in link names an application the gateway does not know ({clientError}).").ConfigureAwait(false);
+            return;
+        }
+
+        if (!client.Accepts(redirectUri))
+        {
+            Log.Refused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Identity"), clientId, "unregistered redirect_uri");
+            await PageAsync(context, StatusCodes.Status400BadRequest, "Unregistered redirect", "This sign-in link would send you to an address the application did not register, so the gateway stops here.").ConfigureAwait(false);
+            return;
+        }
+
+        var state = query["state"].ToString();
+        var issuer = runtime.Authenticator.Issuer(context.Request);
+        if (query["response_type"] != "code")
+        {
+            RedirectWithError(context, redirectUri, state, issuer, "unsupported_response_type", "only response_type=code is supported");
+            return;
+        }
+
+        var challenge = query["code_challenge"].ToString();
+        if (query["code_challenge_method"] != "S256" || challenge.Length is < 43 or > 128)
+        {
+            RedirectWithError(context, redirectUri, state, issuer, "invalid_request", "PKCE with code_challenge_method=S256 is required");
+            return;
+        }
+
+        var resource = query["resource"].ToString();
+        var profile = ProfileOfResource(runtime, context.Request, resource);
+        if (profile is null)
+        {
+            RedirectWithError(context, redirectUri, state, issuer, "invalid_target", "resource must be the URL of a profile of this gateway");
+            return;
+        }
+
+        var pending = server.Begin(client, redirectUri, challenge, state.Length == 0 ? null : state, runtime.Authenticator.ResourceUrl(context.Request, profile.Name), profile.Name, query["scope"].ToString() is { Length: > 0 } scope ? scope : null);
+        context.Response.Cookies.Append(CsrfCookie, pending.Csrf, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = context.Request.IsHttps,
+            Path = "/oauth",
+            MaxAge = TimeSpan.FromMinutes(10),
+        });
+        await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(pending, profile, null), raw: true).ConfigureAwait(false);
+    }
+
+    /// <summary>POST /oauth/authorize: the user signs in with a personal token and approves, or denies.</summary>
+    private static async Task DecideAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        if (runtime.Identity is not { AuthorizationServer: { } server })
+        {
+            await NotFoundAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var pending = server.Take(form["request_id"].ToString(), form["csrf"].ToString(), context.Request.Cookies[CsrfCookie]);
+        if (pending is null)
+        {
+            await PageAsync(context, StatusCodes.Status400BadRequest, "Sign-in expired", "This sign-in request is unknown, expired, or was already used (or the form did not come from this page). Start again from the application.").ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Cookies.Delete(CsrfCookie, new CookieOptions { Path = "/oauth" });
+        var issuer = runtime.Authenticator.Issuer(context.Request);
+        if (form["decision"] != "approve")
+        {
+            RedirectWithError(context, pending.RedirectUri, pending.State ?? string.Empty, issuer, "access_denied", "the user denied the request");
+            return;
+        }
+
+        var check = runtime.Authenticator.CheckBearer(form["token"].ToString());
+        var profile = runtime.Profiles[pending.Profile];
+        string? problem = check.Outcome != AuthOutcome.Ok ? "That token is not valid (unknown, revoked or expired)."
+            : check.Principal!.Kind != PrincipalKind.User ? "Sign in with a personal token (scope user:…), not a team or organisation token."
+            : !check.Principal.MayUse(profile.Model) ? $"{check.Principal.Name} may not use the profile '{profile.Name}'."
+            : null;
+        if (problem is not null)
+        {
+            // A fresh request, so the page can be submitted again.
+            var retry = server.Begin(pending.Client, pending.RedirectUri, pending.CodeChallenge, pending.State, pending.Resource, pending.Profile, pending.Scope);
+            context.Response.Cookies.Append(CsrfCookie, retry.Csrf, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/oauth", MaxAge = TimeSpan.FromMinutes(10) });
+            await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(retry, profile, problem), raw: true).ConfigureAwait(false);
+            return;
+        }
+
+        var code = server.IssueCode(pending, check.Principal!.Id);
+        var target = new StringBuilder(pending.RedirectUri);
+        target.Append(pending.RedirectUri.Contains('?', StringComparison.Ordinal) ? '&' : '?');
+        target.Append("code=").Append(Uri.EscapeDataString(code));
+        if (pending.State is { } state)
+        {
+            target.Append("&state=").Append(Uri.EscapeDataString(state));
+        }
+
+        target.Append("&iss=").Append(Uri.EscapeDataString(issuer));
+        context.Response.Redirect(target.ToString());
+    }
+
+    private static async Task TokenAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        if (runtime.Identity is not { AuthorizationServer: { } server })
+        {
+            await NotFoundAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            await OAuthErrorAsync(context, "invalid_request", "the token request must be application/x-www-form-urlencoded").ConfigureAwait(false);
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var issuer = runtime.Authenticator.Issuer(context.Request);
+        var clientId = form["client_id"].ToString();
+        bool UserAllowed(string user, string resource)
+        {
+            var profile = ProfileOfResource(runtime, context.Request, resource);
+            return profile is not null && runtime.Snapshot.Identity.Users.ContainsKey(user)
+                && new Principal(PrincipalKind.User, user, runtime.Snapshot.Identity.TeamsOf(user), "oauth").MayUse(profile.Model);
+        }
+
+        (IssuedTokens? Tokens, string? Error, string? Description) result = form["grant_type"].ToString() switch
+        {
+            "authorization_code" => server.RedeemCode(issuer, form["code"].ToString(), clientId, form["redirect_uri"].ToString(), form["code_verifier"].ToString(), UserAllowed),
+            "refresh_token" => server.Refresh(issuer, form["refresh_token"].ToString(), clientId, UserAllowed),
+            _ => (null, "unsupported_grant_type", "authorization_code and refresh_token are supported"),
+        };
+
+        if (result.Tokens is null)
+        {
+            await OAuthErrorAsync(context, result.Error!, result.Description!).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.Pragma = "no-cache";
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(AuthorizationServer.TokenResponseJson(result.Tokens)).ConfigureAwait(false);
+    }
+
+    private static async Task JwksAsync(HttpContext context)
+    {
+        if (Runtime(context).Identity?.Keys is not { } keys)
+        {
+            await NotFoundAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "public, max-age=300";
+        await context.Response.Body.WriteAsync(keys.JwksJson()).ConfigureAwait(false);
+    }
+
+    /// <summary>The profile whose resource URL this is (a trailing slash tolerated).</summary>
+    private static ProfileRuntime? ProfileOfResource(GatewayRuntime runtime, HttpRequest request, string resource)
+    {
+        var prefix = $"{runtime.Authenticator.BaseUrl(request)}/v1/mcp/";
+        if (!resource.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var name = resource[prefix.Length..].TrimEnd('/');
+        return runtime.Profiles.GetValueOrDefault(name);
+    }
+
+    private static void RedirectWithError(HttpContext context, string redirectUri, string state, string issuer, string error, string description)
+    {
+        var target = new StringBuilder(redirectUri);
+        target.Append(redirectUri.Contains('?', StringComparison.Ordinal) ? '&' : '?');
+        target.Append("error=").Append(error).Append("&error_description=").Append(Uri.EscapeDataString(description));
+        if (state.Length > 0)
+        {
+            target.Append("&state=").Append(Uri.EscapeDataString(state));
+        }
+
+        target.Append("&iss=").Append(Uri.EscapeDataString(issuer));
+        context.Response.Redirect(target.ToString());
+    }
+
+    private static string ConsentForm(PendingAuthorization pending, ProfileRuntime profile, string? problem)
+    {
+        var client = WebUtility.HtmlEncode(pending.Client.Name ?? "An application");
+        var clientId = WebUtility.HtmlEncode(pending.Client.ClientId);
+        var profileName = WebUtility.HtmlEncode(profile.Model.Title ?? profile.Name);
+        var redirect = WebUtility.HtmlEncode(new Uri(pending.RedirectUri).GetLeftPart(UriPartial.Authority));
+        var error = problem is null ? string.Empty : $"<p class=\"error\" role=\"alert\">{WebUtility.HtmlEncode(problem)}</p>";
+        return $"""
+            <p><strong>{client}</strong> <span class="muted">({clientId})</span> asks to use the MCP profile <strong>{profileName}</strong> on your behalf.
+            It will be sent back to <code>{redirect}</code>.</p>
+            {error}
+            <form method="post" action="/oauth/authorize">
+              <input type="hidden" name="request_id" value="{pending.Id}">
+              <input type="hidden" name="csrf" value="{pending.Csrf}">
+              <label for="token">Your personal token (<code>archestra_…</code>, scope <code>user:…</code>)</label>
+              <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" autofocus>
+              <div class="buttons">
+                <button type="submit" name="decision" value="approve">Sign in and allow</button>
+                <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+              </div>
+            </form>
+            """;
+    }
+
+    private static Task PageAsync(HttpContext context, int status, string title, string body, bool raw = false)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "text/html; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        response.Headers.XFrameOptions = "DENY";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.Headers.XContentTypeOptions = "nosniff";
+        var content = raw ? body : $"<p>{WebUtility.HtmlEncode(body)}</p>";
+        return response.WriteAsync($$"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{WebUtility.HtmlEncode(title)}}</title>
+            <style>
+              body { font: 16px/1.5 system-ui, sans-serif; max-width: 34rem; margin: 4rem auto; padding: 0 1rem; color: #1b1f24; }
+              h1 { font-size: 1.4rem; } .muted { color: #57606a; font-size: .9em; } code { font-size: .9em; }
+              label { display: block; margin: 1.2rem 0 .3rem; } input[type=password] { width: 100%; padding: .5rem; font: inherit; box-sizing: border-box; }
+              .buttons { margin-top: 1.2rem; display: flex; gap: .6rem; } button { font: inherit; padding: .5rem 1rem; cursor: pointer; }
+              .secondary { background: none; } .error { color: #b42318; }
+            </style></head>
+            <body><h1>{{WebUtility.HtmlEncode(title)}}</h1>{{content}}</body></html>
+            """);
+    }
+
+    private static Task OAuthErrorAsync(HttpContext context, string error, string description)
+    {
+        Log.Refused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Identity"), error, description);
+        context.Response.Headers.CacheControl = "no-store";
+        return WriteJsonAsync(context, StatusCodes.Status400BadRequest, writer =>
+        {
+            writer.WriteString("error", error);
+            writer.WriteString("error_description", description);
+        });
+    }
+
+    private static Task NotFoundAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Protocol.JsonRpc.JsonRpcWriter.RelaxedOptions.Encoder }))
+        {
+            writer.WriteStartObject();
+            write(writer);
+            writer.WriteEndObject();
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+    }
+
+    private static void WriteArray(Utf8JsonWriter writer, string name, params string[] values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            writer.WriteStringValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.OAuthRequestRefused, LogLevel.Information, "OAuth request refused: {Error} ({Description})")]
+        public static partial void Refused(ILogger logger, string error, string description);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Archestra.Edge.Identity.Jwt;
+using Archestra.Edge.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Identity.OAuth;
+
+/// <summary>
+/// The built-in authorization server's signing keys, kept in SQLite. The newest one signs; retired keys stay in
+/// the published JWKS until every token they signed has expired, so a rotation never breaks a client.
+/// </summary>
+internal sealed partial class SigningKeys : IDisposable
+{
+    private readonly StateDatabase _database;
+    private readonly string _algorithm;
+    private readonly TimeSpan _tokenLifetime;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private volatile Snapshot _snapshot;
+
+    public SigningKeys(StateDatabase database, string algorithm, TimeSpan tokenLifetime, TimeProvider time, ILogger logger)
+    {
+        _database = database;
+        _algorithm = algorithm;
+        _tokenLifetime = tokenLifetime;
+        _time = time;
+        _logger = logger;
+        _snapshot = Load();
+        if (_snapshot.Active is null || _snapshot.Active.Algorithm != algorithm)
+        {
+            Rotate();
+        }
+    }
+
+    /// <summary>The key new tokens are signed with.</summary>
+    public JsonWebKey Active => _snapshot.Active!;
+
+    /// <summary>A key that may have signed a token still valid: the active one or a recently retired one.</summary>
+    public JsonWebKey? Find(string? kid) => kid is not null && _snapshot.ByKid.TryGetValue(kid, out var key) ? key : null;
+
+    /// <summary>Creates a new active key; the previous one is retired (still published until its tokens expire).</summary>
+    public string Rotate()
+    {
+        lock (_lock)
+        {
+            var kid = $"{_algorithm.ToLowerInvariant()}-{_time.GetUtcNow():yyyyMMdd}-{Utilities.SecureRandom.HexString(4)}";
+            byte[] privateKey;
+            if (_algorithm == "RS256")
+            {
+                using var rsa = RSA.Create(2048);
+                privateKey = rsa.ExportPkcs8PrivateKey();
+            }
+            else
+            {
+                using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                privateKey = ec.ExportPkcs8PrivateKey();
+            }
+
+            var now = StateDatabase.Now(_time);
+            using (var connection = _database.Connect())
+            using (var transaction = connection.BeginTransaction())
+            {
+                using (var retire = connection.CreateCommand())
+                {
+                    retire.Transaction = transaction;
+                    retire.CommandText = "UPDATE signing_keys SET retired_at = $now WHERE retired_at IS NULL";
+                    retire.Parameters.AddWithValue("$now", now);
+                    retire.ExecuteNonQuery();
+                }
+
+                using (var insert = connection.CreateCommand())
+                {
+                    insert.Transaction = transaction;
+                    insert.CommandText = "INSERT INTO signing_keys (kid, algorithm, private_key, created_at) VALUES ($kid, $alg, $key, $now)";
+                    insert.Parameters.AddWithValue("$kid", kid);
+                    insert.Parameters.AddWithValue("$alg", _algorithm);
+                    insert.Parameters.AddWithValue("$key", privateKey);
+                    insert.Parameters.AddWithValue("$now", now);
+                    insert.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+            }
+
+            CryptographicOperations.ZeroMemory(privateKey);
+            var previous = _snapshot;
+            _snapshot = Load();
+            foreach (var (retiredKid, key) in previous.ByKid)
+            {
+                if (!_snapshot.ByKid.ContainsKey(retiredKid))
+                {
+                    key.Dispose();
+                }
+            }
+
+            Log.KeyCreated(_logger, kid, _algorithm);
+            return kid;
+        }
+    }
+
+    /// <summary>The JWKS document: the public parts of every key that may have signed a valid token.</summary>
+    public byte[] JwksJson()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("keys");
+            foreach (var key in _snapshot.ByKid.Values)
+            {
+                key.WritePublic(writer);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public void Dispose()
+    {
+        foreach (var key in _snapshot.ByKid.Values)
+        {
+            key.Dispose();
+        }
+    }
+
+    private Snapshot Load()
+    {
+        var keys = new Dictionary<string, JsonWebKey>(StringComparer.Ordinal);
+        JsonWebKey? active = null;
+        var oldest = StateDatabase.Now(_time) - (long)(_tokenLifetime + JsonWebToken.ClockSkew).TotalSeconds;
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT kid, algorithm, private_key, retired_at FROM signing_keys WHERE retired_at IS NULL OR retired_at >= $oldest ORDER BY created_at";
+        command.Parameters.AddWithValue("$oldest", oldest);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var kid = reader.GetString(0);
+            var algorithm = reader.GetString(1);
+            var material = (byte[])reader.GetValue(2);
+            JsonWebKey key;
+            if (algorithm == "RS256")
+            {
+                var rsa = RSA.Create();
+                rsa.ImportPkcs8PrivateKey(material, out _);
+                key = JsonWebKey.ForRsa(kid, rsa);
+            }
+            else
+            {
+                var ec = ECDsa.Create();
+                ec.ImportPkcs8PrivateKey(material, out _);
+                key = JsonWebKey.ForEc(kid, ec);
+            }
+
+            CryptographicOperations.ZeroMemory(material);
+            keys[kid] = key;
+            if (reader.IsDBNull(3))
+            {
+                active = key;
+            }
+        }
+
+        return new Snapshot(active, keys);
+    }
+
+    private sealed record Snapshot(JsonWebKey? Active, Dictionary<string, JsonWebKey> ByKid);
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.SigningKeyCreated, LogLevel.Information, "Created signing key {Kid} ({Algorithm}) for the built-in authorization server")]
+        public static partial void KeyCreated(ILogger logger, string kid, string algorithm);
+    }
+}

@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Identity;
+
+/// <summary>A bearer token, as stored: never the secret, only its SHA-256.</summary>
+internal sealed record TokenRecord(
+    string Id,
+    string Name,
+    byte[] Hash,
+    TokenScope Scope,
+    ImmutableArray<string> Profiles,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    bool Declared);
+
+/// <summary>
+/// The <c>archestra_…</c> tokens: those declared in the config (by hash) and those created at run time (SQLite).
+/// Requests are checked against an in-memory index (SHA-256 of the presented token, then a constant-time compare),
+/// swapped whole when tokens change: at once for changes made through this store, within a second for changes
+/// another process (the <c>token</c> command) commits to the database.
+/// </summary>
+internal sealed partial class TokenStore : IDisposable
+{
+    private readonly StateDatabase? _database;
+    private readonly ImmutableArray<DeclaredToken> _declared;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly SqliteConnection? _watch;
+    private readonly ITimer? _timer;
+    private long _dataVersion = -1;
+    private volatile FrozenDictionary<HashKey, TokenRecord> _index = FrozenDictionary<HashKey, TokenRecord>.Empty;
+
+    public TokenStore(StateDatabase? database, ImmutableArray<DeclaredToken> declared, TimeProvider time, ILogger logger, bool watch = true)
+    {
+        _database = database;
+        _declared = declared;
+        _time = time;
+        _logger = logger;
+        if (database is not null && watch)
+        {
+            _watch = database.Connect();
+            _timer = time.CreateTimer(static state => ((TokenStore)state!).ReloadIfChanged(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
+
+        Reload();
+    }
+
+    /// <summary>The active token whose SHA-256 is <paramref name="hash"/>, if any (not revoked; expiry is the caller's check).</summary>
+    public bool TryFind(ReadOnlySpan<byte> hash, out TokenRecord? record)
+    {
+        if (_index.TryGetValue(HashKey.From(hash), out record) && CryptographicOperations.FixedTimeEquals(record.Hash, hash))
+        {
+            return true;
+        }
+
+        record = null;
+        return false;
+    }
+
+    /// <summary>Creates a token; its secret is returned once and never stored.</summary>
+    public (TokenRecord Record, string Secret) Create(string name, TokenScope scope, ImmutableArray<string> profiles, DateTimeOffset? expires)
+    {
+        var database = _database ?? throw new InvalidOperationException("tokens can only be created with a data directory");
+        var secret = TokenSecrets.NewToken();
+        var now = _time.GetUtcNow();
+        var record = new TokenRecord($"tok_{Utilities.SecureRandom.HexString(8)}", name, TokenSecrets.Hash(secret), scope, profiles, now, expires, null, Declared: false);
+        using (var connection = database.Connect())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "INSERT INTO tokens (id, name, hash, scope, profiles, created_at, expires_at) VALUES ($id, $name, $hash, $scope, $profiles, $created, $expires)";
+            command.Parameters.AddWithValue("$id", record.Id);
+            command.Parameters.AddWithValue("$name", name);
+            command.Parameters.AddWithValue("$hash", record.Hash);
+            command.Parameters.AddWithValue("$scope", scope.ToString());
+            command.Parameters.AddWithValue("$profiles", profiles.IsDefaultOrEmpty ? DBNull.Value : string.Join(',', profiles));
+            command.Parameters.AddWithValue("$created", now.ToUnixTimeSeconds());
+            command.Parameters.AddWithValue("$expires", expires is { } e ? e.ToUnixTimeSeconds() : DBNull.Value);
+            command.ExecuteNonQuery();
+        }
+
+        Reload();
+        return (record, secret);
+    }
+
+    /// <summary>Revokes the token with this id (or, if unique, name). Takes effect here at once. False if none matched.</summary>
+    public bool Revoke(string idOrName)
+    {
+        if (_database is null)
+        {
+            return false;
+        }
+
+        int changed;
+        using (var connection = _database.Connect())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                UPDATE tokens SET revoked_at = $now
+                WHERE revoked_at IS NULL AND (id = $key OR (name = $key AND (SELECT count(*) FROM tokens WHERE name = $key AND revoked_at IS NULL) = 1))
+                """;
+            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeSeconds());
+            command.Parameters.AddWithValue("$key", idOrName);
+            changed = command.ExecuteNonQuery();
+        }
+
+        Reload();
+        return changed > 0;
+    }
+
+    /// <summary>Every token: declared ones and created ones (revoked included), oldest first.</summary>
+    public List<TokenRecord> List()
+    {
+        var result = new List<TokenRecord>();
+        foreach (var token in _declared)
+        {
+            result.Add(FromDeclared(token));
+        }
+
+        result.AddRange(LoadFromDatabase());
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _watch?.Dispose();
+    }
+
+    private void ReloadIfChanged()
+    {
+        try
+        {
+            var version = StateDatabase.DataVersion(_watch!);
+            if (version != Interlocked.Read(ref _dataVersion))
+            {
+                Reload();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            Log.ReloadFailed(_logger, ex.Message);
+        }
+    }
+
+    private void Reload()
+    {
+        lock (_lock)
+        {
+            if (_watch is not null)
+            {
+                Interlocked.Exchange(ref _dataVersion, StateDatabase.DataVersion(_watch));
+            }
+
+            var index = new Dictionary<HashKey, TokenRecord>();
+            foreach (var token in _declared)
+            {
+                index[HashKey.From(token.Hash)] = FromDeclared(token);
+            }
+
+            foreach (var token in LoadFromDatabase())
+            {
+                if (token.RevokedAt is null)
+                {
+                    index[HashKey.From(token.Hash)] = token;
+                }
+            }
+
+            _index = index.ToFrozenDictionary();
+        }
+    }
+
+    private List<TokenRecord> LoadFromDatabase()
+    {
+        var result = new List<TokenRecord>();
+        if (_database is null)
+        {
+            return result;
+        }
+
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, name, hash, scope, profiles, created_at, expires_at, revoked_at FROM tokens ORDER BY created_at, id";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (!TokenScope.TryParse(reader.GetString(3), out var scope))
+            {
+                continue;
+            }
+
+            result.Add(new TokenRecord(
+                reader.GetString(0),
+                reader.GetString(1),
+                (byte[])reader.GetValue(2),
+                scope,
+                reader.IsDBNull(4) ? [] : [.. reader.GetString(4).Split(',', StringSplitOptions.RemoveEmptyEntries)],
+                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(6)),
+                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(7)),
+                Declared: false));
+        }
+
+        return result;
+    }
+
+    private static TokenRecord FromDeclared(DeclaredToken token)
+        => new($"config:{token.Name}", token.Name, token.Hash, token.Scope, token.Profiles, DateTimeOffset.UnixEpoch, token.Expires, null, Declared: true);
+
+    /// <summary>A SHA-256 as a dictionary key (four machine words: no allocation to look one up).</summary>
+    private readonly record struct HashKey(ulong A, ulong B, ulong C, ulong D)
+    {
+        public static HashKey From(ReadOnlySpan<byte> hash) => hash.Length != 32
+            ? default
+            : new(BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(hash[16..]), BinaryPrimitives.ReadUInt64LittleEndian(hash[24..]));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Observability.EventIds.TokenReloadFailed, LogLevel.Warning, "Cannot reload tokens from the database: {Reason}")]
+        public static partial void ReloadFailed(ILogger logger, string reason);
+    }
+}

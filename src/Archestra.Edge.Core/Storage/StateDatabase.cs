@@ -1,0 +1,143 @@
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+
+namespace Archestra.Edge.Storage;
+
+/// <summary>
+/// The gateway's little local state in SQLite (<c>data_dir/archestra.db</c>, WAL): issued tokens, OAuth clients,
+/// codes and refresh tokens, signing keys. Only secrets' hashes are stored, except the signing keys, which is why
+/// the file is created readable by its owner only. Every operation opens a pooled connection; writers are few.
+/// </summary>
+internal sealed class StateDatabase
+{
+    private const int SchemaVersion = 1;
+    private static int s_providerSet;
+
+    private readonly string _connectionString;
+
+    public StateDatabase(string path)
+    {
+        EnsureProvider();
+        Path = path;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 5 }.ToString();
+        Migrate();
+    }
+
+    public string Path { get; }
+
+    /// <summary>The database of a data directory, created (owner-only) with its schema if missing.</summary>
+    public static StateDatabase Open(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var path = System.IO.Path.Combine(dataDirectory, "archestra.db");
+        if (!File.Exists(path) && !OperatingSystem.IsWindows())
+        {
+            using (File.Create(path))
+            {
+            }
+
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return new StateDatabase(path);
+    }
+
+    public SqliteConnection Connect()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+        pragmas.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>A number that changes whenever another connection (another process) commits (<c>PRAGMA data_version</c> of one long-lived connection).</summary>
+    public static long DataVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA data_version";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public static long Now(TimeProvider time) => time.GetUtcNow().ToUnixTimeSeconds();
+
+    private void Migrate()
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS tokens (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                hash BLOB NOT NULL UNIQUE,
+                scope TEXT NOT NULL,
+                profiles TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER,
+                revoked_at INTEGER);
+            CREATE TABLE IF NOT EXISTS oauth_clients (
+                client_id TEXT PRIMARY KEY,
+                name TEXT,
+                redirect_uris TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS oauth_codes (
+                hash BLOB PRIMARY KEY,
+                client_id TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                challenge TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                resource TEXT NOT NULL,
+                scope TEXT,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER,
+                family TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS oauth_refresh_tokens (
+                hash BLOB PRIMARY KEY,
+                family TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                resource TEXT NOT NULL,
+                scope TEXT,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER,
+                revoked_at INTEGER);
+            CREATE INDEX IF NOT EXISTS oauth_refresh_family ON oauth_refresh_tokens (family);
+            CREATE TABLE IF NOT EXISTS signing_keys (
+                kid TEXT PRIMARY KEY,
+                algorithm TEXT NOT NULL,
+                private_key BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                retired_at INTEGER);
+            """;
+        command.ExecuteNonQuery();
+
+        command.CommandText = "SELECT version FROM schema_version";
+        var version = command.ExecuteScalar();
+        if (version is null)
+        {
+            command.CommandText = $"INSERT INTO schema_version (version) VALUES ({SchemaVersion})";
+            command.ExecuteNonQuery();
+        }
+        else if ((long)version > SchemaVersion)
+        {
+            throw new InvalidOperationException($"{Path} was written by a newer version of the gateway (schema {version}, this one knows {SchemaVersion})");
+        }
+    }
+
+    /// <summary>Microsoft.Data.Sqlite over the system SQLite: linked in statically in the AOT binary, the shared library otherwise.</summary>
+    private static void EnsureProvider()
+    {
+        if (Interlocked.Exchange(ref s_providerSet, 1) == 1)
+        {
+            return;
+        }
+
+        NativeLibrary.SetDllImportResolver(typeof(SQLitePCL.SQLite3Provider_sqlite3).Assembly, static (name, assembly, path) =>
+            name == "sqlite3" && NativeLibrary.TryLoad("libsqlite3.so.0", assembly, path, out var handle) ? handle : IntPtr.Zero);
+        SQLitePCL.raw.SetProvider(new SQLitePCL.SQLite3Provider_sqlite3());
+    }
+}
