@@ -2,17 +2,21 @@
 # Build the Native AOT binary, then ship it alone in a minimal, non-root runtime image.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
-RUN apt-get update && apt-get install -y --no-install-recommends clang zlib1g-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends clang zlib1g-dev libsqlite3-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
 COPY src/ src/
-RUN dotnet publish src/Archestra.Edge/Archestra.Edge.csproj -c Release -r linux-x64 -o /out -p:TreatWarningsAsErrors=true
+RUN dotnet publish src/Archestra.Edge/Archestra.Edge.csproj -c Release -r linux-x64 -o /out -p:TreatWarningsAsErrors=true \
+    && mkdir -p /state
 
 FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS runtime
 WORKDIR /app
 COPY --from=build /out/archestra-edge /app/archestra-edge
 COPY archestra.yaml.example /etc/archestra/archestra.yaml
+# Local state (tokens, OAuth, child records): a volume in production.
+COPY --from=build --chown=app:app /state /var/lib/archestra
+VOLUME /var/lib/archestra
 USER app
 EXPOSE 9000
 ENTRYPOINT ["/app/archestra-edge"]
-CMD ["serve", "--config", "/etc/archestra/archestra.yaml", "--listen", "http://0.0.0.0:9000"]
+CMD ["serve", "--config", "/etc/archestra/archestra.yaml", "--listen", "http://0.0.0.0:9000", "--data-dir", "/var/lib/archestra"]

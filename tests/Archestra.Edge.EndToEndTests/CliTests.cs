@@ -80,6 +80,39 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serve_WithAnUnusableDataDirectory_SaysWhichAndExits1()
+    {
+        var directory = Directory.CreateTempSubdirectory().FullName;
+        var path = Path.Combine(directory, "archestra.yaml");
+        var blocker = Path.Combine(directory, "a-file");
+        await File.WriteAllTextAsync(blocker, "not a directory");
+        await File.WriteAllTextAsync(path, "servers:\n  s: { remote: { url: http://127.0.0.1:1/mcp } }\nprofiles:\n  p: { tools: [{ server: s }] }\n");
+
+        var (code, output) = await RunAsync("serve", "--config", path, "--listen", "http://127.0.0.1:0", "--data-dir", Path.Combine(blocker, "state"));
+
+        Assert.Equal(1, code);
+        Assert.Contains($"cannot use the data directory '{Path.Combine(blocker, "state")}'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DataDirOption_MovesTheTokenStore()
+    {
+        var directory = Directory.CreateTempSubdirectory().FullName;
+        var path = Path.Combine(directory, "archestra.yaml");
+        await File.WriteAllTextAsync(path, "servers:\n  s: { remote: { url: http://127.0.0.1:1/mcp } }\nprofiles:\n  p: { tools: [{ server: s }] }\n");
+        var elsewhere = Path.Combine(directory, "elsewhere");
+
+        var (created, _) = await RunAsync("token", "create", "--config", path, "--data-dir", elsewhere, "--scope", "org", "--name", "moved");
+        var (_, listedThere) = await RunAsync("token", "list", "--config", path, "--data-dir", elsewhere);
+        var (_, listedInDefault) = await RunAsync("token", "list", "--config", path);
+
+        Assert.Equal(0, created);
+        Assert.True(File.Exists(Path.Combine(elsewhere, "archestra.db")), "the database lives in --data-dir");
+        Assert.Contains("moved", listedThere, StringComparison.Ordinal);
+        Assert.DoesNotContain("moved", listedInDefault, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_StopsCleanlyOnSigterm_AndItsChildrenWithIt()
     {
         await using var gateway = await GatewayProcess.StartAsync($$"""

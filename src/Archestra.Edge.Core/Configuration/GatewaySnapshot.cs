@@ -30,6 +30,20 @@ internal sealed class GatewaySnapshot
 
     /// <summary>How callers authenticate (disabled when the file has no <c>auth:</c>).</summary>
     public AuthSettings Auth { get; init; } = AuthSettings.Disabled;
+
+    /// <summary>This snapshot with another data directory (the <c>--data-dir</c> option).</summary>
+    public GatewaySnapshot WithDataDirectory(string directory) => new()
+    {
+        SourcePath = SourcePath,
+        Listener = Listener with { DataDirectory = directory },
+        Limits = Limits,
+        Servers = Servers,
+        ServersByName = ServersByName,
+        ProfileList = ProfileList,
+        Profiles = Profiles,
+        Identity = Identity,
+        Auth = Auth,
+    };
 }
 
 /// <summary>Where and how the gateway listens.</summary>

@@ -86,6 +86,14 @@ internal static class CommandLine
                 case "--json":
                     options = options with { Json = true };
                     break;
+                case "--data-dir":
+                    if (!TakeValue(args, ref i, ref value, arg, out error))
+                    {
+                        return false;
+                    }
+
+                    options = options with { DataDir = Path.GetFullPath(value!) };
+                    break;
                 case "--token":
                     if (!TakeValue(args, ref i, ref value, arg, out error))
                     {
@@ -151,7 +159,7 @@ internal static class CommandLine
         archestra-edge — an MCP gateway: one endpoint per profile, many MCP servers behind it.
 
         Usage:
-          archestra-edge serve    [--config FILE] [--log-level LEVEL] [--listen URL]...
+          archestra-edge serve    [--config FILE] [--log-level LEVEL] [--listen URL]... [--data-dir DIR]
           archestra-edge validate [--config FILE]
           archestra-edge status   [--config FILE | --url URL] [--token TOKEN] [--json]
           archestra-edge token    create --scope org|team:ID|user:ID [--name N] [--profile P]... [--expires 30d]
@@ -173,6 +181,7 @@ internal static class CommandLine
           -c, --config FILE   The config file (default: $ARCHESTRA_CONFIG, else ./archestra.yaml).
           --log-level LEVEL   trace, debug, information (default), warning, error, critical.
           --listen URL        Listen here instead of server.listen (repeatable; port 0 picks a free port).
+          --data-dir DIR      Keep local state here instead of server.data_dir.
 
         Exit codes: 0 success, 1 invalid config or failure, 2 bad usage.
         """;
@@ -185,6 +194,9 @@ internal sealed record CommandOptions
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 
     public IReadOnlyList<string>? Listen { get; init; }
+
+    /// <summary>Overrides <c>server.data_dir</c> (containers, systemd units).</summary>
+    public string? DataDir { get; init; }
 
     /// <summary><c>status --url</c>: the gateway to ask (default: the first listen URL of the config).</summary>
     public string? Url { get; init; }

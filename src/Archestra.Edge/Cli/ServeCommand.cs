@@ -26,14 +26,25 @@ internal static class ServeCommand
             return CommandLine.Failure;
         }
 
-        var snapshot = result.Snapshot!;
-        await using var app = GatewayApplication.Build(snapshot, new GatewayApplicationOptions
+        var snapshot = options.DataDir is { } dataDir ? result.Snapshot!.WithDataDirectory(dataDir) : result.Snapshot!;
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        try
         {
-            MinimumLogLevel = options.LogLevel,
-            ListenOverride = options.Listen,
-            // Children run under this very binary in its __child mode (see ChildShim).
-            ChildShimPath = Environment.ProcessPath,
-        });
+            app = GatewayApplication.Build(snapshot, new GatewayApplicationOptions
+            {
+                MinimumLogLevel = options.LogLevel,
+                ListenOverride = options.Listen,
+                // Children run under this very binary in its __child mode (see ChildShim).
+                ChildShimPath = Environment.ProcessPath,
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: cannot use the data directory '{snapshot.Listener.DataDirectory}': {ex.Message} (set server.data_dir or --data-dir)");
+            return CommandLine.Failure;
+        }
+
+        await using var disposeApp = app;
 
         try
         {

@@ -17,7 +17,7 @@ internal static class TokenCommand
     {
         if (args.Length == 0 || args[0] is not ("create" or "list" or "revoke"))
         {
-            Console.Error.WriteLine("usage: archestra-edge token create --scope org|team:<id>|user:<id> [--name NAME] [--profile P]... [--expires 30d|2027-01-01] [--config FILE]\n       archestra-edge token list [--config FILE]\n       archestra-edge token revoke <id|name> [--config FILE]");
+            Console.Error.WriteLine("usage: archestra-edge token create --scope org|team:<id>|user:<id> [--name NAME] [--profile P]... [--expires 30d|2027-01-01] [--config FILE] [--data-dir DIR]\n       archestra-edge token list [--config FILE] [--data-dir DIR]\n       archestra-edge token revoke <id|name> [--config FILE] [--data-dir DIR]");
             return CommandLine.Usage;
         }
 
@@ -41,8 +41,8 @@ internal static class TokenCommand
                 case "--expires" when i + 1 < args.Length:
                     expires = args[++i];
                     break;
-                case "--config" or "-c" when i + 1 < args.Length:
-                    rest.Add("--config");
+                case "--config" or "-c" or "--data-dir" when i + 1 < args.Length:
+                    rest.Add(args[i]);
                     rest.Add(args[++i]);
                     break;
                 default:
@@ -70,7 +70,7 @@ internal static class TokenCommand
             return CommandLine.Failure;
         }
 
-        var snapshot = loaded.Snapshot!;
+        var snapshot = options.DataDir is { } dataDir ? loaded.Snapshot!.WithDataDirectory(dataDir) : loaded.Snapshot!;
         using var store = new TokenStore(StateDatabase.Open(snapshot.Listener.DataDirectory), snapshot.Auth.Tokens, TimeProvider.System, NullLogger.Instance, watch: false);
         switch (verb)
         {

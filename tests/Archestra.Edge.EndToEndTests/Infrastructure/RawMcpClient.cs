@@ -23,6 +23,9 @@ internal sealed class RawMcpClient : IDisposable
 
     public string ProtocolVersion { get; set; } = "2025-11-25";
 
+    /// <summary>Sent as <c>Authorization: Bearer …</c> on every request when set.</summary>
+    public string? BearerToken { get; set; }
+
     /// <summary>Runs initialize and notifications/initialized; remembers the session id.</summary>
     public async Task<JsonNode> InitializeAsync(string protocolVersion = "2025-11-25", string capabilities = "{}")
     {
@@ -122,6 +125,11 @@ internal sealed class RawMcpClient : IDisposable
 
     private void AddSessionHeaders(HttpRequestMessage request, IDictionary<string, string>? headers)
     {
+        if (BearerToken is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {BearerToken}");
+        }
+
         if (SessionId is not null)
         {
             request.Headers.TryAddWithoutValidation("Mcp-Session-Id", SessionId);

@@ -25,6 +25,9 @@ internal static class Repository
 
     public static string NpmPackage(string name) => Path.Combine(NodeModules, name);
 
+    /// <summary>Debian's chromium (installed by .ci/run), driven headless through Playwright.</summary>
+    public static string Chromium => Environment.GetEnvironmentVariable("ARCHESTRA_CHROMIUM") ?? "/usr/bin/chromium";
+
     private static string FindRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

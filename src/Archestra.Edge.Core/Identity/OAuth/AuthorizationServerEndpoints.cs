@@ -211,7 +211,7 @@ internal static partial class AuthorizationServerEndpoints
             Path = "/oauth",
             MaxAge = TimeSpan.FromMinutes(10),
         });
-        await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(pending, profile, null), raw: true).ConfigureAwait(false);
+        await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(pending, profile, null), raw: true, redirectUri: pending.RedirectUri).ConfigureAwait(false);
     }
 
     /// <summary>POST /oauth/authorize: the user signs in with a personal token and approves, or denies.</summary>
@@ -251,7 +251,7 @@ internal static partial class AuthorizationServerEndpoints
             // A fresh request, so the page can be submitted again.
             var retry = server.Begin(pending.Client, pending.RedirectUri, pending.CodeChallenge, pending.State, pending.Resource, pending.Profile, pending.Scope);
             context.Response.Cookies.Append(CsrfCookie, retry.Csrf, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/oauth", MaxAge = TimeSpan.FromMinutes(10) });
-            await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(retry, profile, problem), raw: true).ConfigureAwait(false);
+            await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(retry, profile, problem), raw: true, redirectUri: retry.RedirectUri).ConfigureAwait(false);
             return;
         }
 
@@ -376,13 +376,14 @@ internal static partial class AuthorizationServerEndpoints
             """;
     }
 
-    private static Task PageAsync(HttpContext context, int status, string title, string body, bool raw = false)
+    private static Task PageAsync(HttpContext context, int status, string title, string body, bool raw = false, string? redirectUri = null)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "text/html; charset=utf-8";
         response.Headers.CacheControl = "no-store";
-        response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        // form-action also governs where the form's redirect may lead: the client's redirect URI, and nowhere else.
+        response.Headers.ContentSecurityPolicy = $"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{FormTarget(redirectUri)}; frame-ancestors 'none'; base-uri 'none'";
         response.Headers.XFrameOptions = "DENY";
         response.Headers["Referrer-Policy"] = "no-referrer";
         response.Headers.XContentTypeOptions = "nosniff";
@@ -400,6 +401,16 @@ internal static partial class AuthorizationServerEndpoints
             </style></head>
             <body><h1>{{WebUtility.HtmlEncode(title)}}</h1>{{content}}</body></html>
             """);
+    }
+
+    private static string FormTarget(string? redirectUri)
+    {
+        if (redirectUri is null || !Uri.TryCreate(redirectUri, UriKind.Absolute, out var uri))
+        {
+            return string.Empty;
+        }
+
+        return uri.Scheme is "http" or "https" ? $" {uri.GetLeftPart(UriPartial.Authority)}" : $" {uri.Scheme}:";
     }
 
     private static Task OAuthErrorAsync(HttpContext context, string error, string description)

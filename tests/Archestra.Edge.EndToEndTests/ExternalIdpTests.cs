@@ -1,0 +1,196 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Archestra.Edge.EndToEndTests.Infrastructure;
+using Jose;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.EndToEndTests;
+
+/// <summary>JWTs from an external identity provider, validated locally against its JWKS (served here over loopback).</summary>
+public sealed class ExternalIdpTests : IAsyncLifetime
+{
+    private const string Issuer = "https://idp.example.test/realms/acme";
+    private readonly RSA _rsa = RSA.Create(2048);
+    private readonly ECDsa _ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly RSA _rotated = RSA.Create(2048);
+    private volatile bool _publishRotated;
+    private int _jwksRequests;
+    private WebApplication _idp = null!;
+    private GatewayProcess _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _idp = builder.Build();
+        _idp.MapGet("/jwks", (RequestDelegate)(context =>
+        {
+            Interlocked.Increment(ref _jwksRequests);
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync(Jwks());
+        }));
+        await _idp.StartAsync();
+        var jwksUri = $"{_idp.Urls.First()}/jwks";
+
+        _gateway = await GatewayProcess.StartAsync($$"""
+            teams: [platform, data]
+            users:
+              alice: { teams: [platform] }
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              platform-tools:
+                access: { teams: [platform] }
+                tools: [{ server: edge }]
+            auth:
+              oauth:
+                authorization_server: external
+                external:
+                  issuer: {{Issuer}}
+                  jwks_uri: {{jwksUri}}
+                  algorithms: [RS256, ES256]
+                  claims: { user: email, teams: groups }
+                  jwks_cache_ttl: 10m
+                  jwks_refresh_interval: 5s
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _idp.DisposeAsync();
+        _rsa.Dispose();
+        _ec.Dispose();
+        _rotated.Dispose();
+    }
+
+    private string Resource => _gateway.ProfileUrl("platform-tools").ToString();
+
+    [Fact]
+    public async Task ValidTokens_FromTheProvider_AreAccepted_WithTeamsFromTheirGroups()
+    {
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(Rs256(Claims())));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(JWT.Encode(Claims().ToJsonString(), _ec, JwsAlgorithm.ES256, Header("ec-1"))));
+
+        // A user the config does not know is admitted through a group that is a team of the config...
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(Rs256(Claims(email: "dave@acme.test", groups: ["platform", "not-a-team"]))));
+
+        // ...and refused with 403 when none of its groups may use the profile.
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(Rs256(Claims(email: "erin@acme.test", groups: ["data"]))));
+    }
+
+    [Fact]
+    public async Task Attacks_AreRefusedWith401()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var genuine = Rs256(Claims());
+        var parts = genuine.Split('.');
+        var forgeries = new Dictionary<string, string>
+        {
+            ["alg none"] = JWT.Encode(Claims().ToJsonString(), null, JwsAlgorithm.none, Header("rsa-1")),
+            ["HS256 keyed with the RSA public key"] = JWT.Encode(Claims().ToJsonString(), Encoding.UTF8.GetBytes(_rsa.ExportSubjectPublicKeyInfoPem()), JwsAlgorithm.HS256, Header("rsa-1")),
+            ["expired"] = Rs256(Claims(expires: now - 3600)),
+            ["not yet valid"] = Rs256(Claims(notBefore: now + 3600)),
+            ["wrong issuer"] = Rs256(Claims(issuer: "https://evil.example.test")),
+            ["wrong audience"] = Rs256(Claims(audience: "https://other.example.test/v1/mcp/platform-tools")),
+            ["tampered signature"] = $"{parts[0]}.{parts[1]}.{parts[2][..^4]}AAAA",
+            ["signed by an unknown key"] = JWT.Encode(Claims().ToJsonString(), RSA.Create(2048), JwsAlgorithm.RS256, Header("rsa-1")),
+            ["ES256 header on the RSA key"] = JWT.Encode(Claims().ToJsonString(), _ec, JwsAlgorithm.ES256, Header("rsa-1")),
+        };
+
+        foreach (var (name, token) in forgeries)
+        {
+            Assert.True(await StatusAsync(token) == HttpStatusCode.Unauthorized, name);
+        }
+    }
+
+    [Fact]
+    public async Task KeyRotation_IsPickedUpOnce_AndUnknownKeyIdsDoNotHammerTheProvider()
+    {
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(Rs256(Claims())));
+        var before = Volatile.Read(ref _jwksRequests);
+
+        // The provider rotates: a token signed with the new key makes the gateway fetch the JWKS again, once.
+        _publishRotated = true;
+        var rotated = JWT.Encode(Claims().ToJsonString(), _rotated, JwsAlgorithm.RS256, Header("rsa-2"));
+        await Task.Delay(TimeSpan.FromSeconds(5.5)); // past jwks_refresh_interval since the last fetch
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(rotated));
+        }
+
+        Assert.Equal(before + 1, Volatile.Read(ref _jwksRequests));
+
+        // A flood of tokens naming keys nobody has: at most one more fetch per refresh interval.
+        var beforeFlood = Volatile.Read(ref _jwksRequests);
+        for (var i = 0; i < 30; i++)
+        {
+            var forged = JWT.Encode(Claims().ToJsonString(), RSA.Create(2048), JwsAlgorithm.RS256, Header($"made-up-{i}"));
+            Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(forged));
+        }
+
+        Assert.InRange(Volatile.Read(ref _jwksRequests) - beforeFlood, 0, 1);
+    }
+
+    private async Task<HttpStatusCode> StatusAsync(string token)
+    {
+        using var client = new RawMcpClient(_gateway.ProfileUrl("platform-tools")) { BearerToken = token };
+        using var response = await client.SendAsync("""{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        return response.StatusCode;
+    }
+
+    private string Rs256(JsonObject claims) => JWT.Encode(claims.ToJsonString(), _rsa, JwsAlgorithm.RS256, Header("rsa-1"));
+
+    private static Dictionary<string, object> Header(string kid) => new() { ["kid"] = kid };
+
+    private JsonObject Claims(string email = "alice", string[]? groups = null, long? expires = null, long? notBefore = null, string? issuer = null, string? audience = null)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var groupArray = new JsonArray();
+        foreach (var group in groups ?? ["platform"])
+        {
+            groupArray.Add(group);
+        }
+
+        return new JsonObject
+        {
+            ["iss"] = issuer ?? Issuer,
+            ["sub"] = "f3c1e7",
+            ["email"] = email,
+            ["groups"] = groupArray,
+            ["aud"] = audience ?? Resource,
+            ["iat"] = now,
+            ["nbf"] = notBefore ?? now,
+            ["exp"] = expires ?? now + 600,
+        };
+    }
+
+    private string Jwks()
+    {
+        var keys = new JsonArray { RsaJwk("rsa-1", _rsa), EcJwk("ec-1", _ec) };
+        if (_publishRotated)
+        {
+            keys.Add(RsaJwk("rsa-2", _rotated));
+        }
+
+        return new JsonObject { ["keys"] = keys }.ToJsonString();
+    }
+
+    private static JsonObject RsaJwk(string kid, RSA rsa)
+    {
+        var p = rsa.ExportParameters(false);
+        return new JsonObject { ["kty"] = "RSA", ["kid"] = kid, ["use"] = "sig", ["alg"] = "RS256", ["n"] = Base64Url.Encode(p.Modulus!), ["e"] = Base64Url.Encode(p.Exponent!) };
+    }
+
+    private static JsonObject EcJwk(string kid, ECDsa ec)
+    {
+        var p = ec.ExportParameters(false);
+        return new JsonObject { ["kty"] = "EC", ["kid"] = kid, ["use"] = "sig", ["crv"] = "P-256", ["x"] = Base64Url.Encode(p.Q.X!), ["y"] = Base64Url.Encode(p.Q.Y!) };
+    }
+}
