@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text;
 using Archestra.Edge.Configuration;
@@ -43,12 +44,28 @@ internal sealed partial class Authenticator
     private readonly IdentityServices? _services;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, CachedJwt> _jwts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CachedJwt>.AlternateLookup<ReadOnlySpan<char>> _jwtLookup;
+    private readonly ConcurrentDictionary<TokenRecord, Principal> _tokenPrincipals = new(ReferenceEqualityComparer.Instance);
+    private readonly string? _publicBase;
+    private readonly FrozenDictionary<string, string>? _publicResources;
 
     public Authenticator(GatewaySnapshot snapshot, IdentityServices? services, ILogger logger)
     {
         _snapshot = snapshot;
         _services = services;
         _logger = logger;
+        _jwtLookup = _jwts.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (snapshot.Listener.PublicUrl is { } configured)
+        {
+            _publicBase = configured.GetLeftPart(UriPartial.Authority) + configured.AbsolutePath.TrimEnd('/');
+            var resources = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var profile in snapshot.ProfileList)
+            {
+                resources[profile.Name] = $"{_publicBase}/v1/mcp/{profile.Name}";
+            }
+
+            _publicResources = resources.ToFrozenDictionary(StringComparer.Ordinal);
+        }
     }
 
     public bool Enabled => _snapshot.Auth.Enabled;
@@ -63,21 +80,34 @@ internal sealed partial class Authenticator
             return ValueTask.FromResult(AuthResult.Ok(Principal.Anonymous));
         }
 
-        if (!TryGetBearer(context.Request, out var token))
+        if (!TryGetBearer(context.Request, out var header, out var start, out var length))
         {
             return ValueTask.FromResult(new AuthResult(AuthOutcome.Missing, null, "no bearer token"));
         }
 
+        var token = header.AsSpan(start, length);
         if (token.StartsWith(TokenSecrets.Prefix, StringComparison.Ordinal))
         {
+            // The hot path: hash the token where it lies in the header, look the hash up, reuse the principal.
             return ValueTask.FromResult(Authorize(CheckBearer(token), profile, token));
         }
 
-        return AuthenticateJwtAsync(context.Request, token, profile);
+        // A JWT seen before is answered from the cache, looked up by the span (no string for the token).
+        var resource = ResourceUrl(context.Request, profile.Name);
+        if (_jwtLookup.TryGetValue(token, out var cached) && cached.ExpiresAt + JsonWebToken.ClockSkew >= Now)
+        {
+            return ValueTask.FromResult(cached.Audiences.Contains(resource) || (cached.AnyAudience && Accepts(cached.Audiences, resource))
+                ? Authorize(AuthResult.Ok(cached.Principal), profile, token)
+                : FailToken(AuthOutcome.Invalid, "token issued for another resource", token));
+        }
+
+        return AuthenticateJwtAsync(context.Request, header.Substring(start, length), resource, profile);
     }
 
+    private DateTimeOffset Now => _services?.Time.GetUtcNow() ?? DateTimeOffset.UtcNow;
+
     /// <summary>An <c>archestra_…</c> token, whatever the profile (the admin API; the login page of the authorization server).</summary>
-    public AuthResult CheckBearer(string token)
+    public AuthResult CheckBearer(ReadOnlySpan<char> token)
     {
         Span<byte> hash = stackalloc byte[32];
         TokenSecrets.Hash(token, hash);
@@ -91,29 +121,38 @@ internal sealed partial class Authenticator
             return Fail(AuthOutcome.Invalid, "expired token", hash);
         }
 
-        var scope = record.Scope;
-        var teams = scope.Kind == PrincipalKind.User ? _snapshot.Identity.TeamsOf(scope.Id) : [];
-        return AuthResult.Ok(new Principal(scope.Kind, scope.Id, teams, $"token {record.Name}") { Profiles = record.Profiles });
+        // A record is immutable and this authenticator belongs to one snapshot (one team membership), so its
+        // principal is made once. A revoked record is no longer found above, so a stale entry is never used.
+        if (!_tokenPrincipals.TryGetValue(record, out var principal))
+        {
+            var scope = record.Scope;
+            var teams = scope.Kind == PrincipalKind.User ? _snapshot.Identity.TeamsOf(scope.Id) : [];
+            principal = new Principal(scope.Kind, scope.Id, teams, $"token {record.Name}") { Profiles = record.Profiles };
+            if (_tokenPrincipals.Count >= MaxCachedJwts)
+            {
+                _tokenPrincipals.Clear();
+            }
+
+            _tokenPrincipals[record] = principal;
+        }
+
+        return AuthResult.Ok(principal);
     }
 
     /// <summary>The base URL clients use: <c>server.public_url</c>, else the scheme and host of the request.</summary>
     public string BaseUrl(HttpRequest request)
     {
-        if (_snapshot.Listener.PublicUrl is { } configured)
-        {
-            return configured.GetLeftPart(UriPartial.Authority) + configured.AbsolutePath.TrimEnd('/');
-        }
-
-        return $"{request.Scheme}://{request.Host.Value}";
+        return _publicBase ?? $"{request.Scheme}://{request.Host.Value}";
     }
 
     /// <summary>The resource URL of a profile (RFC 8707): what its access tokens are issued for.</summary>
-    public string ResourceUrl(HttpRequest request, string profile) => $"{BaseUrl(request)}/v1/mcp/{profile}";
+    public string ResourceUrl(HttpRequest request, string profile)
+        => _publicResources is not null && _publicResources.TryGetValue(profile, out var resource) ? resource : $"{BaseUrl(request)}/v1/mcp/{profile}";
 
     /// <summary>The issuer of the built-in authorization server.</summary>
     public string Issuer(HttpRequest request) => BaseUrl(request);
 
-    private AuthResult Authorize(AuthResult result, ProfileModel profile, string token)
+    private AuthResult Authorize(AuthResult result, ProfileModel profile, ReadOnlySpan<char> token)
     {
         if (result.Outcome != AuthOutcome.Ok)
         {
@@ -131,16 +170,9 @@ internal sealed partial class Authenticator
         return new AuthResult(AuthOutcome.Forbidden, result.Principal, $"{result.Principal.Name} may not use profile '{profile.Name}'");
     }
 
-    private async ValueTask<AuthResult> AuthenticateJwtAsync(HttpRequest request, string token, ProfileModel profile)
+    private async ValueTask<AuthResult> AuthenticateJwtAsync(HttpRequest request, string token, string resource, ProfileModel profile)
     {
-        var resource = ResourceUrl(request, profile.Name);
-        var now = _services?.Time.GetUtcNow() ?? DateTimeOffset.UtcNow;
-        if (_jwts.TryGetValue(token, out var cached) && cached.ExpiresAt + JsonWebToken.ClockSkew >= now)
-        {
-            return cached.Audiences.Contains(resource) || (cached.AnyAudience && Accepts(cached.Audiences, resource))
-                ? Authorize(AuthResult.Ok(cached.Principal), profile, token)
-                : FailToken(AuthOutcome.Invalid, "token issued for another resource", token);
-        }
+        var now = Now;
 
         if (!JsonWebToken.TryReadHeader(token, out var algorithm, out var kid))
         {
@@ -251,26 +283,31 @@ internal sealed partial class Authenticator
         return new Principal(PrincipalKind.User, id, teams.ToImmutable(), $"idp {external.Issuer}");
     }
 
-    private static bool TryGetBearer(HttpRequest request, out string token)
+    /// <summary>Where the token lies in the <c>Authorization</c> header (<c>Bearer</c>, case-insensitive; spaces around it ignored).</summary>
+    private static bool TryGetBearer(HttpRequest request, out string value, out int start, out int length)
     {
-        token = string.Empty;
+        value = string.Empty;
+        start = length = 0;
         var header = request.Headers.Authorization;
         if (StringValues.IsNullOrEmpty(header) || header.Count != 1)
         {
             return false;
         }
 
-        var value = header[0]!;
+        value = header[0]!;
         if (value.Length <= 7 || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || value.Length > TokenSecrets.MaxLength)
         {
             return false;
         }
 
-        token = value[7..].Trim();
-        return token.Length > 0;
+        var token = value.AsSpan(7);
+        var trimmed = token.TrimStart(' ');
+        start = 7 + (token.Length - trimmed.Length);
+        length = trimmed.TrimEnd(' ').Length;
+        return length > 0;
     }
 
-    private AuthResult FailToken(AuthOutcome outcome, string reason, string token)
+    private AuthResult FailToken(AuthOutcome outcome, string reason, ReadOnlySpan<char> token)
     {
         Span<byte> hash = stackalloc byte[32];
         TokenSecrets.Hash(token, hash);
