@@ -52,7 +52,24 @@ internal sealed record ListenerSettings(
     Uri? PublicUrl,
     TlsSettings? Tls,
     HostPolicy Hosts,
-    string DataDirectory);
+    string DataDirectory)
+{
+    /// <summary><c>server.public_url</c> without a trailing slash, if configured.</summary>
+    public string? PublicBase => PublicUrl is { } configured
+        ? configured.GetLeftPart(UriPartial.Authority) + configured.AbsolutePath.TrimEnd('/')
+        : null;
+
+    /// <summary>The first listen URL as a local client reaches it (a wildcard address becomes loopback).</summary>
+    public string LocalBase
+    {
+        get
+        {
+            var listen = Listen[0];
+            var host = listen.Host is "0.0.0.0" or "*" or "+" ? "127.0.0.1" : listen.Host is "[::]" or "::" ? "[::1]" : listen.Host;
+            return $"{listen.Scheme}://{host}:{listen.Port}";
+        }
+    }
+}
 
 internal sealed record TlsSettings(string CertificatePath, string KeyPath);
 

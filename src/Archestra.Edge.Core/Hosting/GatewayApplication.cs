@@ -102,6 +102,7 @@ internal static class GatewayApplication
         app.UseRouting();
         app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
         app.MapAdmin();
+        app.MapConnect();
         Identity.OAuth.AuthorizationServerEndpoints.MapOAuth(app);
         return app;
     }

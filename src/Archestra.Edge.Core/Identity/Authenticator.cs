@@ -55,9 +55,9 @@ internal sealed partial class Authenticator
         _services = services;
         _logger = logger;
         _jwtLookup = _jwts.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (snapshot.Listener.PublicUrl is { } configured)
+        if (snapshot.Listener.PublicBase is { } publicBase)
         {
-            _publicBase = configured.GetLeftPart(UriPartial.Authority) + configured.AbsolutePath.TrimEnd('/');
+            _publicBase = publicBase;
             var resources = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var profile in snapshot.ProfileList)
             {

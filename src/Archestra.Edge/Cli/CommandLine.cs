@@ -32,6 +32,8 @@ internal static class CommandLine
                 return await StatusCommand.RunAsync(rest).ConfigureAwait(false);
             case "token":
                 return TokenCommand.Run(rest);
+            case "connect":
+                return ConnectCommand.Run(rest);
             case "validate":
                 return ValidateCommand.Run(rest);
             case "schema":
@@ -164,6 +166,7 @@ internal static class CommandLine
           archestra-edge status   [--config FILE | --url URL] [--token TOKEN] [--json]
           archestra-edge token    create --scope org|team:ID|user:ID [--name N] [--profile P]... [--expires 30d]
           archestra-edge token    list | revoke ID|NAME
+          archestra-edge connect  PROFILE [--config FILE] [--json]
           archestra-edge schema
           archestra-edge version
           archestra-edge help
@@ -174,6 +177,8 @@ internal static class CommandLine
           status     Show a running gateway's servers: state, pid/container, uptime, restarts, last exit,
                      last error and stderr tail (from its /admin/status: local clients, or an org token).
           token      Create (the secret is printed once), list or revoke bearer tokens in data_dir.
+          connect    Print ready-to-paste configuration for Claude Code, Claude Desktop, Cursor, VS Code, Codex
+                     and curl (also served at GET /v1/profiles/<profile>/connect).
           schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.
 

@@ -31,7 +31,7 @@ internal static class StatusCommand
                 return CommandLine.Failure;
             }
 
-            baseUrl = LocalUrl(loaded.Snapshot!.Listener.Listen[0]);
+            baseUrl = loaded.Snapshot!.Listener.LocalBase;
         }
 
         string body;
@@ -70,12 +70,6 @@ internal static class StatusCommand
     }
 
     /// <summary>A listen URL as a client on this machine reaches it (wildcard hosts become loopback).</summary>
-    private static string LocalUrl(Uri listen)
-    {
-        var host = listen.Host is "0.0.0.0" or "*" or "+" ? "127.0.0.1" : listen.Host is "[::]" or "::" ? "[::1]" : listen.Host;
-        return $"{listen.Scheme}://{host}:{listen.Port}";
-    }
-
     internal static string Render(JsonElement status)
     {
         var text = new StringBuilder();
