@@ -39,7 +39,7 @@ public class RelayBenchmarks
             """, "bench.yaml", _ => null).Snapshot!;
         _runtime = new GatewayRuntime(snapshot, NullLoggerFactory.Instance, TimeProvider.System, (model, _) => new EchoSession(model.Name));
         var host = new GatewayHost(_runtime);
-        _handler = new McpPostHandler(new CallRelay(host, TimeProvider.System, NullLogger<CallRelay>.Instance), NullLogger<McpPostHandler>.Instance);
+        _handler = new McpPostHandler(new CallRelay(host, TimeProvider.System, NullLogger<CallRelay>.Instance, new Observability.GatewayMetrics()), NullLogger<McpPostHandler>.Instance);
         _profile = _runtime.Profiles["p"];
         var session = new DownstreamSession(SessionStore.NewId(), _profile, "2025-11-25", ClientCapabilities.None, "bench", "1", TimeProvider.System);
         _runtime.Sessions.TryAdd(session, 10);

@@ -29,12 +29,16 @@ internal static partial class AdminEndpoints
 
     private static GatewayRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<GatewayHost>().Current;
 
-    /// <summary>Whether the caller may use the admin API; if not, the refusal has been written.</summary>
-    private static async Task<bool> AllowedAsync(HttpContext context, GatewayRuntime runtime)
+    /// <summary>
+    /// Whether the caller may use the admin API (or, with <paramref name="openWithoutAuth"/>, a read-only endpoint
+    /// such as <c>/metrics</c> that anyone who can reach an unauthenticated gateway may read); if not, the refusal
+    /// has been written.
+    /// </summary>
+    internal static async Task<bool> AllowedAsync(HttpContext context, GatewayRuntime runtime, bool openWithoutAuth = false)
     {
         if (!runtime.Authenticator.Enabled)
         {
-            if (context.Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address))
+            if (openWithoutAuth || (context.Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address)))
             {
                 return true;
             }

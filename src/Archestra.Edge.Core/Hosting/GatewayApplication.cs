@@ -90,6 +90,7 @@ internal static class GatewayApplication
         services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
             selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>()));
         services.AddSingleton(sp => new GatewayHost(sp.GetRequiredService<GatewayRuntime>()));
+        services.AddSingleton<Observability.GatewayMetrics>();
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();
         services.AddHostedService<SessionSweeper>();
@@ -100,9 +101,9 @@ internal static class GatewayApplication
         var app = builder.Build();
         app.UseMcpEndpoints();
         app.UseRouting();
-        app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
         app.MapAdmin();
         app.MapConnect();
+        app.MapObservability();
         Identity.OAuth.AuthorizationServerEndpoints.MapOAuth(app);
         return app;
     }

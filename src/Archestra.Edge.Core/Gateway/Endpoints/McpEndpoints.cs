@@ -18,6 +18,7 @@ internal static class McpEndpoints
         var services = app.ApplicationServices;
         var host = services.GetRequiredService<GatewayHost>();
         var post = services.GetRequiredService<McpPostHandler>();
+        var metrics = services.GetRequiredService<Observability.GatewayMetrics>();
 
         return app.Use(next => context =>
         {
@@ -31,15 +32,46 @@ internal static class McpEndpoints
             var name = path.AsSpan(Prefix.Length);
             var profile = name.IndexOf('/') < 0 && runtime.ProfileLookup.TryGetValue(name, out var found) ? found : null;
             var request = new McpRequest(context, runtime, profile);
-            return context.Request.Method switch
+            var method = context.Request.Method;
+            var handling = method switch
             {
                 "POST" => post.HandleAsync(request),
                 "GET" => McpStreamHandler.HandleAsync(request),
                 "DELETE" => McpDeleteHandler.HandleAsync(request),
                 _ => ResponseWriter.WriteErrorAsync(context, new GatewayError(GatewayErrorKind.MethodNotAllowed, "Method Not Allowed"), default),
             };
+            if (handling.IsCompletedSuccessfully)
+            {
+                metrics.RecordRequest(MethodLabel(method), context.Response.StatusCode);
+                return handling;
+            }
+
+            return CountWhenDoneAsync(handling, context, metrics);
         });
     }
+
+    private static async Task CountWhenDoneAsync(Task handling, HttpContext context, Observability.GatewayMetrics metrics)
+    {
+        var status = StatusCodes.Status500InternalServerError;
+        try
+        {
+            await handling.ConfigureAwait(false);
+            status = context.Response.StatusCode;
+        }
+        finally
+        {
+            metrics.RecordRequest(MethodLabel(context.Request.Method), context.Response.HasStarted ? context.Response.StatusCode : status);
+        }
+    }
+
+    /// <summary>The method as a label from a fixed set (a client cannot mint new series).</summary>
+    private static string MethodLabel(string method) => method switch
+    {
+        "POST" => "POST",
+        "GET" => "GET",
+        "DELETE" => "DELETE",
+        _ => "other",
+    };
 }
 
 /// <summary>One request to an MCP endpoint: the runtime it is served by, and its profile (null when unknown).</summary>

@@ -155,7 +155,7 @@ internal sealed partial class McpPostHandler
             return (default, new GatewayError(GatewayErrorKind.InvalidParams, "Invalid params: arguments must be an object"));
         }
 
-        return (new RelayTarget(entry.Server, lookup.Range, entry.UpstreamNameToken) { Fixed = entry.Fixed, Arguments = lookup.Arguments }, default);
+        return (new RelayTarget(entry.Server, lookup.Range, entry.UpstreamNameToken) { Fixed = entry.Fixed, Arguments = lookup.Arguments, ItemName = entry.UpstreamName }, default);
     }
 
     private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUriAsync(Lookup lookup, RelayCall call)

@@ -52,6 +52,12 @@ internal static class ResponseWriter
             _ => $"Bearer error=\"invalid_token\", error_description=\"the token is invalid, expired or revoked\", resource_metadata=\"{resourceMetadataUrl}\"",
         };
         context.Response.Headers.WWWAuthenticate = challenge;
+        (context.RequestServices?.GetService(typeof(Observability.GatewayMetrics)) as Observability.GatewayMetrics)?.RecordAuthFailure(result.Outcome switch
+        {
+            Identity.AuthOutcome.Missing => "missing",
+            Identity.AuthOutcome.Forbidden => "forbidden",
+            _ => "invalid",
+        });
         var error = result.Outcome == Identity.AuthOutcome.Forbidden
             ? new GatewayError(GatewayErrorKind.Forbidden, "Forbidden: this credential may not use this profile")
             : new GatewayError(GatewayErrorKind.Unauthorized, result.Outcome == Identity.AuthOutcome.Missing ? "Unauthorized: a bearer token is required" : "Unauthorized: the token is invalid, expired or revoked");

@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Buffers.Text;
 using Archestra.Edge.Gateway.Endpoints;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Observability;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Protocol.Mcp;
 using Archestra.Edge.Upstreams;
 using Archestra.Edge.Utilities;
 using Microsoft.AspNetCore.Http;
@@ -29,10 +31,12 @@ internal sealed partial class CallRelay
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ObjectPool<RelayCall> _calls;
+    private readonly GatewayMetrics? _metrics;
 
-    public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger)
+    public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger, GatewayMetrics? metrics = null)
     {
         _host = host;
+        _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
         var policy = new RelayCall.Policy(timeProvider);
@@ -53,9 +57,12 @@ internal sealed partial class CallRelay
         var writer = new DownstreamWriter(context, session);
         using var call = RelayCall.Begin(_calls, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout);
         PooledBufferWriter? request = null;
+        var started = _timeProvider.GetTimestamp();
+        var outcome = CallOutcome.Rejected;
+        RelayTarget target = default;
         try
         {
-            var (target, error) = await resolve(state, call).ConfigureAwait(false);
+            (target, var error) = await resolve(state, call).ConfigureAwait(false);
             if (error.Kind != GatewayErrorKind.None)
             {
                 await writer.WriteErrorAsync(error, clientId).ConfigureAwait(false);
@@ -73,6 +80,7 @@ internal sealed partial class CallRelay
                 var (upstream, sessionError) = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
                 if (upstream is null)
                 {
+                    outcome = sessionError.Kind == UpstreamErrorKind.CredentialMissing ? CallOutcome.Rejected : CallOutcome.Unavailable;
                     // A missing credential is the caller's situation, not a protocol failure: the model reads it as a tool error.
                     await (sessionError.Kind == UpstreamErrorKind.CredentialMissing && envelope.Method == Protocol.Mcp.McpMethod.ToolsCall
                         ? writer.WriteToolErrorAsync($"No credential: {sessionError.Message}", clientId)
@@ -90,6 +98,7 @@ internal sealed partial class CallRelay
                 (reply, var sendError) = sending.IsCompletedSuccessfully ? sending.Result : await sending.ConfigureAwait(false);
                 if (reply is null && (sendError.Kind != UpstreamErrorKind.SessionExpired || attempt > 0))
                 {
+                    outcome = CallOutcome.Unavailable;
                     await writer.WriteErrorAsync(GatewayError.From(sendError, server.Name), clientId).ConfigureAwait(false);
                     return;
                 }
@@ -105,6 +114,7 @@ internal sealed partial class CallRelay
                     using var message = reading.IsCompletedSuccessfully ? reading.Result : await reading.ConfigureAwait(false);
                     if (message is null)
                     {
+                        outcome = CallOutcome.Unavailable;
                         await writer.WriteErrorAsync(GatewayError.From(reply.Error, server.Name), clientId).ConfigureAwait(false);
                         return;
                     }
@@ -120,6 +130,7 @@ internal sealed partial class CallRelay
 
                     if (relayed is null)
                     {
+                        outcome = message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse ? CallOutcome.Error : CallOutcome.Ok;
                         await (target.ResultUriPrefix is null
                             ? writer.WriteFinalAsync(message, clientId)
                             : writer.WriteFinalWithPrefixedUrisAsync(message, clientId, target.ResultUriPrefix)).ConfigureAwait(false);
@@ -135,13 +146,25 @@ internal sealed partial class CallRelay
         }
         catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
         {
+            outcome = call.Stop == RelayStop.Timeout ? CallOutcome.Timeout : CallOutcome.Cancelled;
             await StopAsync(writer, call, clientId).ConfigureAwait(false);
         }
         finally
         {
             request?.Dispose();
+            _metrics?.RecordCall(session.ProfileName, target.Server?.Name ?? string.Empty, MethodLabel(envelope.Method), target.ItemName ?? string.Empty,
+                outcome, _timeProvider.GetElapsedTime(started));
         }
     }
+
+    private static string MethodLabel(McpMethod method) => method switch
+    {
+        McpMethod.ToolsCall => "tools/call",
+        McpMethod.PromptsGet => "prompts/get",
+        McpMethod.ResourcesRead => "resources/read",
+        McpMethod.CompletionComplete => "completion/complete",
+        _ => "other",
+    };
 
     private Task Stray(UpstreamServer server)
     {

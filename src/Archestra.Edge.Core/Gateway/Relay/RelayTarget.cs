@@ -16,6 +16,9 @@ internal readonly record struct RelayTarget(UpstreamServer Server, JsonRange Nam
     /// <summary>The range of <c>params.arguments</c> in the request (to splice the fixed arguments into).</summary>
     public JsonRange Arguments { get; init; }
 
+    /// <summary>The upstream's name of the tool or prompt (a metrics label); null for resources.</summary>
+    public string? ItemName { get; init; }
+
     /// <summary>When set, <c>contents[].uri</c> of the result get this server's <c>name+</c> prefix.</summary>
     public string? ResultUriPrefix { get; init; }
 }

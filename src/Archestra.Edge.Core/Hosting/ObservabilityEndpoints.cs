@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.Json;
+using Archestra.Edge.Gateway;
+using Archestra.Edge.Observability;
+using Archestra.Edge.Upstreams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Archestra.Edge.Hosting;
+
+/// <summary>
+/// <c>/healthz</c> (the process answers), <c>/readyz</c> (it takes traffic: 503 once shutting down; the detail
+/// names the config and any server that is not ready) and <c>/metrics</c> (Prometheus text; an organisation token
+/// when <c>auth:</c> is on).
+/// </summary>
+internal static class ObservabilityEndpoints
+{
+    public static void MapObservability(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
+        app.MapGet("/readyz", (RequestDelegate)ReadyAsync);
+        app.MapGet("/metrics", (RequestDelegate)MetricsAsync);
+    }
+
+    private static async Task ReadyAsync(HttpContext context)
+    {
+        var runtime = context.RequestServices.GetRequiredService<GatewayHost>().Current;
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
+        context.Response.StatusCode = stopping ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("status", stopping ? "stopping" : "ready");
+            json.WriteString("config", runtime.Snapshot.SourcePath);
+            json.WriteNumber("sessions", runtime.Sessions.Count);
+            json.WriteStartObject("servers");
+            foreach (var server in runtime.AllServers())
+            {
+                json.WriteString(server.Name, StatusWriter.StateName(server.State));
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+    }
+
+    private static async Task MetricsAsync(HttpContext context)
+    {
+        var runtime = context.RequestServices.GetRequiredService<GatewayHost>().Current;
+        if (!await AdminEndpoints.AllowedAsync(context, runtime, openWithoutAuth: true).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var writer = new PrometheusWriter();
+        writer.Family("archestra_build_info", "gauge", "The running version.");
+        writer.Sample("archestra_build_info", 1, ("version", Utilities.BuildInfo.Version));
+        writer.Family("archestra_start_time_seconds", "gauge", "When the gateway started (Unix time).");
+        writer.Sample("archestra_start_time_seconds", runtime.StartedAt.ToUnixTimeSeconds());
+        writer.Family("archestra_sessions", "gauge", "Open downstream MCP sessions.");
+        writer.Sample("archestra_sessions", runtime.Sessions.Count);
+        WriteUpstreams(writer, runtime);
+        context.RequestServices.GetRequiredService<GatewayMetrics>().Render(writer);
+
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.WriteAsync(writer.ToString()).ConfigureAwait(false);
+    }
+
+    private static void WriteUpstreams(PrometheusWriter writer, GatewayRuntime runtime)
+    {
+        var servers = runtime.AllServers();
+        writer.Family("archestra_upstream_up", "gauge", "1 when the server has a ready replica.");
+        foreach (var server in servers)
+        {
+            writer.Sample("archestra_upstream_up", server.State == UpstreamState.Ready ? 1 : 0, ("server", server.Name), ("kind", server.Kind));
+        }
+
+        writer.Family("archestra_upstream_replicas", "gauge", "Replicas of each server by state.");
+        var restarts = new List<(string Server, int Count)>();
+        foreach (var server in servers)
+        {
+            var byState = new int[5];
+            var serverRestarts = 0;
+            foreach (var replica in runtime.Servers[server.Name].Replicas)
+            {
+                var status = replica.Status();
+                byState[(int)status.State]++;
+                serverRestarts += status.Restarts;
+            }
+
+            foreach (var state in Enum.GetValues<UpstreamState>())
+            {
+                writer.Sample("archestra_upstream_replicas", byState[(int)state], ("server", server.Name), ("state", StatusWriter.StateName(state)));
+            }
+
+            restarts.Add((server.Name, serverRestarts));
+        }
+
+        writer.Family("archestra_upstream_restarts_total", "counter", "Times the gateway restarted a replica after it exited or failed.");
+        foreach (var (server, count) in restarts)
+        {
+            writer.Sample("archestra_upstream_restarts_total", count, ("server", server));
+        }
+    }
+}
