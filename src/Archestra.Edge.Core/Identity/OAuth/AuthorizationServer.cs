@@ -170,15 +170,7 @@ internal sealed partial class AuthorizationServer
             return (null, "invalid_grant", "the user may no longer use this resource");
         }
 
-        using (var mark = connection.CreateCommand())
-        {
-            mark.Transaction = transaction;
-            mark.CommandText = "UPDATE oauth_codes SET used_at = $now WHERE hash = $hash";
-            mark.Parameters.AddWithValue("$now", now);
-            mark.Parameters.AddWithValue("$hash", hash);
-            mark.ExecuteNonQuery();
-        }
-
+        MarkUsed(connection, transaction, "UPDATE oauth_codes SET used_at = $now WHERE hash = $hash", hash, now);
         var tokens = Issue(connection, transaction, issuer, clientId, user, resource, scope, family, now);
         transaction.Commit();
         Log.TokenIssued(_logger, clientId, user, "authorization_code");
@@ -235,19 +227,22 @@ internal sealed partial class AuthorizationServer
             return (null, "invalid_grant", "the user may no longer use this resource");
         }
 
-        using (var mark = connection.CreateCommand())
-        {
-            mark.Transaction = transaction;
-            mark.CommandText = "UPDATE oauth_refresh_tokens SET used_at = $now WHERE hash = $hash";
-            mark.Parameters.AddWithValue("$now", now);
-            mark.Parameters.AddWithValue("$hash", hash);
-            mark.ExecuteNonQuery();
-        }
-
+        MarkUsed(connection, transaction, "UPDATE oauth_refresh_tokens SET used_at = $now WHERE hash = $hash", hash, now);
         var tokens = Issue(connection, transaction, issuer, clientId, user, resource, scope, family, now);
         transaction.Commit();
         Log.TokenIssued(_logger, clientId, user, "refresh_token");
         return (tokens, null, null);
+    }
+
+    /// <summary>Marks a code or refresh token used (a second use is then detected as a replay).</summary>
+    private static void MarkUsed(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string update, byte[] hash, long now)
+    {
+        using var mark = connection.CreateCommand();
+        mark.Transaction = transaction;
+        mark.CommandText = update;
+        mark.Parameters.AddWithValue("$now", now);
+        mark.Parameters.AddWithValue("$hash", hash);
+        mark.ExecuteNonQuery();
     }
 
     private IssuedTokens Issue(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction,
