@@ -79,6 +79,37 @@ internal static class LimitSettingsDefaults
     public const long ReplayBufferBytes = 1L << 20;
 }
 
+/// <summary><paramref name="Count"/> requests per <paramref name="Period"/>, in bursts of up to <paramref name="Count"/>.</summary>
+internal sealed record RateLimit(int Count, TimeSpan Period)
+{
+    public static bool TryParse(string text, out RateLimit? limit)
+    {
+        limit = null;
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || !int.TryParse(text.AsSpan(0, slash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) || count < 1)
+        {
+            return false;
+        }
+
+        TimeSpan? period = text.AsSpan(slash + 1).Trim() switch
+        {
+            "s" => TimeSpan.FromSeconds(1),
+            "m" => TimeSpan.FromMinutes(1),
+            "h" => TimeSpan.FromHours(1),
+            _ => null,
+        };
+        if (period is null)
+        {
+            return false;
+        }
+
+        limit = new RateLimit(count, period.Value);
+        return true;
+    }
+
+    public override string ToString() => $"{Count}/{(Period.TotalSeconds <= 1 ? "s" : Period.TotalMinutes <= 1 ? "m" : "h")}";
+}
+
 internal sealed record LimitSettings(long MaxRequestBytes, TimeSpan CallTimeout, int MaxSessions, TimeSpan SessionIdleTimeout)
 {
     /// <summary>Items per page of list results; 0 means one page with everything.</summary>
@@ -86,6 +117,13 @@ internal sealed record LimitSettings(long MaxRequestBytes, TimeSpan CallTimeout,
 
     /// <summary>Bytes of SSE events each session keeps so a client can resume a lost stream.</summary>
     public long ReplayBufferBytes { get; init; } = LimitSettingsDefaults.ReplayBufferBytes;
+
+    /// <summary>Requests per caller, per profile, and calls per tool (null: unlimited).</summary>
+    public RateLimit? RatePerPrincipal { get; init; }
+
+    public RateLimit? RatePerProfile { get; init; }
+
+    public RateLimit? RatePerTool { get; init; }
 
     // Defaults, with where they come from.
     // 4 MiB: a request is a single JSON-RPC message; large tool arguments fit, a runaway body does not.

@@ -28,6 +28,12 @@ internal enum GatewayErrorKind : byte
     MethodNotAllowed,
     StreamConflict,
     TooManySessions,
+
+    /// <summary>A caller or profile rate limit: 429 with Retry-After.</summary>
+    RateLimited,
+
+    /// <summary>A tool's rate limit, inside a session: a tool error (isError) the model can read.</summary>
+    ToolRateLimited,
     UpstreamUnavailable,
     UpstreamFailed,
     UpstreamTimeout,
@@ -67,6 +73,7 @@ internal static class GatewayErrors
         GatewayErrorKind.MethodNotAllowed => (StatusCodes.Status405MethodNotAllowed, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.StreamConflict => (StatusCodes.Status409Conflict, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.TooManySessions => (StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCode.Overloaded),
+        GatewayErrorKind.RateLimited => (StatusCodes.Status429TooManyRequests, JsonRpcErrorCode.Overloaded),
         GatewayErrorKind.Unauthorized => (StatusCodes.Status401Unauthorized, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.Forbidden => (StatusCodes.Status403Forbidden, JsonRpcErrorCode.ServerError),
 

@@ -27,6 +27,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
         Snapshot = snapshot;
         TimeProvider = timeProvider;
         StartedAt = timeProvider.GetUtcNow();
+        RateLimits = new Limits.RateLimits(snapshot.Limits, timeProvider);
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
         _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this, selfHosting) { SessionFactory = sessionFactory, Identity = snapshot.Identity };
 
@@ -90,6 +91,9 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     public Identity.IdentityServices? Identity { get; }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>The rate limits of <c>limits:</c> (each null when not configured).</summary>
+    public Limits.RateLimits RateLimits { get; }
 
     public DateTimeOffset StartedAt { get; }
 

@@ -16,7 +16,7 @@ internal sealed record Principal(PrincipalKind Kind, string Id, ImmutableArray<s
     public ImmutableArray<string> Profiles { get; init; } = [];
 
     /// <summary>A stable name for logs, audit and session binding: <c>user:alice</c>, <c>team:platform</c>, <c>org</c>.</summary>
-    public string Name => Kind switch
+    public string Name { get; } = Kind switch
     {
         PrincipalKind.Org => Id.Length == 0 ? "org" : $"org:{Id}",
         PrincipalKind.Team => $"team:{Id}",

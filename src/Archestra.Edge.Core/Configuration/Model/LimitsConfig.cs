@@ -20,4 +20,13 @@ internal sealed class LimitsConfig
 
     /// <summary>Items per page of the gateway's list results (tools, prompts, resources). Default 0: one page.</summary>
     public int? ListPageSize { get; set; }
+
+    /// <summary>Requests each caller (token, user, or client address without auth) may make: <c>N/s</c>, <c>N/m</c> or <c>N/h</c>, bursts up to N. Default: unlimited.</summary>
+    public string? RatePerPrincipal { get; set; }
+
+    /// <summary>Requests each profile takes from all callers together. Default: unlimited.</summary>
+    public string? RatePerProfile { get; set; }
+
+    /// <summary>Calls of each tool of each profile (over all callers); beyond it the call gets a tool error. Default: unlimited.</summary>
+    public string? RatePerTool { get; set; }
 }

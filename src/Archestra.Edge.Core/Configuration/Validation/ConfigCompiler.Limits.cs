@@ -45,6 +45,24 @@ internal sealed partial class ConfigCompiler
         {
             ListPageSize = pageSize,
             ReplayBufferBytes = replayBytes,
+            RatePerPrincipal = Rate(limits.RatePerPrincipal, "limits.rate_per_principal"),
+            RatePerProfile = Rate(limits.RatePerProfile, "limits.rate_per_profile"),
+            RatePerTool = Rate(limits.RatePerTool, "limits.rate_per_tool"),
         };
+    }
+
+    private RateLimit? Rate(string? text, string path)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!RateLimit.TryParse(text, out var limit))
+        {
+            _diagnostics.Add(path, $"'{text}' is not a rate", "write requests per second, minute or hour: 20/s, 600/m, 10000/h");
+        }
+
+        return limit;
     }
 }

@@ -48,7 +48,7 @@ internal sealed partial class McpPostHandler
                 return ListAsync(context, runtime, body, envelope, profile.ResourceTemplates);
 
             case McpMethod.ToolsCall:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Tool, envelope.Name, envelope.Arguments));
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Tool, envelope.Name, envelope.Arguments) { Rates = runtime.RateLimits });
 
             case McpMethod.PromptsGet when profile.HasPrompts:
                 return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Prompt, envelope.Name, default));
@@ -119,7 +119,11 @@ internal sealed partial class McpPostHandler
     }
 
     /// <summary>How a relayed request finds its upstream: a name in a catalog, or a resource URI (or template).</summary>
-    private readonly record struct Lookup(ProfileRuntime Profile, RequestBody Body, LookupKind Kind, JsonRange Range, JsonRange Arguments);
+    private readonly record struct Lookup(ProfileRuntime Profile, RequestBody Body, LookupKind Kind, JsonRange Range, JsonRange Arguments)
+    {
+        /// <summary>The per-tool rate limit to take a call from (tools only).</summary>
+        public Limits.RateLimits? Rates { get; init; }
+    }
 
     private Task RelayAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, Lookup lookup)
         => _relay.RunAsync(context, session, body, envelope, lookup, static (lookup, call) => ResolveAsync(lookup, call));
@@ -148,6 +152,11 @@ internal sealed partial class McpPostHandler
         if (!CatalogBuilder.TryGetEntry(catalog, nameToken, out var entry))
         {
             return (default, UnknownName(catalog, nameToken, noun, lookup.Profile));
+        }
+
+        if (lookup.Rates?.PerTool is not null && lookup.Rates.CheckTool(lookup.Profile.Name, entry!.Server.Name, entry.UpstreamName) is { Kind: not GatewayErrorKind.None } limited)
+        {
+            return (default, limited);
         }
 
         if (entry!.Fixed is not null && !FixedArgumentWriter.Accepts(lookup.Arguments.IsEmpty ? default : lookup.Arguments.Slice(lookup.Body.Span)))

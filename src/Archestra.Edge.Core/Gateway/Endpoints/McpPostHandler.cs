@@ -83,6 +83,8 @@ internal sealed partial class McpPostHandler
         {
             case JsonRpcMessageKind.Invalid:
                 return RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope));
+            case JsonRpcMessageKind.Request when runtime.RateLimits.CheckRequest(context, profile, caller) is { Kind: not GatewayErrorKind.None } limited:
+                return RejectAsync(context, limited, IdOf(body, envelope));
             case JsonRpcMessageKind.Request when envelope.Method == McpMethod.Initialize:
                 return InitializeAsync(context, runtime, profile, caller, body, envelope);
         }

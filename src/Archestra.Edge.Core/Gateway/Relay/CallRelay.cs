@@ -65,7 +65,9 @@ internal sealed partial class CallRelay
             (target, var error) = await resolve(state, call).ConfigureAwait(false);
             if (error.Kind != GatewayErrorKind.None)
             {
-                await writer.WriteErrorAsync(error, clientId).ConfigureAwait(false);
+                await (error.Kind == GatewayErrorKind.ToolRateLimited
+                    ? writer.WriteToolErrorAsync(error.Message, clientId)
+                    : writer.WriteErrorAsync(error, clientId)).ConfigureAwait(false);
                 return;
             }
 

@@ -1,0 +1,66 @@
+using System.Globalization;
+using Archestra.Edge.Configuration;
+using Microsoft.AspNetCore.Http;
+
+namespace Archestra.Edge.Gateway.Limits;
+
+/// <summary>
+/// The configured rate limits of one runtime: per caller and per profile (checked for every JSON-RPC request,
+/// refused with 429 and <c>Retry-After</c>) and per tool (refused with a tool error inside the session).
+/// </summary>
+internal sealed class RateLimits
+{
+    public RateLimits(LimitSettings limits, TimeProvider time)
+    {
+        PerPrincipal = limits.RatePerPrincipal is { } principal ? new RateLimiter(principal, time) : null;
+        PerProfile = limits.RatePerProfile is { } profile ? new RateLimiter(profile, time) : null;
+        PerTool = limits.RatePerTool is { } tool ? new RateLimiter(tool, time) : null;
+    }
+
+    public RateLimiter? PerPrincipal { get; }
+
+    public RateLimiter? PerProfile { get; }
+
+    public RateLimiter? PerTool { get; }
+
+    /// <summary>Checks the caller and profile limits for one request; on refusal sets <c>Retry-After</c> and returns the error.</summary>
+    public GatewayError CheckRequest(HttpContext context, ProfileRuntime profile, Identity.Principal caller)
+    {
+        if (PerPrincipal is { } perPrincipal)
+        {
+            // Without auth: everyone is the same anonymous principal, so callers are told apart by address.
+            var key = ReferenceEquals(caller, Identity.Principal.Anonymous) ? context.Connection.RemoteIpAddress?.ToString() ?? "unknown" : caller.Name;
+            if (!perPrincipal.TryAcquire(key, out var wait))
+            {
+                return Refuse(context, wait, $"Too Many Requests: {key} is limited to {perPrincipal.Limit} requests");
+            }
+        }
+
+        if (PerProfile is { } perProfile && !perProfile.TryAcquire(profile.Name, out var profileWait))
+        {
+            return Refuse(context, profileWait, $"Too Many Requests: profile '{profile.Name}' is limited to {perProfile.Limit} requests");
+        }
+
+        return default;
+    }
+
+    /// <summary>Checks the tool limit for one call of <paramref name="server"/>'s <paramref name="tool"/> in <paramref name="profile"/>.</summary>
+    public GatewayError CheckTool(string profile, string server, string tool)
+    {
+        if (PerTool is not { } perTool || perTool.TryAcquire(string.Concat(profile, "\n", server, "\n", tool), out var wait))
+        {
+            return default;
+        }
+
+        return new GatewayError(GatewayErrorKind.ToolRateLimited,
+            $"Rate limited: {server}'s tool '{tool}' is limited to {perTool.Limit} calls; try again in {RetrySeconds(wait)} s");
+    }
+
+    private static GatewayError Refuse(HttpContext context, TimeSpan wait, string message)
+    {
+        context.Response.Headers.RetryAfter = RetrySeconds(wait).ToString(CultureInfo.InvariantCulture);
+        return new GatewayError(GatewayErrorKind.RateLimited, message);
+    }
+
+    private static long RetrySeconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Archestra.Edge.EndToEndTests.Infrastructure;
+
+namespace Archestra.Edge.EndToEndTests;
+
+/// <summary>Rate limits: per caller and per profile a 429 with Retry-After; per tool a tool error inside the session.</summary>
+public sealed class RateLimitTests
+{
+    private const string Echo = """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"edge__whoami","arguments":{}}}""";
+
+    [Fact]
+    public async Task PerCaller_Beyond_The_Burst_Is429_WithRetryAfter_AndNotificationsStillPass()
+    {
+        await using var gateway = await GatewayProcess.StartAsync("""
+            limits: { rate_per_principal: 3/m }
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p: { tools: [{ server: edge }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync(); // request 1 (initialized is a notification: not counted)
+        Assert.Null((await client.RequestAsync(Echo))["error"]); // 2
+        Assert.Null((await client.RequestAsync(Echo))["error"]); // 3
+
+        using var refused = await client.SendAsync(Echo);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var retryAfter = refused.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.InRange(retryAfter!.Value.TotalSeconds, 1, 20);
+        var body = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
+        Assert.Equal(7, body["id"]!.GetValue<int>());
+        Assert.Contains("limited to 3/m", body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        using var notification = await client.SendAsync("""{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}""");
+        Assert.Equal(HttpStatusCode.Accepted, notification.StatusCode);
+    }
+
+    [Fact]
+    public async Task PerTool_Beyond_The_Burst_IsAToolError_OtherToolsStillWork()
+    {
+        await using var gateway = await GatewayProcess.StartAsync("""
+            limits: { rate_per_tool: 2/h }
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p: { tools: [{ server: edge }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        Assert.NotEqual(true, (await client.RequestAsync(Echo))["result"]!["isError"]?.GetValue<bool>());
+        Assert.NotEqual(true, (await client.RequestAsync(Echo))["result"]!["isError"]?.GetValue<bool>());
+
+        var limited = await client.RequestAsync(Echo);
+        Assert.True(limited["result"]!["isError"]!.GetValue<bool>());
+        Assert.Contains("edge's tool 'whoami' is limited to 2/h", limited["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var other = await client.RequestAsync("""{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"edge__gateway_info","arguments":{}}}""");
+        Assert.NotEqual(true, other["result"]!["isError"]?.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task ABadRate_IsAConfigError()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "archestra.yaml");
+        await File.WriteAllTextAsync(path, "limits: { rate_per_profile: lots }\nservers: { edge: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: edge }] } }\n");
+        await using var validate = ChildProcess.Start(Repository.GatewayBinary, ["validate", "--config", path]);
+        Assert.Equal(1, await validate.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await Task.Delay(50);
+        Assert.Contains("limits.rate_per_profile: 'lots' is not a rate", validate.Output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,66 @@
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Gateway.Limits;
+
+namespace Archestra.Edge.Tests.Gateway;
+
+public sealed class RateLimiterTests
+{
+    [Fact]
+    public void ABurstOfCount_IsTaken_ThenOnePerInterval_PerKey()
+    {
+        var time = new ManualTime();
+        var limiter = new RateLimiter(new RateLimit(3, TimeSpan.FromMinutes(1)), time);
+
+        Assert.True(limiter.TryAcquire("alice", out _));
+        Assert.True(limiter.TryAcquire("alice", out _));
+        Assert.True(limiter.TryAcquire("alice", out _));
+        Assert.False(limiter.TryAcquire("alice", out var wait));
+        Assert.Equal(20, wait.TotalSeconds, precision: 3); // one slot every 20 s
+        Assert.True(limiter.TryAcquire("bob", out _));   // keys are independent
+
+        time.Advance(TimeSpan.FromSeconds(19));
+        Assert.False(limiter.TryAcquire("alice", out wait));
+        Assert.Equal(1, wait.TotalSeconds, precision: 3);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(limiter.TryAcquire("alice", out _));
+        Assert.False(limiter.TryAcquire("alice", out _));
+
+        time.Advance(TimeSpan.FromMinutes(5)); // a quiet period refills the whole burst, no more
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(limiter.TryAcquire("alice", out _));
+        }
+
+        Assert.False(limiter.TryAcquire("alice", out _));
+    }
+
+    [Theory]
+    [InlineData("20/s", 20, 1)]
+    [InlineData("600/m", 600, 60)]
+    [InlineData("5/h", 5, 3600)]
+    [InlineData("0/s", 0, 0)]
+    [InlineData("ten/s", 0, 0)]
+    [InlineData("5/d", 0, 0)]
+    [InlineData("5", 0, 0)]
+    public void Rates_Parse(string text, int count, int seconds)
+    {
+        var parsed = RateLimit.TryParse(text, out var limit);
+        Assert.Equal(count > 0, parsed);
+        if (parsed)
+        {
+            Assert.Equal(count, limit!.Count);
+            Assert.Equal(seconds, limit.Period.TotalSeconds);
+        }
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
+}
