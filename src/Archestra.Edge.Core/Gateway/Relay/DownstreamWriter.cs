@@ -34,21 +34,7 @@ internal sealed class DownstreamWriter
     {
         var rewriter = new MessageRewriter();
         rewriter.Replace(message.Envelope.Id, clientId.Span);
-        if (_streaming)
-        {
-            WriteEvent(message.Span, ref rewriter);
-            EndStream();
-        }
-        else
-        {
-            var response = _context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/json";
-            response.ContentLength = rewriter.RewrittenLength(message.Length);
-            rewriter.WriteTo(message.Span, response.BodyWriter);
-        }
-
-        return FlushAsync();
+        return WriteFinal(message.Span, ref rewriter);
     }
 
     /// <summary>
@@ -67,9 +53,15 @@ internal sealed class DownstreamWriter
         var rewriter = new MessageRewriter();
         rewriter.Replace(message.Envelope.Id, clientId.Span);
         rewriter.Replace(message.Envelope.Result, result.WrittenSpan);
+        return WriteFinal(message.Span, ref rewriter);
+    }
+
+    /// <summary>The final message: the last event of the stream, or the whole JSON answer when nothing was streamed.</summary>
+    private Task WriteFinal(ReadOnlySpan<byte> message, scoped ref MessageRewriter rewriter)
+    {
         if (_streaming)
         {
-            WriteEvent(message.Span, ref rewriter);
+            WriteEvent(message, ref rewriter);
             EndStream();
         }
         else
@@ -78,7 +70,7 @@ internal sealed class DownstreamWriter
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/json";
             response.ContentLength = rewriter.RewrittenLength(message.Length);
-            rewriter.WriteTo(message.Span, response.BodyWriter);
+            rewriter.WriteTo(message, response.BodyWriter);
         }
 
         return FlushAsync();
