@@ -47,8 +47,7 @@ internal static partial class AdminEndpoints
             return false;
         }
 
-        var header = context.Request.Headers.Authorization.ToString();
-        var result = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? runtime.Authenticator.CheckBearer(header[7..].Trim()) : default;
+        var result = runtime.Authenticator.CheckBearer(context.Request);
         if (result.Outcome != AuthOutcome.Ok || result.Principal is null)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";

@@ -106,6 +106,12 @@ internal sealed partial class Authenticator
 
     private DateTimeOffset Now => _services?.Time.GetUtcNow() ?? DateTimeOffset.UtcNow;
 
+    /// <summary>The <c>archestra_…</c> token of a request's <c>Authorization</c> header, whatever the profile (the admin API).</summary>
+    public AuthResult CheckBearer(HttpRequest request)
+        => TryGetBearer(request, out var header, out var start, out var length)
+            ? CheckBearer(header.AsSpan(start, length))
+            : new AuthResult(AuthOutcome.Missing, null, "no bearer token");
+
     /// <summary>An <c>archestra_…</c> token, whatever the profile (the admin API; the login page of the authorization server).</summary>
     public AuthResult CheckBearer(ReadOnlySpan<char> token)
     {
