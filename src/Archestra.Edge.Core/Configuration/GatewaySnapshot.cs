@@ -31,6 +31,9 @@ internal sealed class GatewaySnapshot
     /// <summary>How callers authenticate (disabled when the file has no <c>auth:</c>).</summary>
     public AuthSettings Auth { get; init; } = AuthSettings.Disabled;
 
+    /// <summary>The audit trail (on by default).</summary>
+    public AuditSettings Audit { get; init; } = AuditSettings.Default;
+
     /// <summary>This snapshot with another data directory (the <c>--data-dir</c> option).</summary>
     public GatewaySnapshot WithDataDirectory(string directory) => new()
     {
@@ -43,7 +46,23 @@ internal sealed class GatewaySnapshot
         Profiles = Profiles,
         Identity = Identity,
         Auth = Auth,
+        Audit = Audit,
     };
+}
+
+/// <summary>What the audit trail keeps of a call's arguments.</summary>
+internal enum AuditArguments : byte
+{
+    /// <summary>The argument names, with every value replaced by <c>"[redacted]"</c>.</summary>
+    Redacted,
+    Full,
+    None,
+}
+
+/// <summary>The audit trail: whether it is written, what it keeps of arguments, and for how long.</summary>
+internal sealed record AuditSettings(bool Enabled, AuditArguments Arguments, TimeSpan Retention)
+{
+    public static readonly AuditSettings Default = new(true, AuditArguments.Redacted, TimeSpan.FromDays(30));
 }
 
 /// <summary>Where and how the gateway listens.</summary>

@@ -81,12 +81,21 @@ internal static class GatewayApplication
         var selfHosting = options.ChildShimPath is null
             ? Upstreams.SelfHosting.Unsupervised
             : Upstreams.SelfHosting.ForDataDirectory(snapshot.Listener.DataDirectory, options.ChildShimPath);
-        // Identity state lives in data_dir/archestra.db, opened only when auth: is configured.
+        // Local state lives in data_dir/archestra.db: opened at start when auth: needs it, else by the audit writer in
+        // the background (never on the start-up path). In-process hosts without a database have no audit trail.
+        var database = new Lazy<Storage.StateDatabase?>(() => options.StateDatabase
+            ?? (options.ChildShimPath is not null ? Storage.StateDatabase.Open(snapshot.Listener.DataDirectory) : null));
         services.AddSingleton(sp => new Identity.IdentityServices(
             snapshot,
-            snapshot.Auth.Enabled && options.ChildShimPath is not null ? Storage.StateDatabase.Open(snapshot.Listener.DataDirectory) : options.StateDatabase,
+            snapshot.Auth.Enabled ? database.Value : options.StateDatabase,
             options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>()));
+        var audit = snapshot.Audit.Enabled && options.ChildShimPath is null && options.StateDatabase is null
+            ? snapshot.Audit with { Enabled = false }
+            : snapshot.Audit;
+        services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => database.Value!, options.TimeProvider,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Audit")));
+        services.AddHostedService(sp => sp.GetRequiredService<Observability.Audit.AuditTrail>());
         services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
             selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>()));
         services.AddSingleton(sp => new GatewayHost(sp.GetRequiredService<GatewayRuntime>()));

@@ -70,6 +70,12 @@ internal static class ObservabilityEndpoints
         writer.Sample("archestra_sessions", runtime.Sessions.Count);
         WriteUpstreams(writer, runtime);
         context.RequestServices.GetRequiredService<GatewayMetrics>().Render(writer);
+        if (context.RequestServices.GetService<Observability.Audit.AuditTrail>() is { Enabled: true } audit)
+        {
+            writer.Family("archestra_audit_records_total", "counter", "Audit records written, and dropped (queue full or write failed).");
+            writer.Sample("archestra_audit_records_total", audit.Written, ("result", "written"));
+            writer.Sample("archestra_audit_records_total", audit.Dropped, ("result", "dropped"));
+        }
 
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";

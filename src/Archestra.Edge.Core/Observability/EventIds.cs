@@ -69,5 +69,10 @@ internal static class EventIds
     public const int HttpStreamFailed = 220;
     public const int UpstreamProtocolViolation = 221;
 
-    // Highest id in use: 231.
+    // Audit
+    public const int AuditUnavailable = 400;
+    public const int AuditWriteFailed = 401;
+    public const int AuditPruned = 402;
+
+    // Highest id in use: 402.
 }

@@ -41,6 +41,9 @@ internal sealed class GatewayMetrics
     private readonly ConcurrentDictionary<string, Counter> _authFailures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Counter> _reloads = new(StringComparer.Ordinal);
 
+    /// <summary>The label (and audit) name of an outcome.</summary>
+    public static string OutcomeName(CallOutcome outcome) => s_outcomes[(int)outcome];
+
     public void RecordCall(string profile, string server, string method, string item, CallOutcome outcome, TimeSpan duration)
     {
         var key = new CallKey(profile, server, method, item);

@@ -5,7 +5,7 @@ namespace Archestra.Edge.Storage;
 
 /// <summary>
 /// The gateway's little local state in SQLite (<c>data_dir/archestra.db</c>, WAL): issued tokens, OAuth clients,
-/// codes and refresh tokens, signing keys. Only secrets' hashes are stored, except the signing keys, which is why
+/// codes and refresh tokens, signing keys, the audit trail. Only secrets' hashes are stored, except the signing keys, which is why
 /// the file is created readable by its owner only. Every operation opens a pooled connection; writers are few.
 /// </summary>
 internal sealed class StateDatabase
@@ -106,6 +106,21 @@ internal sealed class StateDatabase
                 used_at INTEGER,
                 revoked_at INTEGER);
             CREATE INDEX IF NOT EXISTS oauth_refresh_family ON oauth_refresh_tokens (family);
+            CREATE TABLE IF NOT EXISTS audit (
+                id INTEGER PRIMARY KEY,
+                at INTEGER NOT NULL,
+                principal TEXT NOT NULL,
+                profile TEXT NOT NULL,
+                server TEXT NOT NULL,
+                method TEXT NOT NULL,
+                item TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                duration_ms REAL NOT NULL,
+                request_bytes INTEGER NOT NULL,
+                response_bytes INTEGER NOT NULL,
+                arguments TEXT,
+                session TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
             CREATE TABLE IF NOT EXISTS signing_keys (
                 kid TEXT PRIMARY KEY,
                 algorithm TEXT NOT NULL,

@@ -34,6 +34,8 @@ internal static class CommandLine
                 return TokenCommand.Run(rest);
             case "connect":
                 return ConnectCommand.Run(rest);
+            case "audit":
+                return AuditCommand.Run(rest);
             case "validate":
                 return ValidateCommand.Run(rest);
             case "schema":
@@ -167,6 +169,7 @@ internal static class CommandLine
           archestra-edge token    create --scope org|team:ID|user:ID [--name N] [--profile P]... [--expires 30d]
           archestra-edge token    list | revoke ID|NAME
           archestra-edge connect  PROFILE [--config FILE] [--json]
+          archestra-edge audit    tail [-n N] [--json] | export [--since 7d] [--until DATE] [--format jsonl|csv]
           archestra-edge schema
           archestra-edge version
           archestra-edge help
@@ -179,6 +182,7 @@ internal static class CommandLine
           token      Create (the secret is printed once), list or revoke bearer tokens in data_dir.
           connect    Print ready-to-paste configuration for Claude Code, Claude Desktop, Cursor, VS Code, Codex
                      and curl (also served at GET /v1/profiles/<profile>/connect).
+          audit      Show the newest audit records, or export them as JSON lines or CSV (from data_dir).
           schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.
 

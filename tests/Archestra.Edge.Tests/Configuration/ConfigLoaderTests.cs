@@ -144,6 +144,22 @@ public sealed class ConfigLoaderTests
         Assert.False(assignment.Admits("list_servers"));
     }
 
+    [Fact]
+    public void Audit_DefaultsToRedacted30Days_AndRefusesUnknownModes()
+    {
+        var defaults = Load("servers: { a: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: a }] } }\n");
+        Assert.Equal(new AuditSettings(true, AuditArguments.Redacted, TimeSpan.FromDays(30)), defaults.Audit);
+
+        var configured = Load("observability: { audit: { arguments: full, retention: 90d } }\nservers: { a: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: a }] } }\n");
+        Assert.Equal(new AuditSettings(true, AuditArguments.Full, TimeSpan.FromDays(90)), configured.Audit);
+
+        var bad = ConfigLoader.Load("observability: { audit: { arguments: some, retention: soon } }\nservers: { a: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: a }] } }\n", "t.yaml", _ => null);
+        Assert.False(bad.Succeeded);
+        var errors = string.Join("\n", bad.Diagnostics);
+        Assert.Contains("observability.audit.arguments: 'some' is not one of redacted, full, none", errors, StringComparison.Ordinal);
+        Assert.Contains("observability.audit.retention", errors, StringComparison.Ordinal);
+    }
+
     private static GatewaySnapshot Load(string yaml, IDictionary<string, string>? environment = null)
     {
         var result = ConfigLoader.Load(yaml, "test.yaml", key => environment?.TryGetValue(key, out var v) == true ? v : null);

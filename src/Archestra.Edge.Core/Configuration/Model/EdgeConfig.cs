@@ -29,4 +29,6 @@ internal sealed class EdgeConfig
     public Dictionary<string, CredentialConfig>? Credentials { get; set; }
 
     public AuthConfig? Auth { get; set; }
+
+    public ObservabilityConfig? Observability { get; set; }
 }

@@ -41,6 +41,7 @@ internal sealed partial class ConfigCompiler
         var profiles = CompileProfiles(config.Profiles, config.Servers?.Keys ?? (IEnumerable<string>)[]);
         var auth = CompileAuth(config.Auth, identity, profiles);
         profiles = CompileAccess(config.Profiles, profiles, identity, auth);
+        var audit = CompileAudit(config.Observability?.Audit);
 
         if (_diagnostics.HasErrors || listener is null)
         {
@@ -58,7 +59,31 @@ internal sealed partial class ConfigCompiler
             Profiles = profiles.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal),
             Identity = identity,
             Auth = auth,
+            Audit = audit,
         };
+    }
+
+    private AuditSettings CompileAudit(AuditConfig? audit)
+    {
+        if (audit is null)
+        {
+            return AuditSettings.Default;
+        }
+
+        var arguments = audit.Arguments switch
+        {
+            null or "redacted" => AuditArguments.Redacted,
+            "full" => AuditArguments.Full,
+            "none" => AuditArguments.None,
+            _ => (AuditArguments?)null,
+        };
+        if (arguments is null)
+        {
+            _diagnostics.Add("observability.audit.arguments", $"'{audit.Arguments}' is not one of redacted, full, none", "redacted keeps argument names and hides values");
+        }
+
+        return new AuditSettings(audit.Enabled ?? true, arguments ?? AuditArguments.Redacted,
+            Duration(audit.Retention, "observability.audit.retention", AuditSettings.Default.Retention));
     }
 
     private TimeSpan Duration(string? text, string path, TimeSpan fallback)

@@ -32,5 +32,7 @@ namespace Archestra.Edge.Configuration.Yaml;
 [YamlSerializable(typeof(ToolAssignmentConfig))]
 [YamlSerializable(typeof(AssignmentConfig))]
 [YamlSerializable(typeof(ResourceAssignmentConfig))]
+[YamlSerializable(typeof(ObservabilityConfig))]
+[YamlSerializable(typeof(AuditConfig))]
 // Public and unsealed only because the generated half is declared that way.
 public partial class ConfigYamlContext : StaticContext;

@@ -32,11 +32,13 @@ internal sealed partial class CallRelay
     private readonly ILogger _logger;
     private readonly ObjectPool<RelayCall> _calls;
     private readonly GatewayMetrics? _metrics;
+    private readonly Observability.Audit.AuditTrail? _audit;
 
-    public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger, GatewayMetrics? metrics = null)
+    public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger, GatewayMetrics? metrics = null, Observability.Audit.AuditTrail? audit = null)
     {
         _host = host;
         _metrics = metrics;
+        _audit = audit is { Enabled: true } ? audit : null;
         _timeProvider = timeProvider;
         _logger = logger;
         var policy = new RelayCall.Policy(timeProvider);
@@ -59,6 +61,7 @@ internal sealed partial class CallRelay
         PooledBufferWriter? request = null;
         var started = _timeProvider.GetTimestamp();
         var outcome = CallOutcome.Rejected;
+        long responseBytes = 0;
         RelayTarget target = default;
         try
         {
@@ -133,6 +136,7 @@ internal sealed partial class CallRelay
                     if (relayed is null)
                     {
                         outcome = message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse ? CallOutcome.Error : CallOutcome.Ok;
+                        responseBytes = message.Length;
                         await (target.ResultUriPrefix is null
                             ? writer.WriteFinalAsync(message, clientId)
                             : writer.WriteFinalWithPrefixedUrisAsync(message, clientId, target.ResultUriPrefix)).ConfigureAwait(false);
@@ -154,9 +158,25 @@ internal sealed partial class CallRelay
         finally
         {
             request?.Dispose();
-            _metrics?.RecordCall(session.ProfileName, target.Server?.Name ?? string.Empty, MethodLabel(envelope.Method), target.ItemName ?? string.Empty,
-                outcome, _timeProvider.GetElapsedTime(started));
+            var elapsed = _timeProvider.GetElapsedTime(started);
+            _metrics?.RecordCall(session.ProfileName, target.Server?.Name ?? string.Empty, MethodLabel(envelope.Method), target.ItemName ?? string.Empty, outcome, elapsed);
+            if (_audit is not null)
+            {
+                Audit(session, body, envelope, target, outcome, elapsed, responseBytes);
+            }
         }
+    }
+
+    /// <summary>Hands the call's audit record to the trail's writer (the arguments are copied only if the trail keeps them).</summary>
+    private void Audit(DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, RelayTarget target, CallOutcome outcome, TimeSpan elapsed, long responseBytes)
+    {
+        // Tools and prompts by their upstream name; resources by the URI the client asked for.
+        var item = target.ItemName ?? (envelope.Uri.IsEmpty ? string.Empty : System.Text.Encoding.UTF8.GetString(envelope.Uri.Slice(body.Span)).Trim('"'));
+        _audit!.Record(new Observability.Audit.AuditRecord(_timeProvider.GetUtcNow(), session.Principal, session.ProfileName, target.Server?.Name ?? string.Empty,
+            MethodLabel(envelope.Method), item, GatewayMetrics.OutcomeName(outcome), elapsed.TotalMilliseconds, body.Memory.Length, responseBytes, session.Id)
+        {
+            Arguments = _audit.KeepsArguments && !envelope.Arguments.IsEmpty ? envelope.Arguments.Slice(body.Span).ToArray() : null,
+        });
     }
 
     private static string MethodLabel(McpMethod method) => method switch
