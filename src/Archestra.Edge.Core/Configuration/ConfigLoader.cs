@@ -97,7 +97,7 @@ internal static class ConfigLoader
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
 
-        var snapshot = new ConfigCompiler(diagnostics, path).Compile(config);
+        var snapshot = new ConfigCompiler(diagnostics, path).Compile(config, ConfigFingerprints.Of(root));
         return diagnostics.HasErrors ? new ConfigLoadResult(null, diagnostics.Sorted()) : new ConfigLoadResult(snapshot, []);
     }
 

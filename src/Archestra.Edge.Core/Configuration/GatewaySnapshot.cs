@@ -31,6 +31,16 @@ internal sealed class GatewaySnapshot
     /// <summary>How callers authenticate (disabled when the file has no <c>auth:</c>).</summary>
     public AuthSettings Auth { get; init; } = AuthSettings.Disabled;
 
+    /// <summary>
+    /// A canonical text of each part of the file as loaded (references resolved), by part: <c>servers/&lt;name&gt;</c>,
+    /// <c>profiles/&lt;name&gt;</c>, <c>server</c>, <c>auth</c>, <c>credentials</c>. A reload compares them to see what changed.
+    /// </summary>
+    public FrozenDictionary<string, string> Fingerprints { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>Whether <paramref name="part"/> reads the same in both snapshots.</summary>
+    public bool SameAs(GatewaySnapshot other, string part)
+        => Fingerprints.GetValueOrDefault(part) == other.Fingerprints.GetValueOrDefault(part);
+
     /// <summary>The audit trail (on by default).</summary>
     public AuditSettings Audit { get; init; } = AuditSettings.Default;
 
@@ -47,6 +57,7 @@ internal sealed class GatewaySnapshot
         Identity = Identity,
         Auth = Auth,
         Audit = Audit,
+        Fingerprints = Fingerprints,
     };
 }
 

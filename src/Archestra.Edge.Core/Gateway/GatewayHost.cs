@@ -4,7 +4,7 @@ namespace Archestra.Edge.Gateway;
 /// Holds the running <see cref="GatewayRuntime"/>. Request handlers read <see cref="Current"/> once per request
 /// (one volatile read, no lock); a reload swaps it whole.
 /// </summary>
-internal sealed class GatewayHost
+internal sealed class GatewayHost : IAsyncDisposable
 {
     private volatile GatewayRuntime _current;
 
@@ -17,4 +17,7 @@ internal sealed class GatewayHost
 
     /// <summary>Installs a new runtime and returns the previous one (the caller retires it).</summary>
     public GatewayRuntime Swap(GatewayRuntime next) => Interlocked.Exchange(ref _current, next);
+
+    /// <summary>Stops the current runtime (retired ones were cleaned up by their reload).</summary>
+    public ValueTask DisposeAsync() => _current.DisposeAsync();
 }

@@ -18,22 +18,51 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     private readonly UpstreamServices _upstreamServices;
     private readonly ILogger _logger;
     private readonly Dictionary<(UpstreamServer, CatalogKind), ServerListCache> _listCaches = [];
+    private readonly RuntimeEvents _events;
 
     public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider,
-        Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null)
+        Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null,
+        GatewayRuntime? predecessor = null)
     {
         Authenticator = new Identity.Authenticator(snapshot, identity, loggerFactory.CreateLogger("Archestra.Edge.Identity"));
         Identity = identity;
         Snapshot = snapshot;
         TimeProvider = timeProvider;
-        StartedAt = timeProvider.GetUtcNow();
         RateLimits = new Limits.RateLimits(snapshot.Limits, timeProvider);
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
-        _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, this, this, selfHosting) { SessionFactory = sessionFactory, Identity = snapshot.Identity };
+        if (predecessor is null)
+        {
+            StartedAt = timeProvider.GetUtcNow();
+            _events = new RuntimeEvents { Target = this };
+            _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, _events, _events, selfHosting) { SessionFactory = sessionFactory, Identity = snapshot.Identity };
+            Sessions = new SessionStore();
+            Subscriptions = new ResourceSubscriptions();
+        }
+        else
+        {
+            // A reload: the same process-wide parts, the same sessions; servers are carried over where unchanged.
+            StartedAt = predecessor.StartedAt;
+            _events = predecessor._events;
+            _upstreamServices = predecessor._upstreamServices;
+            _upstreamServices.Identity = snapshot.Identity;
+            Sessions = predecessor.Sessions;
+            Subscriptions = predecessor.Subscriptions;
+        }
 
         var servers = new Dictionary<string, UpstreamServer>(StringComparer.Ordinal);
         foreach (var model in snapshot.Servers)
         {
+            if (predecessor?.CarriedOver(model, snapshot) is { } kept)
+            {
+                servers[model.Name] = kept;
+                foreach (var kind in CatalogKinds.All)
+                {
+                    _listCaches[(kept, kind)] = predecessor._listCaches[(kept, kind)];
+                }
+
+                continue;
+            }
+
             var server = new UpstreamServer(model, _upstreamServices);
             servers[model.Name] = server;
             foreach (var kind in CatalogKinds.All)
@@ -103,9 +132,9 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
 
     public FrozenDictionary<string, ProfileRuntime>.AlternateLookup<ReadOnlySpan<char>> ProfileLookup { get; }
 
-    public SessionStore Sessions { get; } = new();
+    public SessionStore Sessions { get; }
 
-    public ResourceSubscriptions Subscriptions { get; } = new();
+    public ResourceSubscriptions Subscriptions { get; }
 
     public IReadOnlyList<ServerStatus> ServersOf(string profile)
     {

@@ -115,4 +115,25 @@ internal sealed class ResourceSubscriptions
 
         return orphaned;
     }
+
+    /// <summary>Forgets every subscription to a server that a reload stopped.</summary>
+    public void RemoveServer(UpstreamServer server)
+    {
+        lock (_lock)
+        {
+            var gone = new List<(UpstreamServer, string)>();
+            foreach (var (key, _) in _subscribers)
+            {
+                if (ReferenceEquals(key.Item1, server))
+                {
+                    gone.Add(key);
+                }
+            }
+
+            foreach (var key in gone)
+            {
+                _subscribers.Remove(key);
+            }
+        }
+    }
 }

@@ -96,9 +96,17 @@ internal static class GatewayApplication
         services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => database.Value!, options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Audit")));
         services.AddHostedService(sp => sp.GetRequiredService<Observability.Audit.AuditTrail>());
-        services.AddSingleton(sp => new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
-            selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>()));
-        services.AddSingleton(sp => new GatewayHost(sp.GetRequiredService<GatewayRuntime>()));
+        services.AddSingleton(sp => new GatewayHost(new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
+            selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>())));
+        services.AddSingleton(sp => new ConfigReloader(
+            sp.GetRequiredService<GatewayHost>(),
+            (next, current) => new GatewayRuntime(next, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
+                identity: sp.GetRequiredService<Identity.IdentityServices>(), predecessor: current),
+            sp.GetRequiredService<Identity.IdentityServices>(),
+            sp.GetRequiredService<Observability.GatewayMetrics>(),
+            options.TimeProvider,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Reload")));
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
         services.AddSingleton<Observability.GatewayMetrics>();
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();

@@ -40,6 +40,19 @@ internal static class ObservabilityEndpoints
             json.WriteString("status", stopping ? "stopping" : "ready");
             json.WriteString("config", runtime.Snapshot.SourcePath);
             json.WriteNumber("sessions", runtime.Sessions.Count);
+            if (context.RequestServices.GetService<ConfigReloader>()?.Last is { } reload)
+            {
+                json.WriteStartObject("last_reload");
+                json.WriteString("at", reload.At);
+                json.WriteBoolean("succeeded", reload.Error is null);
+                if (reload.Error is { } reason)
+                {
+                    json.WriteString("error", reason);
+                }
+
+                json.WriteEndObject();
+            }
+
             json.WriteStartObject("servers");
             foreach (var server in runtime.AllServers())
             {

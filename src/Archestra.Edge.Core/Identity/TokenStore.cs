@@ -30,7 +30,7 @@ internal sealed record TokenRecord(
 internal sealed partial class TokenStore : IDisposable
 {
     private readonly StateDatabase? _database;
-    private readonly ImmutableArray<DeclaredToken> _declared;
+    private ImmutableArray<DeclaredToken> _declared;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -114,6 +114,17 @@ internal sealed partial class TokenStore : IDisposable
 
         Reload();
         return changed > 0;
+    }
+
+    /// <summary>A reloaded config declares these tokens now: the index is rebuilt at once (a token removed from the file stops working).</summary>
+    public void ReplaceDeclared(ImmutableArray<DeclaredToken> declared)
+    {
+        lock (_lock)
+        {
+            _declared = declared;
+        }
+
+        Reload();
     }
 
     /// <summary>Every token: declared ones and created ones (revoked included), oldest first.</summary>

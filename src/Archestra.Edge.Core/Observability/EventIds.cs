@@ -74,5 +74,10 @@ internal static class EventIds
     public const int AuditWriteFailed = 401;
     public const int AuditPruned = 402;
 
-    // Highest id in use: 402.
+    // Configuration reloads
+    public const int ConfigReloaded = 410;
+    public const int ConfigReloadFailed = 411;
+    public const int ConfigReloadRequested = 412;
+
+    // Highest id in use: 412.
 }

@@ -24,7 +24,7 @@ internal sealed partial class ConfigCompiler
     }
 
     /// <summary>Returns the snapshot, or null when any error was reported.</summary>
-    public GatewaySnapshot? Compile(EdgeConfig config)
+    public GatewaySnapshot? Compile(EdgeConfig config, FrozenDictionary<string, string>? fingerprints = null)
     {
         if (config.Version is { } version && version != 1)
         {
@@ -60,6 +60,7 @@ internal sealed partial class ConfigCompiler
             Identity = identity,
             Auth = auth,
             Audit = audit,
+            Fingerprints = fingerprints ?? FrozenDictionary<string, string>.Empty,
         };
     }
 

@@ -85,7 +85,7 @@ internal static class RequestGuard
         }
 
         // Another profile's session, or another principal's, does not exist as far as this request is concerned.
-        if (!runtime.Sessions.TryGet(header.ToString(), out var found) || !ReferenceEquals(found.Profile, profile) || found.IsClosed || !found.Caller.SameParty(caller))
+        if (!runtime.Sessions.TryGet(header.ToString(), out var found) || !string.Equals(found.ProfileName, profile.Name, StringComparison.Ordinal) || found.IsClosed || !found.Caller.SameParty(caller))
         {
             return new(GatewayErrorKind.SessionNotFound, "Session not found");
         }

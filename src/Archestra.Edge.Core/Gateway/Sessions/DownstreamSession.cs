@@ -31,7 +31,7 @@ internal sealed class DownstreamSession : ICallerContext
     public DownstreamSession(string id, ProfileRuntime profile, string protocolVersion, ClientCapabilities capabilities, string? clientName, string? clientVersion, TimeProvider timeProvider)
     {
         Id = id;
-        Profile = profile;
+        _profile = profile;
         ProtocolVersion = protocolVersion;
         Capabilities = capabilities;
         ClientName = clientName;
@@ -44,7 +44,28 @@ internal sealed class DownstreamSession : ICallerContext
 
     public string SessionId => Id;
 
-    public ProfileRuntime Profile { get; }
+    private volatile ProfileRuntime _profile;
+
+    /// <summary>The profile it serves: replaced by a reload with the profile of the same name.</summary>
+    public ProfileRuntime Profile => _profile;
+
+    /// <summary>After a reload: serve the new runtime's profile of the same name.</summary>
+    public void Rebind(ProfileRuntime profile) => _profile = profile;
+
+    /// <summary>After a reload stopped <paramref name="server"/>: stops this session's own upstream session of it, if any.</summary>
+    public void ReleaseOwnUpstream(UpstreamServer server)
+    {
+        UpstreamReplica? replica = null;
+        lock (_ownLock)
+        {
+            if (_ownUpstreams?.Remove(server, out replica) != true)
+            {
+                return;
+            }
+        }
+
+        _ = replica!.DisposeAsync().AsTask();
+    }
 
     public string ProfileName => Profile.Name;
 

@@ -1,0 +1,214 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Archestra.Edge.Configuration;
+using Archestra.Edge.Gateway;
+using Archestra.Edge.Observability;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Hosting;
+
+/// <summary>
+/// Reloads <c>archestra.yaml</c> when it changes on disk (its directory is watched, so editors that replace the file
+/// and Kubernetes ConfigMap symlink swaps are seen; changes are debounced and compared by content) or on SIGHUP
+/// (always, since referenced files and variables may have changed). A file that does not load, or changes what
+/// only a restart can change, keeps the running config and says why: in the log, in <c>/readyz</c> and in the
+/// reload counter. A good one is compiled into a successor runtime and swapped in atomically.
+/// </summary>
+internal sealed partial class ConfigReloader : IHostedService, IDisposable
+{
+    private static readonly TimeSpan s_debounce = TimeSpan.FromMilliseconds(300);
+
+    private readonly GatewayHost _host;
+    private readonly Func<GatewaySnapshot, GatewayRuntime, GatewayRuntime> _successor;
+    private readonly Identity.IdentityServices _identity;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _serial = new(1, 1);
+    private readonly string _path;
+    private FileSystemWatcher? _watcher;
+    private PosixSignalRegistration? _hangup;
+    private ITimer? _debounceTimer;
+    private byte[] _loadedHash;
+
+    public ConfigReloader(GatewayHost host, Func<GatewaySnapshot, GatewayRuntime, GatewayRuntime> successor, Identity.IdentityServices identity,
+        GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    {
+        _host = host;
+        _successor = successor;
+        _identity = identity;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _path = Path.GetFullPath(host.Current.Snapshot.SourcePath);
+        _loadedHash = HashOf(_path) ?? [];
+    }
+
+    /// <summary>The last reload attempt: when, and why it failed (null when it succeeded or none was made).</summary>
+    public (DateTimeOffset At, string? Error)? Last { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _debounceTimer = _time.CreateTimer(static state => ((ConfigReloader)state!).Trigger(force: false), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (!OperatingSystem.IsWindows())
+        {
+            _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true; // SIGHUP means reload, not exit
+                Trigger(force: true);
+            });
+        }
+
+        var directory = Path.GetDirectoryName(_path);
+        if (directory is not null && Directory.Exists(directory))
+        {
+            _watcher = new FileSystemWatcher(directory)
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+                IncludeSubdirectories = false,
+            };
+            _watcher.Changed += OnFileEvent;
+            _watcher.Created += OnFileEvent;
+            _watcher.Renamed += OnFileEvent;
+            _watcher.EnableRaisingEvents = true;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _hangup?.Dispose();
+        _debounceTimer?.Dispose();
+    }
+
+    /// <summary>Loads the file and, if it is good and changed (or <paramref name="force"/>), swaps it in.</summary>
+    public async Task<bool> ReloadAsync(bool force)
+    {
+        await _serial.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var hash = HashOf(_path);
+            if (!force && (hash is null || hash.AsSpan().SequenceEqual(_loadedHash)))
+            {
+                return false; // unchanged, or caught mid-replacement (the next event brings the new file)
+            }
+
+            Log.Requested(_logger, _path, force ? "SIGHUP" : "file change");
+            var current = _host.Current;
+            var loaded = ConfigLoader.LoadFile(_path);
+            if (!loaded.Succeeded)
+            {
+                return Fail(hash, $"{loaded.Diagnostics.Count} error(s); first: {loaded.Diagnostics[0]}", loaded.Diagnostics);
+            }
+
+            var next = loaded.Snapshot!;
+            if (RestartNeeded(current.Snapshot, next) is { } reason)
+            {
+                return Fail(hash, reason, []);
+            }
+
+            // The listener did not change; keep its command-line overrides (--data-dir).
+            next = next.WithDataDirectory(current.Snapshot.Listener.DataDirectory);
+            var successor = _successor(next, current);
+            _host.Swap(successor);
+            successor.Activate(current);
+            _identity.Tokens.ReplaceDeclared(next.Auth.Tokens);
+            await current.RetireAsync(successor).ConfigureAwait(false);
+            _loadedHash = hash ?? [];
+            Last = (_time.GetUtcNow(), null);
+            _metrics.RecordReload(succeeded: true);
+            return true;
+        }
+        finally
+        {
+            _serial.Release();
+        }
+    }
+
+    /// <summary>What a running gateway cannot change in place, or null.</summary>
+    internal static string? RestartNeeded(GatewaySnapshot current, GatewaySnapshot next)
+    {
+        if (!current.SameAs(next, "server"))
+        {
+            return "the server: section (listen addresses, TLS, data_dir, public_url, hosts) changes only with a restart";
+        }
+
+        if (current.Auth.Enabled != next.Auth.Enabled || current.Auth.OAuth != next.Auth.OAuth
+            || current.Auth.External?.JwksUri != next.Auth.External?.JwksUri || current.Auth.Builtin != next.Auth.Builtin)
+        {
+            return "turning auth: on or off, and changing its OAuth settings, takes a restart (bearer tokens reload)";
+        }
+
+        if (!current.SameAs(next, "observability"))
+        {
+            return "the observability: section changes only with a restart";
+        }
+
+        return null;
+    }
+
+    private bool Fail(byte[]? hash, string reason, IReadOnlyList<ConfigDiagnostic> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
+        {
+            Log.Diagnostic(_logger, diagnostic.ToString());
+        }
+
+        Log.Failed(_logger, _path, reason);
+        _loadedHash = hash ?? _loadedHash; // the same bad file is not retried until it changes again
+        Last = (_time.GetUtcNow(), reason);
+        _metrics.RecordReload(succeeded: false);
+        return false;
+    }
+
+    private void OnFileEvent(object sender, FileSystemEventArgs e) => _debounceTimer?.Change(s_debounce, Timeout.InfiniteTimeSpan);
+
+    private void Trigger(bool force) => _ = RunAsync(force);
+
+    private async Task RunAsync(bool force)
+    {
+        try
+        {
+            await ReloadAsync(force).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            Log.Failed(_logger, _path, ex.Message);
+            Last = (_time.GetUtcNow(), ex.Message);
+            _metrics.RecordReload(succeeded: false);
+        }
+    }
+
+    private static byte[]? HashOf(string path)
+    {
+        try
+        {
+            return SHA256.HashData(File.ReadAllBytes(path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.ConfigReloadRequested, LogLevel.Information, "Reloading {Path} ({Trigger})")]
+        public static partial void Requested(ILogger logger, string path, string trigger);
+
+        [LoggerMessage(EventIds.ConfigReloadFailed, LogLevel.Error, "Reload of {Path} refused, the running config stays: {Reason}")]
+        public static partial void Failed(ILogger logger, string path, string reason);
+
+        [LoggerMessage(EventIds.ConfigReloadFailed, LogLevel.Error, "  {Diagnostic}")]
+        public static partial void Diagnostic(ILogger logger, string diagnostic);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Archestra.Edge.EndToEndTests.Infrastructure;
+
+namespace Archestra.Edge.EndToEndTests;
+
+/// <summary>
+/// Hot reload: on a file change or SIGHUP the gateway swaps in the new config; sessions survive unless their profile
+/// is gone, changed servers restart, removed ones stop, untouched ones keep running; a bad file changes nothing.
+/// </summary>
+public sealed class ReloadTests
+{
+    private static string Config(string marker, string profiles, string extraServers = "", string serverSection = "")
+        => $$"""
+            {{serverSection}}
+            servers:
+              steady:
+                {{TestServerProcess.StdioYaml($"{marker}-steady")}}
+              changing:
+                {{TestServerProcess.StdioYaml($"{marker}-changing")}}
+            {{extraServers}}
+            profiles:
+            {{profiles}}
+            """;
+
+    [Fact]
+    public async Task FileChange_SwapsTheConfig_SessionsSurvive_OnlyChangedServersRestart()
+    {
+        var marker = $"reload-{Guid.NewGuid():N}"[..20];
+        await using var gateway = await GatewayProcess.StartAsync(Config(marker, """
+              p: { tools: [{ server: steady }, { server: changing }] }
+            """));
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var steadyPid = await PidAsync(client, "steady__pid");
+        var changingPid = await PidAsync(client, "changing__pid");
+
+        // 'changing' gets an argument more, 'added' is new and joins the profile.
+        await WriteAtomicallyAsync(gateway.ConfigPath, Config(marker, """
+              p: { tools: [{ server: steady }, { server: changing }, { server: added }] }
+            """, extraServers: $$"""
+              added:
+                {{TestServerProcess.StdioYaml($"{marker}-added")}}
+            """).Replace($"\"{marker}-changing\"", $"\"{marker}-changing\", \"--name\", \"{marker}-changing-v2\"", StringComparison.Ordinal));
+
+        await WaitUntilAsync(async () => (await ToolNamesAsync(client)).Contains("added__pid"));
+
+        Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));      // untouched: the same process
+        Assert.NotEqual(changingPid, await PidAsync(client, "changing__pid")); // changed: restarted
+        await WaitUntilAsync(() => Task.FromResult(!ProcessExists(changingPid)));
+        Assert.NotNull(await PidAsync(client, "added__pid"));                  // the same session sees the new server
+
+        var ready = await ReadyAsync(gateway);
+        Assert.True(ready["last_reload"]!["succeeded"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task ABadFile_KeepsTheRunningConfig_AndSaysWhy_UntilItIsFixed()
+    {
+        var marker = $"reload-{Guid.NewGuid():N}"[..20];
+        var good = Config(marker, """
+              p: { tools: [{ server: steady }] }
+            """);
+        await using var gateway = await GatewayProcess.StartAsync(good);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var pid = await PidAsync(client, "steady__pid");
+
+        await WriteAtomicallyAsync(gateway.ConfigPath, good.Replace("tools:", "toolz:", StringComparison.Ordinal));
+        var failed = await WaitForReloadAsync(gateway, succeeded: false);
+        Assert.Contains("unknown key 'toolz'", failed["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(pid, await PidAsync(client, "steady__pid")); // nothing changed
+        Assert.Contains("archestra_config_reloads_total{result=\"failure\"} 1", await new HttpClient().GetStringAsync(new Uri(gateway.BaseUrl, "/metrics")), StringComparison.Ordinal);
+        Assert.Contains("unknown key 'toolz'", gateway.Process.Output, StringComparison.Ordinal);
+
+        // What only a restart can change is refused the same way.
+        await WriteAtomicallyAsync(gateway.ConfigPath, Config(marker, """
+              p: { tools: [{ server: steady }] }
+            """, serverSection: "server: { listen: [\"http://127.0.0.1:9999\"] }"));
+        await WaitUntilAsync(async () => (await ReadyAsync(gateway))["last_reload"]!["error"]?.GetValue<string>().Contains("restart", StringComparison.Ordinal) == true);
+
+        await WriteAtomicallyAsync(gateway.ConfigPath, good.Replace("p: { tools: [{ server: steady }] }", "p: { tools: [{ server: steady }, { server: changing }] }", StringComparison.Ordinal));
+        await WaitForReloadAsync(gateway, succeeded: true);
+        Assert.Contains("changing__pid", await ToolNamesAsync(client));
+    }
+
+    [Fact]
+    public async Task Sighup_RereadsReferencedFiles_RemovedProfilesEndTheirSessions_RemovedServersStop()
+    {
+        var marker = $"reload-{Guid.NewGuid():N}"[..20];
+        var secrets = Directory.CreateTempSubdirectory("archestra-ref-").FullName;
+        var secret = Path.Combine(secrets, "value");
+        await File.WriteAllTextAsync(secret, "one");
+        var yaml = Config(marker, """
+              p: { tools: [{ server: steady }, { server: changing }] }
+              doomed: { tools: [{ server: changing }] }
+            """).Replace($"\"{marker}-changing\"] }}", $"\"{marker}-changing\"], env: {{ SECRET: \"${{file:{secret}}}\" }} }}", StringComparison.Ordinal);
+        Assert.Contains("SECRET", yaml, StringComparison.Ordinal);
+        await using var gateway = await GatewayProcess.StartAsync(yaml);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        using var doomed = new RawMcpClient(gateway.ProfileUrl("doomed"));
+        await doomed.InitializeAsync();
+        var steadyPid = await PidAsync(client, "steady__pid");
+        var changingPid = await PidAsync(client, "changing__pid");
+
+        // Only the referenced file changes: the YAML is the same, so it takes a SIGHUP.
+        await File.WriteAllTextAsync(secret, "two");
+        gateway.Process.Signal(1);
+        await WaitUntilAsync(async () => await PidAsync(client, "changing__pid") != changingPid);
+        Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));
+        Assert.False(gateway.Process.HasExited, "SIGHUP reloads; it does not stop the gateway");
+
+        // Now the profile 'doomed' and the server 'changing' go.
+        await WriteAtomicallyAsync(gateway.ConfigPath, Config(marker, """
+              p: { tools: [{ server: steady }] }
+            """).Replace($$"""
+              changing:
+                {{TestServerProcess.StdioYaml($"{marker}-changing")}}
+            """, string.Empty, StringComparison.Ordinal));
+        await WaitUntilAsync(async () => !(await ToolNamesAsync(client)).Contains("changing__pid"));
+
+        using var gone = await doomed.SendAsync("""{"jsonrpc":"2.0","id":5,"method":"ping"}""");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        await WaitUntilAsync(() => Task.FromResult(CliTests.ChildrenNamed($"{marker}-changing").Count == 0));
+        Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));
+    }
+
+    private static async Task<string?> PidAsync(RawMcpClient client, string tool)
+    {
+        var response = await client.RequestAsync("""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"TOOL","arguments":{}}}""".Replace("TOOL", tool, StringComparison.Ordinal));
+        return response["result"]?["content"]?[0]?["text"]?.GetValue<string>();
+    }
+
+    private static async Task<List<string>> ToolNamesAsync(RawMcpClient client)
+    {
+        var response = await client.RequestAsync("""{"jsonrpc":"2.0","id":4,"method":"tools/list"}""");
+        Assert.Null(response["error"]);
+        return [.. response["result"]!["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>())];
+    }
+
+    private static async Task<JsonNode> ReadyAsync(GatewayProcess gateway)
+    {
+        using var http = new HttpClient();
+        return JsonNode.Parse(await http.GetStringAsync(new Uri(gateway.BaseUrl, "/readyz")))!;
+    }
+
+    private static async Task<JsonNode> WaitForReloadAsync(GatewayProcess gateway, bool succeeded)
+    {
+        JsonNode? last = null;
+        await WaitUntilAsync(async () =>
+        {
+            last = (await ReadyAsync(gateway))["last_reload"];
+            return last?["succeeded"]?.GetValue<bool>() == succeeded;
+        });
+        return last!;
+    }
+
+    /// <summary>Replaces the file in one rename, as editors and GitOps tools do, so no half-written file is seen.</summary>
+    private static async Task WriteAtomicallyAsync(string path, string text)
+    {
+        var temporary = path + ".tmp";
+        await File.WriteAllTextAsync(temporary, text);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static bool ProcessExists(string? pid) => pid is not null && Directory.Exists($"/proc/{pid}");
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the reload did not happen in time");
+            await Task.Delay(100);
+        }
+    }
+}
