@@ -41,6 +41,9 @@ internal sealed class GatewaySnapshot
     public bool SameAs(GatewaySnapshot other, string part)
         => Fingerprints.GetValueOrDefault(part) == other.Fingerprints.GetValueOrDefault(part);
 
+    /// <summary>Registry catalog files (absolute paths) for the <c>registry</c> command.</summary>
+    public ImmutableArray<string> RegistryCatalogs { get; init; } = [];
+
     /// <summary>The audit trail (on by default).</summary>
     public AuditSettings Audit { get; init; } = AuditSettings.Default;
 
@@ -58,6 +61,7 @@ internal sealed class GatewaySnapshot
         Auth = Auth,
         Audit = Audit,
         Fingerprints = Fingerprints,
+        RegistryCatalogs = RegistryCatalogs,
     };
 }
 

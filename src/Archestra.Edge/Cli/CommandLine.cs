@@ -36,6 +36,8 @@ internal static class CommandLine
                 return ConnectCommand.Run(rest);
             case "audit":
                 return AuditCommand.Run(rest);
+            case "registry":
+                return RegistryCommand.Run(rest);
             case "validate":
                 return ValidateCommand.Run(rest);
             case "schema":
@@ -169,6 +171,7 @@ internal static class CommandLine
           archestra-edge token    create --scope org|team:ID|user:ID [--name N] [--profile P]... [--expires 30d]
           archestra-edge token    list | revoke ID|NAME
           archestra-edge connect  PROFILE [--config FILE] [--json]
+          archestra-edge registry search [WORDS] | show NAME | add NAME [--as SERVER] [--use npm|pypi|nuget|oci|remote]
           archestra-edge audit    tail [-n N] [--json] | export [--since 7d] [--until DATE] [--format jsonl|csv]
           archestra-edge schema
           archestra-edge version
@@ -182,6 +185,8 @@ internal static class CommandLine
           token      Create (the secret is printed once), list or revoke bearer tokens in data_dir.
           connect    Print ready-to-paste configuration for Claude Code, Claude Desktop, Cursor, VS Code, Codex
                      and curl (also served at GET /v1/profiles/<profile>/connect).
+          registry   Search the MCP server catalogs (built-in, registry.catalogs, --catalog FILE), show an entry,
+                     or add it to the config's servers: (the rest of the file stays as it was).
           audit      Show the newest audit records, or export them as JSON lines or CSV (from data_dir).
           schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.

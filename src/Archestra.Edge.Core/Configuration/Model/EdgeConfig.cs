@@ -31,4 +31,6 @@ internal sealed class EdgeConfig
     public AuthConfig? Auth { get; set; }
 
     public ObservabilityConfig? Observability { get; set; }
+
+    public RegistryConfig? Registry { get; set; }
 }

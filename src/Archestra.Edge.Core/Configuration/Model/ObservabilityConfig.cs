@@ -18,3 +18,10 @@ internal sealed class AuditConfig
     /// <summary>How long records are kept. Default <c>30d</c>.</summary>
     public string? Retention { get; set; }
 }
+
+/// <summary>The <c>registry:</c> section: catalogs of MCP servers for <c>archestra-edge registry search|show|add</c>.</summary>
+internal sealed class RegistryConfig
+{
+    /// <summary>Files in the official registry's <c>server.json</c> format (one entry, an array, or <c>{ "servers": [...] }</c>), relative to this file.</summary>
+    public List<string>? Catalogs { get; set; }
+}

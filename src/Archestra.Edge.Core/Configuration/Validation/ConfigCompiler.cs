@@ -42,6 +42,7 @@ internal sealed partial class ConfigCompiler
         var auth = CompileAuth(config.Auth, identity, profiles);
         profiles = CompileAccess(config.Profiles, profiles, identity, auth);
         var audit = CompileAudit(config.Observability?.Audit);
+        var catalogs = CompileCatalogs(config.Registry);
 
         if (_diagnostics.HasErrors || listener is null)
         {
@@ -61,7 +62,27 @@ internal sealed partial class ConfigCompiler
             Auth = auth,
             Audit = audit,
             Fingerprints = fingerprints ?? FrozenDictionary<string, string>.Empty,
+            RegistryCatalogs = catalogs,
         };
+    }
+
+    private ImmutableArray<string> CompileCatalogs(RegistryConfig? registry)
+    {
+        var catalogs = ImmutableArray.CreateBuilder<string>();
+        var index = 0;
+        foreach (var catalog in registry?.Catalogs ?? [])
+        {
+            var path = ResolvePath(catalog);
+            if (!File.Exists(path))
+            {
+                _diagnostics.Add($"registry.catalogs[{index}]", $"no such file: {path}", "paths are relative to this config file");
+            }
+
+            catalogs.Add(path);
+            index++;
+        }
+
+        return catalogs.ToImmutable();
     }
 
     private AuditSettings CompileAudit(AuditConfig? audit)
