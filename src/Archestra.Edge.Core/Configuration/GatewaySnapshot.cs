@@ -44,6 +44,12 @@ internal sealed class GatewaySnapshot
     /// <summary>Registry catalog files (absolute paths) for the <c>registry</c> command.</summary>
     public ImmutableArray<string> RegistryCatalogs { get; init; } = [];
 
+    /// <summary>Logs as JSON lines instead of console lines.</summary>
+    public bool JsonLogs { get; init; }
+
+    /// <summary>OTLP trace export (null: no spans are made at all).</summary>
+    public TracingSettings? Tracing { get; init; }
+
     /// <summary>The audit trail (on by default).</summary>
     public AuditSettings Audit { get; init; } = AuditSettings.Default;
 
@@ -62,8 +68,13 @@ internal sealed class GatewaySnapshot
         Audit = Audit,
         Fingerprints = Fingerprints,
         RegistryCatalogs = RegistryCatalogs,
+        JsonLogs = JsonLogs,
+        Tracing = Tracing,
     };
 }
+
+/// <summary>Where spans go: an OTLP/HTTP traces endpoint.</summary>
+internal sealed record TracingSettings(Uri TracesEndpoint, string ServiceName, ImmutableArray<KeyValuePair<string, string>> Headers);
 
 /// <summary>What the audit trail keeps of a call's arguments.</summary>
 internal enum AuditArguments : byte

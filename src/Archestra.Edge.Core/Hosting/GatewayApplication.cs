@@ -48,12 +48,24 @@ internal static class GatewayApplication
         builder.WebHost.UseKestrelCore();
 
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
+        if (snapshot.JsonLogs)
         {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss.fff ";
-            console.UseUtcTimestamp = true;
-        });
+            // One JSON object per line (Timestamp, EventId, LogLevel, Category, Message, State) for log shippers.
+            builder.Logging.AddJsonConsole(console =>
+            {
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "HH:mm:ss.fff ";
+                console.UseUtcTimestamp = true;
+            });
+        }
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         // Per-request framework chatter stays out of the operator's log unless asked for.
         builder.Logging.AddFilter("Microsoft.AspNetCore", options.MinimumLogLevel <= LogLevel.Debug ? LogLevel.Debug : LogLevel.Warning);
@@ -96,6 +108,11 @@ internal static class GatewayApplication
         services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => database.Value!, options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Audit")));
         services.AddHostedService(sp => sp.GetRequiredService<Observability.Audit.AuditTrail>());
+        if (snapshot.Tracing is { } tracing)
+        {
+            services.AddSingleton(sp => new Observability.Tracing.OtlpExporter(tracing, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Tracing")));
+            services.AddHostedService(sp => sp.GetRequiredService<Observability.Tracing.OtlpExporter>());
+        }
         services.AddSingleton(sp => new GatewayHost(new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
             selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>())));
         services.AddSingleton(sp => new ConfigReloader(

@@ -83,6 +83,13 @@ internal static class ObservabilityEndpoints
         writer.Sample("archestra_sessions", runtime.Sessions.Count);
         WriteUpstreams(writer, runtime);
         context.RequestServices.GetRequiredService<GatewayMetrics>().Render(writer);
+        if (context.RequestServices.GetService<Observability.Tracing.OtlpExporter>() is { } traces)
+        {
+            writer.Family("archestra_trace_spans_total", "counter", "Spans sent to the OTLP collector, and dropped (queue full or export failed).");
+            writer.Sample("archestra_trace_spans_total", traces.Exported, ("result", "exported"));
+            writer.Sample("archestra_trace_spans_total", traces.Dropped, ("result", "dropped"));
+        }
+
         if (context.RequestServices.GetService<Observability.Audit.AuditTrail>() is { Enabled: true } audit)
         {
             writer.Family("archestra_audit_records_total", "counter", "Audit records written, and dropped (queue full or write failed).");

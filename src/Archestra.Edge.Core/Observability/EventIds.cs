@@ -2,7 +2,8 @@ namespace Archestra.Edge.Observability;
 
 /// <summary>
 /// Stable log event ids. They are API: dashboards and alerts key on them, so an id is never reused or
-/// renumbered. Ranges: 1-99 host and config, 100-199 gateway, 200-299 upstreams, 300-399 identity and access.
+/// renumbered. Ranges: 1-99 host and config, 100-199 gateway, 200-299 upstreams, 300-399 identity and access,
+/// 400-409 audit, 410-419 reloads, 420-429 tracing.
 /// </summary>
 internal static class EventIds
 {
@@ -79,5 +80,8 @@ internal static class EventIds
     public const int ConfigReloadFailed = 411;
     public const int ConfigReloadRequested = 412;
 
-    // Highest id in use: 412.
+    // Tracing
+    public const int TraceExportFailed = 420;
+
+    // Highest id in use: 420.
 }

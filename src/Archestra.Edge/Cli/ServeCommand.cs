@@ -60,16 +60,41 @@ internal static class ServeCommand
         foreach (var address in addresses)
         {
             // One line per address, stable format: scripts and tests read the port from it.
-            Console.Out.WriteLine($"{BuildInfo.ProductName} {BuildInfo.Version} listening on {address}");
+            Announce(snapshot.JsonLogs, $"{BuildInfo.ProductName} {BuildInfo.Version} listening on {address}", "url", address);
         }
 
         foreach (var profile in snapshot.ProfileList)
         {
-            Console.Out.WriteLine($"  profile '{profile.Name}' at {addresses.FirstOrDefault()}/v1/mcp/{profile.Name}");
+            Announce(snapshot.JsonLogs, $"  profile '{profile.Name}' at {addresses.FirstOrDefault()}/v1/mcp/{profile.Name}", "profile", profile.Name);
         }
 
         await Console.Out.FlushAsync().ConfigureAwait(false);
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         return CommandLine.Success;
+    }
+
+    /// <summary>A start-up line: plain text, or with JSON logs a JSON object like the log's (so every stdout line parses).</summary>
+    private static void Announce(bool json, string message, string field, string value)
+    {
+        if (!json)
+        {
+            Console.Out.WriteLine(message);
+            return;
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("Timestamp", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteNumber("EventId", Observability.EventIds.Listening);
+            writer.WriteString("LogLevel", "Information");
+            writer.WriteString("Category", "Archestra.Edge");
+            writer.WriteString("Message", message.Trim());
+            writer.WriteString(field, value);
+            writer.WriteEndObject();
+        }
+
+        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 }

@@ -4,6 +4,30 @@ namespace Archestra.Edge.Configuration.Model;
 internal sealed class ObservabilityConfig
 {
     public AuditConfig? Audit { get; set; }
+
+    public LogsConfig? Logs { get; set; }
+
+    public TracingConfig? Tracing { get; set; }
+}
+
+/// <summary>The gateway's own log.</summary>
+internal sealed class LogsConfig
+{
+    /// <summary><c>console</c> (default: one line per event) or <c>json</c> (one JSON object per line, with the event id).</summary>
+    public string? Format { get; set; }
+}
+
+/// <summary>OpenTelemetry traces: a span per relayed call, exported over OTLP/HTTP.</summary>
+internal sealed class TracingConfig
+{
+    /// <summary>The collector, e.g. <c>http://127.0.0.1:4318</c> (spans go to <c>/v1/traces</c> under it). Unset: no tracing.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>The <c>service.name</c> resource attribute. Default <c>archestra-edge</c>.</summary>
+    public string? ServiceName { get; set; }
+
+    /// <summary>Extra headers for the collector (e.g. an API key via <c>${env:…}</c>).</summary>
+    public Dictionary<string, string>? Headers { get; set; }
 }
 
 /// <summary>The audit trail: every tool call, prompt get and resource read, in <c>data_dir/archestra.db</c>.</summary>

@@ -63,7 +63,47 @@ internal sealed partial class ConfigCompiler
             Audit = audit,
             Fingerprints = fingerprints ?? FrozenDictionary<string, string>.Empty,
             RegistryCatalogs = catalogs,
+            JsonLogs = CompileLogFormat(config.Observability?.Logs),
+            Tracing = CompileTracing(config.Observability?.Tracing),
         };
+    }
+
+    private bool CompileLogFormat(LogsConfig? logs)
+    {
+        switch (logs?.Format)
+        {
+            case null or "console":
+                return false;
+            case "json":
+                return true;
+            default:
+                _diagnostics.Add("observability.logs.format", $"'{logs.Format}' is not one of console, json");
+                return false;
+        }
+    }
+
+    private TracingSettings? CompileTracing(TracingConfig? tracing)
+    {
+        if (tracing?.OtlpEndpoint is not { } endpoint)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            _diagnostics.Add("observability.tracing.otlp_endpoint", $"'{endpoint}' is not an http(s) URL", "the collector's OTLP/HTTP address, e.g. http://127.0.0.1:4318");
+            return null;
+        }
+
+        // OTLP/HTTP: a bare collector address gets the standard path; a full traces URL is used as given.
+        var traces = uri.AbsolutePath.TrimEnd('/').Length == 0 ? new Uri(uri, "/v1/traces") : uri;
+        var headers = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
+        foreach (var (name, value) in tracing.Headers ?? [])
+        {
+            headers.Add(new(name, value));
+        }
+
+        return new TracingSettings(traces, tracing.ServiceName ?? "archestra-edge", headers.ToImmutable());
     }
 
     private ImmutableArray<string> CompileCatalogs(RegistryConfig? registry)

@@ -34,6 +34,8 @@ namespace Archestra.Edge.Configuration.Yaml;
 [YamlSerializable(typeof(ResourceAssignmentConfig))]
 [YamlSerializable(typeof(ObservabilityConfig))]
 [YamlSerializable(typeof(AuditConfig))]
+[YamlSerializable(typeof(LogsConfig))]
+[YamlSerializable(typeof(TracingConfig))]
 [YamlSerializable(typeof(RegistryConfig))]
 // Public and unsealed only because the generated half is declared that way.
 public partial class ConfigYamlContext : StaticContext;

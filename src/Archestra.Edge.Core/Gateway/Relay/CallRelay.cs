@@ -60,6 +60,7 @@ internal sealed partial class CallRelay
         using var call = RelayCall.Begin(_calls, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout);
         PooledBufferWriter? request = null;
         var started = _timeProvider.GetTimestamp();
+        using var span = Observability.Tracing.GatewayTracing.StartCall(MethodLabel(envelope.Method), context.Request.Headers.TraceParent, context.Request.Headers.TraceState);
         var outcome = CallOutcome.Rejected;
         long responseBytes = 0;
         RelayTarget target = default;
@@ -164,6 +165,38 @@ internal sealed partial class CallRelay
             {
                 Audit(session, body, envelope, target, outcome, elapsed, responseBytes);
             }
+
+            if (span is not null)
+            {
+                Tag(span, session, envelope, target, outcome);
+            }
+        }
+    }
+
+    /// <summary>The span's name and attributes (OpenTelemetry's MCP conventions where they exist, archestra.* otherwise).</summary>
+    private static void Tag(System.Diagnostics.Activity span, DownstreamSession session, JsonRpcEnvelope envelope, RelayTarget target, CallOutcome outcome)
+    {
+        var method = MethodLabel(envelope.Method);
+        if (target.ItemName is { } item)
+        {
+            span.DisplayName = $"{method} {item}";
+            span.SetTag(envelope.Method == McpMethod.ToolsCall ? "gen_ai.tool.name" : "gen_ai.prompt.name", item);
+        }
+
+        span.SetTag("mcp.method.name", method);
+        span.SetTag("mcp.session.id", session.Id);
+        span.SetTag("archestra.profile", session.ProfileName);
+        span.SetTag("archestra.server", target.Server?.Name ?? string.Empty);
+        span.SetTag("archestra.principal", session.Principal);
+        span.SetTag("archestra.outcome", GatewayMetrics.OutcomeName(outcome));
+        if (outcome == CallOutcome.Ok)
+        {
+            span.SetStatus(System.Diagnostics.ActivityStatusCode.Ok);
+        }
+        else
+        {
+            span.SetTag("error.type", GatewayMetrics.OutcomeName(outcome));
+            span.SetStatus(System.Diagnostics.ActivityStatusCode.Error, GatewayMetrics.OutcomeName(outcome));
         }
     }
 
