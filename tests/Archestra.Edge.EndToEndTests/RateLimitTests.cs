@@ -61,6 +61,35 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task ASlowClient_ThatNeverFinishesItsHeaders_IsCutOff()
+    {
+        await using var gateway = await GatewayProcess.StartAsync("""
+            limits: { request_headers_timeout: 1s }
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p: { tools: [{ server: edge }] }
+            """);
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync("POST /v1/mcp/p HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: app"u8.ToArray());
+
+        // Kestrel answers 408 and closes; the read ends well before the test's own deadline.
+        var buffer = new byte[4096];
+        var received = new System.Text.StringBuilder();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        int read;
+        while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
+        {
+            received.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        Assert.False(deadline.IsCancellationRequested);
+        Assert.StartsWith("HTTP/1.1 408", received.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABadRate_IsAConfigError()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "archestra.yaml");

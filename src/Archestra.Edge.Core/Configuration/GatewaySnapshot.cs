@@ -170,6 +170,9 @@ internal sealed record LimitSettings(long MaxRequestBytes, TimeSpan CallTimeout,
 
     public RateLimit? RatePerTool { get; init; }
 
+    /// <summary>Time a client has to send its request headers (slow-client protection).</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     // Defaults, with where they come from.
     // 4 MiB: a request is a single JSON-RPC message; large tool arguments fit, a runaway body does not.
     public const long DefaultMaxRequestBytes = 4L << 20;

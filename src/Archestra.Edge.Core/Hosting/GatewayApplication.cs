@@ -77,8 +77,9 @@ internal static class GatewayApplication
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = snapshot.Limits.MaxRequestBytes;
-            // Slow-client protection: a client must send headers promptly and keep a minimum body rate.
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            // Slow-client protection: a client must send headers promptly (limits.request_headers_timeout), and a
+            // body at least at Kestrel's minimum rate (240 bytes/s after a 5 s grace period).
+            kestrel.Limits.RequestHeadersTimeout = snapshot.Limits.RequestHeadersTimeout;
             if (snapshot.Listener.Tls is { } tls)
             {
                 kestrel.ConfigureHttpsDefaults(https =>

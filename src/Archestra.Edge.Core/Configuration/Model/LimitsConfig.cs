@@ -29,4 +29,7 @@ internal sealed class LimitsConfig
 
     /// <summary>Calls of each tool of each profile (over all callers); beyond it the call gets a tool error. Default: unlimited.</summary>
     public string? RatePerTool { get; set; }
+
+    /// <summary>Slow-client protection: a client must send its request headers within this time. Default <c>30s</c>.</summary>
+    public string? RequestHeadersTimeout { get; set; }
 }

@@ -48,6 +48,7 @@ internal sealed partial class ConfigCompiler
             RatePerPrincipal = Rate(limits.RatePerPrincipal, "limits.rate_per_principal"),
             RatePerProfile = Rate(limits.RatePerProfile, "limits.rate_per_profile"),
             RatePerTool = Rate(limits.RatePerTool, "limits.rate_per_tool"),
+            RequestHeadersTimeout = Duration(limits.RequestHeadersTimeout, "limits.request_headers_timeout", TimeSpan.FromSeconds(30)),
         };
     }
 
