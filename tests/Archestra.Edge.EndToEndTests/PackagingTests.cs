@@ -67,3 +67,79 @@ public sealed class PackagingTests
     private static string[] Substitute(string[] arguments, string config)
         => [.. arguments.Select(a => a == InstalledConfig ? config : a)];
 }
+
+/// <summary>
+/// The shipped Dockerfile's runtime stage, built with podman on a local stand-in for its base image (no registry is
+/// reachable here) from this build's binary in place of its build stage: the image runs the gateway as a non-root
+/// user on the example config, keeps its state in the volume, and answers MCP clients through a published port.
+/// </summary>
+public sealed class DockerfileTests
+{
+    [Fact]
+    public async Task RuntimeImage_ServesTheExampleConfig_AsANonRootUser()
+    {
+        if (ContainerImages.Skipped)
+        {
+            return;
+        }
+
+        await ContainerImages.EnsureGatewayBaseAsync();
+        var context = Directory.CreateTempSubdirectory("archestra-build-stage-").FullName;
+        Directory.CreateDirectory(Path.Combine(context, "out"));
+        Directory.CreateDirectory(Path.Combine(context, "state"));
+        File.Copy(Repository.GatewayBinary, Path.Combine(context, "out", "archestra-edge"));
+        const string image = "localhost/archestra-edge-e2e:latest";
+        var name = $"archestra-dockerfile-{Guid.NewGuid():N}"[..32];
+        try
+        {
+            var (built, buildOutput) = await ContainerImages.PodmanAsync("build", "--pull=never", "--target", "runtime",
+                "--build-arg", $"RUNTIME_IMAGE={ContainerImages.GatewayBase}", "--build-context", $"build={context}",
+                "-f", Path.Combine(Repository.Root, "Dockerfile"), "-t", image, Repository.Root);
+            Assert.True(built == 0, buildOutput);
+
+            var (_, user) = await ContainerImages.PodmanAsync("image", "inspect", "--format", "{{.Config.User}} {{json .Config.Volumes}} {{json .Config.Cmd}}", image);
+            Assert.StartsWith("app ", user, StringComparison.Ordinal);
+            Assert.Contains("/var/lib/archestra", user, StringComparison.Ordinal);
+            Assert.Contains("\"--data-dir\",\"/var/lib/archestra\"", user, StringComparison.Ordinal);
+
+            var (ran, runOutput) = await ContainerImages.PodmanAsync("run", "-d", "--rm", "--name", name, "-p", "127.0.0.1::9000", image);
+            Assert.True(ran == 0, runOutput);
+            var (_, port) = await ContainerImages.PodmanAsync("port", name, "9000/tcp");
+            var baseUrl = new Uri($"http://{port.Trim().Split('\n')[0]}");
+
+            using var http = new HttpClient();
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (true)
+            {
+                try
+                {
+                    if ((await http.GetStringAsync(new Uri(baseUrl, "/healthz"))) == "ok\n")
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+                {
+                }
+
+                await Task.Delay(200);
+            }
+
+            using var client = new RawMcpClient(new Uri(baseUrl, "/v1/mcp/default"));
+            var initialized = await client.InitializeAsync();
+            Assert.Equal("archestra-edge", initialized["result"]!["serverInfo"]!["name"]!.GetValue<string>());
+
+            var (_, processUser) = await ContainerImages.PodmanAsync("top", name, "user");
+            Assert.Contains("app", processUser, StringComparison.Ordinal);
+            Assert.DoesNotContain("root", processUser, StringComparison.Ordinal);
+            var (_, state) = await ContainerImages.PodmanAsync("exec", name, "/app/archestra-edge", "audit", "tail", "--config", "/etc/archestra/archestra.yaml", "--data-dir", "/var/lib/archestra");
+            Assert.Contains("PRINCIPAL", state, StringComparison.Ordinal); // the audit trail lives in the volume
+        }
+        finally
+        {
+            await ContainerImages.PodmanAsync("rm", "-f", name);
+            await ContainerImages.PodmanAsync("rmi", "-f", image);
+            Directory.Delete(context, recursive: true);
+        }
+    }
+}

@@ -11,13 +11,19 @@ internal static class ContainerImages
 {
     public const string Echo = "localhost/archestra-e2e-echo:latest";
 
+    /// <summary>A stand-in for the Dockerfile's runtime base (runtime-deps chiseled): the gateway's libraries, OpenSSL, a non-root <c>app</c> user.</summary>
+    public const string GatewayBase = "localhost/archestra-e2e-gateway-base:latest";
+
     private static readonly Lazy<Task> s_built = new(BuildAsync);
+    private static readonly Lazy<Task> s_gatewayBase = new(BuildGatewayBaseAsync);
 
     public static bool Skipped => Environment.GetEnvironmentVariable("ARCHESTRA_CONTAINER_TESTS") == "skip";
 
     public static string EchoBinary => Path.Combine(Repository.Root, "artifacts", "perf-echo", "archestra-perf-echo");
 
     public static Task EnsureAsync() => s_built.Value;
+
+    public static Task EnsureGatewayBaseAsync() => s_gatewayBase.Value;
 
     /// <summary>Runs podman and returns its exit code and output (stdout then stderr).</summary>
     public static async Task<(int Code, string Output)> PodmanAsync(params string[] args)
@@ -55,24 +61,57 @@ internal static class ContainerImages
             throw new InvalidOperationException($"podman is not usable here ({versionOutput.Trim()}): run .ci/containers.sh, or set ARCHESTRA_CONTAINER_TESTS=skip");
         }
 
+        await ImportAsync(Echo, EchoBinary, "mcp-echo", [], extraFiles: null, entrypoint: "/app/mcp-echo");
+    }
+
+    private static async Task BuildGatewayBaseAsync()
+    {
+        await EnsureAsync(); // podman checked
+        // OpenSSL is loaded at run time (not listed by ldd); runtime-deps images carry it too.
+        var openssl = new[] { "/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3" }.Where(File.Exists).ToArray();
+        await ImportAsync(GatewayBase, Repository.GatewayBinary, inApp: null, openssl, extraFiles: new Dictionary<string, string>
+        {
+            ["etc/passwd"] = "root:x:0:0:root:/root:/sbin/nologin\napp:x:1654:1654:app:/home/app:/sbin/nologin\n",
+            ["etc/group"] = "root:x:0:\napp:x:1654:\n",
+        }, entrypoint: null);
+    }
+
+    /// <summary>Imports a root filesystem: the binary's <c>ldd</c> libraries, more files, and optionally the binary itself in /app.</summary>
+    private static async Task ImportAsync(string image, string binary, string? inApp, string[] libraries, Dictionary<string, string>? extraFiles, string? entrypoint)
+    {
         var root = Directory.CreateTempSubdirectory("archestra-image-").FullName;
         try
         {
             Directory.CreateDirectory(Path.Combine(root, "app"));
             Directory.CreateDirectory(Path.Combine(root, "tmp"));
-            File.Copy(EchoBinary, Path.Combine(root, "app", "mcp-echo"));
-            var (_, libraries) = await RunAsync("ldd", [EchoBinary]);
-            foreach (var path in libraries.Split(['\n', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Where(p => p.StartsWith('/')))
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(Path.Combine(root, "tmp"), (UnixFileMode)0b1_111_111_111);
+            }
+            if (inApp is not null)
+            {
+                File.Copy(binary, Path.Combine(root, "app", inApp));
+            }
+
+            var (_, listed) = await RunAsync("ldd", [binary]);
+            foreach (var path in listed.Split(['\n', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Where(p => p.StartsWith('/')).Concat(libraries))
             {
                 var target = Path.Combine(root, path.TrimStart('/'));
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Copy(path, target, overwrite: true);
             }
 
+            foreach (var (path, content) in extraFiles ?? [])
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(root, path))!);
+                await File.WriteAllTextAsync(Path.Combine(root, path), content);
+            }
+
             var tar = Path.Combine(Path.GetTempPath(), $"archestra-image-{Guid.NewGuid():N}.tar");
             var (tarCode, tarOutput) = await RunAsync("tar", ["-C", root, "-cf", tar, "."]);
             Assert.True(tarCode == 0, tarOutput);
-            var (code, output) = await RunAsync("podman", ["import", "--change", "ENTRYPOINT [\"/app/mcp-echo\"]", tar, Echo]);
+            string[] import = entrypoint is null ? ["import", tar, image] : ["import", "--change", $"ENTRYPOINT [\"{entrypoint}\"]", tar, image];
+            var (code, output) = await RunAsync("podman", import);
             File.Delete(tar);
             Assert.True(code == 0, $"podman import failed: {output}");
         }
