@@ -95,6 +95,28 @@ public sealed class RegistryTests
     }
 
     [Fact]
+    public async Task CatalogsListedInTheConfig_AreSearched_AndAMissingOneIsAConfigError()
+    {
+        var directory = Directory.CreateTempSubdirectory("archestra-registry-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(directory, "team-catalog.json"), """
+            [ { "name": "io.github.acme/ledger", "description": "The acme ledger", "remotes": [ { "type": "sse", "url": "https://ledger.acme.test/sse" } ] } ]
+            """);
+        var config = Path.Combine(directory, "archestra.yaml");
+        await File.WriteAllTextAsync(config, "registry: { catalogs: [./team-catalog.json] }\nservers: { edge: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: edge }] } }\n");
+
+        var (code, output) = await RunAsync("registry", "search", "ledger", "--config", config);
+        Assert.Equal(0, code);
+        Assert.Contains("io.github.acme/ledger", output, StringComparison.Ordinal);
+        (code, output) = await RunAsync("registry", "show", "ledger", "--config", config);
+        Assert.Contains("transport: \"sse\"", output, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(config, "registry: { catalogs: [./gone.json] }\nservers: { edge: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: edge }] } }\n");
+        (code, output) = await RunAsync("validate", "--config", config);
+        Assert.Equal(1, code);
+        Assert.Contains("registry.catalogs[0]: no such file", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Add_Refuses_AndLeavesTheFile_WhenItCannot()
     {
         var directory = Directory.CreateTempSubdirectory("archestra-registry-").FullName;

@@ -43,7 +43,7 @@ public sealed class ReloadTests
                 {{TestServerProcess.StdioYaml($"{marker}-added")}}
             """).Replace($"\"{marker}-changing\"", $"\"{marker}-changing\", \"--name\", \"{marker}-changing-v2\"", StringComparison.Ordinal));
 
-        await WaitUntilAsync(async () => (await ToolNamesAsync(client)).Contains("added__pid"));
+        await WaitUntilAsync(async () => (await ToolNamesAsync(client)).Contains("added__pid"), gateway);
 
         Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));      // untouched: the same process
         Assert.NotEqual(changingPid, await PidAsync(client, "changing__pid")); // changed: restarted
@@ -96,7 +96,7 @@ public sealed class ReloadTests
               doomed: { tools: [{ server: changing }] }
             """).Replace($"\"{marker}-changing\"] }}", $"\"{marker}-changing\"], env: {{ SECRET: \"${{file:{secret}}}\" }} }}", StringComparison.Ordinal);
         Assert.Contains("SECRET", yaml, StringComparison.Ordinal);
-        await using var gateway = await GatewayProcess.StartAsync(yaml);
+        await using var gateway = await GatewayProcess.StartAsync(yaml, defaultSignals: true);
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync();
         using var doomed = new RawMcpClient(gateway.ProfileUrl("doomed"));
@@ -107,7 +107,7 @@ public sealed class ReloadTests
         // Only the referenced file changes: the YAML is the same, so it takes a SIGHUP.
         await File.WriteAllTextAsync(secret, "two");
         gateway.Process.Signal(1);
-        await WaitUntilAsync(async () => await PidAsync(client, "changing__pid") != changingPid);
+        await WaitUntilAsync(async () => await PidAsync(client, "changing__pid") != changingPid, gateway);
         Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));
         Assert.False(gateway.Process.HasExited, "SIGHUP reloads; it does not stop the gateway");
 
@@ -118,7 +118,7 @@ public sealed class ReloadTests
               changing:
                 {{TestServerProcess.StdioYaml($"{marker}-changing")}}
             """, string.Empty, StringComparison.Ordinal));
-        await WaitUntilAsync(async () => !(await ToolNamesAsync(client)).Contains("changing__pid"));
+        await WaitUntilAsync(async () => !(await ToolNamesAsync(client)).Contains("changing__pid"), gateway);
 
         using var gone = await doomed.SendAsync("""{"jsonrpc":"2.0","id":5,"method":"ping"}""");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
@@ -166,12 +166,12 @@ public sealed class ReloadTests
 
     private static bool ProcessExists(string? pid) => pid is not null && Directory.Exists($"/proc/{pid}");
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, GatewayProcess? gateway = null)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "the reload did not happen in time");
+            Assert.True(DateTime.UtcNow < deadline, $"the reload did not happen in time; the gateway said:\n{gateway?.Process.Output}");
             await Task.Delay(100);
         }
     }

@@ -53,6 +53,11 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
         _debounceTimer = _time.CreateTimer(static state => ((ConfigReloader)state!).Trigger(force: false), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!OperatingSystem.IsWindows())
         {
+            if (HangupIgnored())
+            {
+                Log.HangupIgnored(_logger);
+            }
+
             _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
                 context.Cancel = true; // SIGHUP means reload, not exit
@@ -188,6 +193,26 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Whether SIGHUP was ignored when this process started (nohup does that, and children inherit it).</summary>
+    private static bool HangupIgnored()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+                {
+                    return (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 1) != 0; // bit 0 is signal 1, SIGHUP
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+
+        return false;
+    }
+
     private static byte[]? HashOf(string path)
     {
         try
@@ -207,6 +232,9 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
 
         [LoggerMessage(EventIds.ConfigReloadFailed, LogLevel.Error, "Reload of {Path} refused, the running config stays: {Reason}")]
         public static partial void Failed(ILogger logger, string path, string reason);
+
+        [LoggerMessage(EventIds.ConfigReloadSignalIgnored, LogLevel.Warning, "SIGHUP is ignored by this process (started under nohup?), so it cannot trigger reloads; changes to the config file still do")]
+        public static partial void HangupIgnored(ILogger logger);
 
         [LoggerMessage(EventIds.ConfigReloadFailed, LogLevel.Error, "  {Diagnostic}")]
         public static partial void Diagnostic(ILogger logger, string diagnostic);

@@ -79,6 +79,7 @@ internal static class EventIds
     public const int ConfigReloaded = 410;
     public const int ConfigReloadFailed = 411;
     public const int ConfigReloadRequested = 412;
+    public const int ConfigReloadSignalIgnored = 413;
 
     // Tracing
     public const int TraceExportFailed = 420;

@@ -24,7 +24,13 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     public Uri ProfileUrl(string profile) => new(BaseUrl, $"/v1/mcp/{profile}");
 
     /// <summary>Writes <paramref name="yaml"/> to a fresh directory and serves it.</summary>
-    public static async Task<GatewayProcess> StartAsync(string yaml, params string[] extraArguments)
+    public static Task<GatewayProcess> StartAsync(string yaml, params string[] extraArguments) => StartAsync(yaml, defaultSignals: false, extraArguments);
+
+    /// <summary>
+    /// As above; with <paramref name="defaultSignals"/> the gateway starts with every signal at its default disposition
+    /// (through <c>env --default-signal</c>), even when this test run ignores SIGHUP (under <c>nohup</c>, for one).
+    /// </summary>
+    public static async Task<GatewayProcess> StartAsync(string yaml, bool defaultSignals, params string[] extraArguments)
     {
         var binary = Repository.GatewayBinary;
         if (!File.Exists(binary))
@@ -35,7 +41,10 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("archestra-e2e-").FullName;
         var configPath = Path.Combine(directory, "archestra.yaml");
         await File.WriteAllTextAsync(configPath, yaml);
-        var process = ChildProcess.Start(binary, ["serve", "--config", configPath, "--listen", "http://127.0.0.1:0", .. extraArguments], workingDirectory: directory);
+        string[] arguments = ["serve", "--config", configPath, "--listen", "http://127.0.0.1:0", .. extraArguments];
+        var process = defaultSignals
+            ? ChildProcess.Start("/usr/bin/env", ["--default-signal", binary, .. arguments], workingDirectory: directory)
+            : ChildProcess.Start(binary, arguments, workingDirectory: directory);
         var line = await process.WaitForLineAsync(l => l.Contains(" listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         var url = ListeningLine().Match(line).Groups[1].Value;
         return new GatewayProcess(process, new Uri(url), directory, configPath);

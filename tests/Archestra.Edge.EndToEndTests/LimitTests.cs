@@ -4,8 +4,11 @@ using Archestra.Edge.EndToEndTests.Infrastructure;
 
 namespace Archestra.Edge.EndToEndTests;
 
-/// <summary>Rate limits: per caller and per profile a 429 with Retry-After; per tool a tool error inside the session.</summary>
-public sealed class RateLimitTests
+/// <summary>
+/// Limits: rate limits (per caller and profile a 429 with Retry-After; per tool a tool error inside the session), the
+/// session cap, slow clients, and the drain of in-flight calls at shutdown.
+/// </summary>
+public sealed class LimitTests
 {
     private const string Echo = """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"edge__whoami","arguments":{}}}""";
 
@@ -87,6 +90,60 @@ public sealed class RateLimitTests
 
         Assert.False(deadline.IsCancellationRequested);
         Assert.StartsWith("HTTP/1.1 408", received.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MaxSessions_RefusesTheNextOneWith503_UntilOneEnds()
+    {
+        await using var gateway = await GatewayProcess.StartAsync("""
+            limits: { max_sessions: 2 }
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p: { tools: [{ server: edge }] }
+            """);
+        using var first = new RawMcpClient(gateway.ProfileUrl("p"));
+        using var second = new RawMcpClient(gateway.ProfileUrl("p"));
+        using var third = new RawMcpClient(gateway.ProfileUrl("p"));
+        await first.InitializeAsync();
+        await second.InitializeAsync();
+
+        const string initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+        using (var refused = await third.SendAsync(initialize))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("Too many sessions", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (await first.DeleteAsync())
+        {
+        }
+
+        await third.InitializeAsync(); // a slot is free again
+        Assert.NotNull(third.SessionId);
+    }
+
+    [Fact]
+    public async Task Sigterm_LetsTheCallInFlightFinish_ThenExits()
+    {
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              local:
+                {{TestServerProcess.StdioYaml("drain-local")}}
+            profiles:
+              p: { tools: [{ server: local }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var slow = client.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"local__slow","arguments":{"ms":2000}}}""");
+        await Task.Delay(500);
+
+        gateway.Process.Signal(15);
+
+        var result = await slow.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal("slept 2000 ms", result["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(0, await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Empty(CliTests.ChildrenNamed("drain-local", withShims: true));
     }
 
     [Fact]
