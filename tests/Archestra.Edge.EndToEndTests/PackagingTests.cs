@@ -132,8 +132,18 @@ public sealed class DockerfileTests
             var (_, processUser) = await ContainerImages.PodmanAsync("top", name, "user");
             Assert.Contains("app", processUser, StringComparison.Ordinal);
             Assert.DoesNotContain("root", processUser, StringComparison.Ordinal);
-            var (_, state) = await ContainerImages.PodmanAsync("exec", name, "/app/archestra-edge", "audit", "tail", "--config", "/etc/archestra/archestra.yaml", "--data-dir", "/var/lib/archestra");
-            Assert.Contains("PRINCIPAL", state, StringComparison.Ordinal); // the audit trail lives in the volume
+            var whoami = await client.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"edge__whoami","arguments":{}}}""");
+            Assert.Null(whoami["error"]);
+
+            // The audit trail lives in the volume (written a moment after the call).
+            var state = string.Empty;
+            for (var attempt = 0; attempt < 50 && !state.Contains("whoami", StringComparison.Ordinal); attempt++)
+            {
+                await Task.Delay(100);
+                (_, state) = await ContainerImages.PodmanAsync("exec", name, "/app/archestra-edge", "audit", "tail", "--config", "/etc/archestra/archestra.yaml", "--data-dir", "/var/lib/archestra");
+            }
+
+            Assert.Contains("whoami", state, StringComparison.Ordinal);
         }
         finally
         {

@@ -16,47 +16,79 @@ internal sealed class AuditStore
         _database = database;
     }
 
-    /// <summary>Writes a batch in one transaction, keeping of the arguments what <paramref name="arguments"/> says.</summary>
+    /// <summary>Writes a batch in one transaction (a one-off writer; the trail keeps one open).</summary>
     public void Insert(IReadOnlyList<AuditRecord> records, AuditArguments arguments)
     {
-        using var connection = _database.Connect();
-        using var transaction = connection.BeginTransaction();
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO audit (at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session)
-            VALUES ($at, $principal, $profile, $server, $method, $item, $outcome, $duration, $request, $response, $arguments, $session)
-            """;
-        var at = insert.Parameters.Add("$at", Microsoft.Data.Sqlite.SqliteType.Integer);
-        var principal = insert.Parameters.Add("$principal", Microsoft.Data.Sqlite.SqliteType.Text);
-        var profile = insert.Parameters.Add("$profile", Microsoft.Data.Sqlite.SqliteType.Text);
-        var server = insert.Parameters.Add("$server", Microsoft.Data.Sqlite.SqliteType.Text);
-        var method = insert.Parameters.Add("$method", Microsoft.Data.Sqlite.SqliteType.Text);
-        var item = insert.Parameters.Add("$item", Microsoft.Data.Sqlite.SqliteType.Text);
-        var outcome = insert.Parameters.Add("$outcome", Microsoft.Data.Sqlite.SqliteType.Text);
-        var duration = insert.Parameters.Add("$duration", Microsoft.Data.Sqlite.SqliteType.Real);
-        var request = insert.Parameters.Add("$request", Microsoft.Data.Sqlite.SqliteType.Integer);
-        var response = insert.Parameters.Add("$response", Microsoft.Data.Sqlite.SqliteType.Integer);
-        var args = insert.Parameters.Add("$arguments", Microsoft.Data.Sqlite.SqliteType.Text);
-        var session = insert.Parameters.Add("$session", Microsoft.Data.Sqlite.SqliteType.Text);
-        foreach (var record in records)
+        using var writer = OpenWriter(arguments);
+        writer.Write(records);
+    }
+
+    /// <summary>A long-lived connection with its INSERT prepared once: a batch then costs one transaction and a step per row.</summary>
+    public Writer OpenWriter(AuditArguments arguments) => new(_database.Connect(), arguments);
+
+    internal sealed class Writer : IDisposable
+    {
+        private readonly Microsoft.Data.Sqlite.SqliteConnection _connection;
+        private readonly Microsoft.Data.Sqlite.SqliteCommand _insert;
+        private readonly Microsoft.Data.Sqlite.SqliteParameter[] _values;
+        private readonly AuditArguments _arguments;
+
+        public Writer(Microsoft.Data.Sqlite.SqliteConnection connection, AuditArguments arguments)
         {
-            at.Value = record.At.ToUnixTimeMilliseconds();
-            principal.Value = record.Principal;
-            profile.Value = record.Profile;
-            server.Value = record.Server;
-            method.Value = record.Method;
-            item.Value = record.Item;
-            outcome.Value = record.Outcome;
-            duration.Value = record.DurationMilliseconds;
-            request.Value = record.RequestBytes;
-            response.Value = record.ResponseBytes;
-            args.Value = (object?)Keep(record.Arguments, arguments) ?? DBNull.Value;
-            session.Value = record.Session;
-            insert.ExecuteNonQuery();
+            _connection = connection;
+            _arguments = arguments;
+            _insert = connection.CreateCommand();
+            _insert.CommandText = """
+                INSERT INTO audit (at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session)
+                VALUES ($at, $principal, $profile, $server, $method, $item, $outcome, $duration, $request, $response, $arguments, $session)
+                """;
+            _values =
+            [
+                _insert.Parameters.Add("$at", Microsoft.Data.Sqlite.SqliteType.Integer),
+                _insert.Parameters.Add("$principal", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$profile", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$server", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$method", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$item", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$outcome", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$duration", Microsoft.Data.Sqlite.SqliteType.Real),
+                _insert.Parameters.Add("$request", Microsoft.Data.Sqlite.SqliteType.Integer),
+                _insert.Parameters.Add("$response", Microsoft.Data.Sqlite.SqliteType.Integer),
+                _insert.Parameters.Add("$arguments", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$session", Microsoft.Data.Sqlite.SqliteType.Text),
+            ];
+            _insert.Prepare();
         }
 
-        transaction.Commit();
+        public void Write(IReadOnlyList<AuditRecord> records)
+        {
+            using var transaction = _connection.BeginTransaction();
+            _insert.Transaction = transaction;
+            foreach (var record in records)
+            {
+                _values[0].Value = record.At.ToUnixTimeMilliseconds();
+                _values[1].Value = record.Principal;
+                _values[2].Value = record.Profile;
+                _values[3].Value = record.Server;
+                _values[4].Value = record.Method;
+                _values[5].Value = record.Item;
+                _values[6].Value = record.Outcome;
+                _values[7].Value = record.DurationMilliseconds;
+                _values[8].Value = record.RequestBytes;
+                _values[9].Value = record.ResponseBytes;
+                _values[10].Value = (object?)Keep(record.Arguments, _arguments) ?? DBNull.Value;
+                _values[11].Value = record.Session;
+                _insert.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        public void Dispose()
+        {
+            _insert.Dispose();
+            _connection.Dispose();
+        }
     }
 
     /// <summary>Deletes records older than <paramref name="cutoff"/>; returns how many.</summary>
@@ -115,19 +147,27 @@ internal sealed class AuditStore
 
         try
         {
-            using var document = JsonDocument.Parse(raw);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            // Names only: one pass over the top-level object, skipping every value unread.
+            var reader = new Utf8JsonReader(raw);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return "\"[redacted]\"";
             }
 
-            var buffer = new ArrayBufferWriter<byte>(raw.Length);
+            var buffer = new ArrayBufferWriter<byte>(64);
             using (var writer = new Utf8JsonWriter(buffer))
             {
                 writer.WriteStartObject();
-                foreach (var property in document.RootElement.EnumerateObject())
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    writer.WriteString(property.Name, "[redacted]");
+                    writer.WritePropertyName(reader.HasValueSequence || reader.ValueIsEscaped ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan));
+                    writer.WriteStringValue("[redacted]");
+                    if (!reader.Read())
+                    {
+                        throw new JsonException("truncated");
+                    }
+
+                    reader.Skip();
                 }
 
                 writer.WriteEndObject();

@@ -15,7 +15,8 @@ namespace Archestra.Edge.Observability.Audit;
 internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
 {
     private const int Capacity = 10_000;
-    private const int BatchSize = 512;
+    private const int BatchSize = 1024;
+    private static readonly TimeSpan s_gather = TimeSpan.FromMilliseconds(50);
 
     private readonly AuditSettings _settings;
     private readonly Func<StateDatabase> _database;
@@ -76,10 +77,18 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
 
     private async Task RunAsync()
     {
+        // The database is opened with the first record, not at start: start-up and an idle gateway pay nothing.
+        if (!await _channel.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
         AuditStore store;
+        AuditStore.Writer writer;
         try
         {
             store = new AuditStore(_database());
+            writer = store.OpenWriter(_settings.Arguments);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -100,7 +109,14 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
 
             if (!await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                writer.Dispose();
                 return;
+            }
+
+            // Under load, let a batch gather for a moment: one commit then carries hundreds of records.
+            if (reader.Count < BatchSize && !reader.Completion.IsCompleted)
+            {
+                await Task.Delay(s_gather).ConfigureAwait(false);
             }
 
             while (batch.Count < BatchSize && reader.TryRead(out var record))
@@ -110,7 +126,7 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
 
             try
             {
-                store.Insert(batch, _settings.Arguments);
+                writer.Write(batch);
                 Interlocked.Add(ref _written, batch.Count);
             }
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
