@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway;
 using Archestra.Edge.Observability;
@@ -30,7 +29,7 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
     private FileSystemWatcher? _watcher;
     private PosixSignalRegistration? _hangup;
     private ITimer? _debounceTimer;
-    private byte[] _loadedHash;
+    private byte[] _loaded;
 
     public ConfigReloader(GatewayHost host, Func<GatewaySnapshot, GatewayRuntime, GatewayRuntime> successor, Identity.IdentityServices identity,
         GatewayMetrics metrics, TimeProvider time, ILogger logger)
@@ -42,7 +41,7 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
         _time = time;
         _logger = logger;
         _path = Path.GetFullPath(host.Current.Snapshot.SourcePath);
-        _loadedHash = HashOf(_path) ?? [];
+        _loaded = ContentOf(_path) ?? [];
     }
 
     /// <summary>The last reload attempt: when, and why it failed (null when it succeeded or none was made).</summary>
@@ -101,8 +100,8 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
         await _serial.WaitAsync().ConfigureAwait(false);
         try
         {
-            var hash = HashOf(_path);
-            if (!force && (hash is null || hash.AsSpan().SequenceEqual(_loadedHash)))
+            var hash = ContentOf(_path);
+            if (!force && (hash is null || hash.AsSpan().SequenceEqual(_loaded)))
             {
                 return false; // unchanged, or caught mid-replacement (the next event brings the new file)
             }
@@ -128,7 +127,7 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
             successor.Activate(current);
             _identity.Tokens.ReplaceDeclared(next.Auth.Tokens);
             await current.RetireAsync(successor).ConfigureAwait(false);
-            _loadedHash = hash ?? [];
+            _loaded = hash ?? [];
             Last = (_time.GetUtcNow(), null);
             _metrics.RecordReload(succeeded: true);
             return true;
@@ -169,7 +168,7 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
         }
 
         Log.Failed(_logger, _path, reason);
-        _loadedHash = hash ?? _loadedHash; // the same bad file is not retried until it changes again
+        _loaded = hash ?? _loaded; // the same bad file is not retried until it changes again
         Last = (_time.GetUtcNow(), reason);
         _metrics.RecordReload(succeeded: false);
         return false;
@@ -213,11 +212,12 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
         return false;
     }
 
-    private static byte[]? HashOf(string path)
+    /// <summary>The file's bytes (a config is a few KB): compared whole, so no hashing library is loaded for it.</summary>
+    private static byte[]? ContentOf(string path)
     {
         try
         {
-            return SHA256.HashData(File.ReadAllBytes(path));
+            return File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
