@@ -59,17 +59,9 @@ internal static class AuditCommand
             }
         }
 
-        if (!CommandLine.TryParseOptions([.. rest], out var options, out var error))
+        if (!CommandLine.TryLoadConfig([.. rest], out var options, out var snapshot, out var exitCode))
         {
-            Console.Error.WriteLine($"error: {error}");
-            return CommandLine.Usage;
-        }
-
-        var loaded = ConfigLoader.LoadFile(options.ConfigPath!);
-        if (!loaded.Succeeded)
-        {
-            ValidateCommand.Report(loaded.Diagnostics);
-            return CommandLine.Failure;
+            return exitCode;
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -79,7 +71,7 @@ internal static class AuditCommand
             return CommandLine.Usage;
         }
 
-        var dataDirectory = options.DataDir ?? loaded.Snapshot!.Listener.DataDirectory;
+        var dataDirectory = snapshot.Listener.DataDirectory;
         if (!File.Exists(Path.Combine(dataDirectory, "archestra.db")))
         {
             Console.Error.WriteLine($"error: no audit trail in {dataDirectory} (archestra.db is missing; has the gateway run with this config?)");

@@ -56,6 +56,33 @@ internal static class CommandLine
     }
 
     /// <summary>Parses <c>--config FILE</c> (or <c>-c</c>, or <c>--config=FILE</c>) and a few flags shared by commands.</summary>
+    /// <summary>
+    /// Parses the common options and loads the config file they name, with <c>--data-dir</c> applied. On failure the
+    /// problem is printed and <paramref name="exitCode"/> says how to exit.
+    /// </summary>
+    internal static bool TryLoadConfig(string[] args, out CommandOptions options, out Configuration.GatewaySnapshot snapshot, out int exitCode)
+    {
+        snapshot = null!;
+        if (!TryParseOptions(args, out options, out var error))
+        {
+            Console.Error.WriteLine($"error: {error}");
+            exitCode = Usage;
+            return false;
+        }
+
+        var loaded = Configuration.ConfigLoader.LoadFile(options.ConfigPath!);
+        if (!loaded.Succeeded)
+        {
+            ValidateCommand.Report(loaded.Diagnostics);
+            exitCode = Failure;
+            return false;
+        }
+
+        snapshot = options.DataDir is { } dataDir ? loaded.Snapshot!.WithDataDirectory(dataDir) : loaded.Snapshot!;
+        exitCode = Success;
+        return true;
+    }
+
     internal static bool TryParseOptions(string[] args, out CommandOptions options, out string? error)
     {
         options = new CommandOptions();

@@ -32,20 +32,11 @@ internal static class ConnectCommand
             return CommandLine.Usage;
         }
 
-        if (!CommandLine.TryParseOptions([.. rest], out var options, out var error))
+        if (!CommandLine.TryLoadConfig([.. rest], out var options, out var snapshot, out var exitCode))
         {
-            Console.Error.WriteLine($"error: {error}");
-            return CommandLine.Usage;
+            return exitCode;
         }
 
-        var loaded = ConfigLoader.LoadFile(options.ConfigPath!);
-        if (!loaded.Succeeded)
-        {
-            ValidateCommand.Report(loaded.Diagnostics);
-            return CommandLine.Failure;
-        }
-
-        var snapshot = loaded.Snapshot!;
         if (!snapshot.Profiles.ContainsKey(profile))
         {
             Console.Error.WriteLine($"error: no profile '{profile}' in {options.ConfigPath} (profiles: {string.Join(", ", snapshot.Profiles.Keys.Order(StringComparer.Ordinal))})");

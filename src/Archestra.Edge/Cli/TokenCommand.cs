@@ -57,20 +57,11 @@ internal static class TokenCommand
             }
         }
 
-        if (!CommandLine.TryParseOptions([.. rest], out var options, out var error))
+        if (!CommandLine.TryLoadConfig([.. rest], out var options, out var snapshot, out var exitCode))
         {
-            Console.Error.WriteLine($"error: {error}");
-            return CommandLine.Usage;
+            return exitCode;
         }
 
-        var loaded = ConfigLoader.LoadFile(options.ConfigPath!);
-        if (!loaded.Succeeded)
-        {
-            ValidateCommand.Report(loaded.Diagnostics);
-            return CommandLine.Failure;
-        }
-
-        var snapshot = options.DataDir is { } dataDir ? loaded.Snapshot!.WithDataDirectory(dataDir) : loaded.Snapshot!;
         using var store = new TokenStore(StateDatabase.Open(snapshot.Listener.DataDirectory), snapshot.Auth.Tokens, TimeProvider.System, NullLogger.Instance, watch: false);
         switch (verb)
         {
