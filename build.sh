@@ -34,11 +34,23 @@ publish_echo() {
   dotnet publish perf/Archestra.Edge.PerfEcho/Archestra.Edge.PerfEcho.csproj -c Release -r "$RID" -o artifacts/perf-echo --nologo -v quiet -p:TreatWarningsAsErrors=true
 }
 
+# Runs one test project. The whole output is shown and kept in artifacts/test-results/<project>.log; when a test
+# fails, its message and stack trace are repeated at the very end, where a CI log's tail shows them.
 run_tests() {
   local project=$1
   shift
+  local log
+  log="artifacts/test-results/$(basename "$project" .csproj).log"
+  mkdir -p artifacts/test-results
+  local status=0
   dotnet test "$project" -c "$CONFIGURATION" --no-build --nologo --blame-hang-timeout 5m \
-    --logger "console;verbosity=normal" --results-directory artifacts/test-results "$@"
+    --logger "console;verbosity=normal" --results-directory artifacts/test-results "$@" 2>&1 | tee "$log" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo
+    echo "=== failed in $(basename "$project" .csproj) (full log: $log) ==="
+    awk '/^  Failed /{show=1} /^  Passed /||/^\[xUnit/||/^Data collector/{show=0} show' "$log" | grep -v '^   at System\.' | head -200
+    return "$status"
+  fi
 }
 
 case "${1:-build}" in
