@@ -9,6 +9,12 @@ if (options.ExitAtStart is { } exitCode)
     return exitCode;
 }
 
+if (options.StartDelayMs > 0)
+{
+    Console.Error.WriteLine($"{options.Name}: starting slowly ({options.StartDelayMs} ms), as asked");
+    await Task.Delay(options.StartDelayMs);
+}
+
 if (options.FailUnlessFile is { } file && !File.Exists(file))
 {
     Console.Error.WriteLine($"{options.Name}: {file} does not exist, so this server fails to start, as asked");

@@ -14,6 +14,9 @@ internal sealed record TestServerOptions
     /// <summary>Exit with this code before serving anything.</summary>
     public int? ExitAtStart { get; init; }
 
+    /// <summary>Wait this long before serving anything: a server slow to start (a package fetched on first use).</summary>
+    public int StartDelayMs { get; init; }
+
     /// <summary>Exit (code 3) when the Nth tool call arrives.</summary>
     public int? CrashAfter { get; init; }
 
@@ -41,6 +44,7 @@ internal sealed record TestServerOptions
                 "--port" => options with { Port = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--name" => options with { Name = args[++i] },
                 "--exit-at-start" => options with { ExitAtStart = int.Parse(args[++i], CultureInfo.InvariantCulture) },
+                "--start-delay" => options with { StartDelayMs = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--crash-after" => options with { CrashAfter = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--garbage-at-start" => options with { GarbageAtStart = true },
                 "--fail-unless-file" => options with { FailUnlessFile = args[++i] },

@@ -19,6 +19,11 @@ internal sealed record ServerModel(
     ProcessServerModel? Process,
     string? Builtin)
 {
+    /// <summary>Time the server may take to start and answer <c>initialize</c>; independent of <see cref="CallTimeout"/>.</summary>
+    public TimeSpan StartTimeout { get; init; } = DefaultStartTimeout;
+
+    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>How many copies run (processes only); calls are spread over the ready ones.</summary>
     public int Replicas { get; init; } = 1;
 

@@ -203,15 +203,16 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
         (UpstreamSession? Session, UpstreamError Error) result;
         try
         {
-            // Connecting is not tied to the first caller's cancellation: others may be waiting too.
-            using var timeout = new CancellationTokenSource(Model.CallTimeout, _services.TimeProvider);
+            // Connecting is not tied to the first caller's cancellation: others may be waiting too, and a start that
+            // outlasts a call is still worth finishing for the next one.
+            using var timeout = new CancellationTokenSource(Model.StartTimeout, _services.TimeProvider);
             result = _services.SessionFactory?.Invoke(Model, this) is { } injected
                 ? (injected, UpstreamError.None)
                 : await OpenAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            result = (null, UpstreamError.Unavailable($"did not finish initializing within {Utilities.Units.FormatDuration(Model.CallTimeout)}"));
+            result = (null, UpstreamError.Unavailable($"did not finish initializing within {Utilities.Units.FormatDuration(Model.StartTimeout)} (start_timeout)"));
         }
         catch (Exception ex)
         {

@@ -23,8 +23,26 @@ public sealed class ConfigLoaderTests
         Assert.Equal(ToolNaming.Prefixed, profile.Naming);
         Assert.Equal("__", profile.Separator);
         Assert.Equal(TimeSpan.FromSeconds(60), snapshot.ServersByName["edge"].CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(60), snapshot.ServersByName["edge"].StartTimeout);
         Assert.True(snapshot.Listener.Hosts.IsHostAllowed("localhost"));
         Assert.False(snapshot.Listener.Hosts.IsHostAllowed("evil.example.com"));
+    }
+
+    [Fact]
+    public void StartTimeout_IsPerServer_AndIndependentOfTheCallTimeout()
+    {
+        var snapshot = Load("""
+            limits: { call_timeout: 5s }
+            servers:
+              slow: { process: { command: npx }, start_timeout: 3m }
+              quick: { process: { command: node } }
+            profiles:
+              p: { tools: [{ server: slow }, { server: quick }] }
+            """);
+
+        Assert.Equal(TimeSpan.FromMinutes(3), snapshot.ServersByName["slow"].StartTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), snapshot.ServersByName["slow"].CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(60), snapshot.ServersByName["quick"].StartTimeout);
     }
 
     [Fact]

@@ -16,6 +16,13 @@ internal sealed class UpstreamServerConfig
     /// <summary>Time a call to this server may take. Default: <c>limits.call_timeout</c>.</summary>
     public string? CallTimeout { get; set; }
 
+    /// <summary>
+    /// Time a server may take to start and answer <c>initialize</c> (a container, an <c>npx</c> package fetched on first
+    /// use). Default <c>60s</c>. A call waiting for the start still gives up after its own <c>call_timeout</c>; the start
+    /// goes on, so the next call finds the server ready.
+    /// </summary>
+    public string? StartTimeout { get; set; }
+
     /// <summary>Copies of a process server to run; calls are spread over the ready ones. Default 1.</summary>
     public int? Replicas { get; set; }
 

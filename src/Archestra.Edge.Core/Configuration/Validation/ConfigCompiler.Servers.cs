@@ -39,6 +39,7 @@ internal sealed partial class ConfigCompiler
             }
 
             var callTimeout = Duration(server.CallTimeout, $"{path}.call_timeout", limits.CallTimeout);
+            var startTimeout = Duration(server.StartTimeout, $"{path}.start_timeout", ServerModel.DefaultStartTimeout);
             var replicas = server.Replicas ?? 1;
             if (replicas is < 1 or > 64)
             {
@@ -76,7 +77,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileRemote(remote, $"{path}.remote");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
+                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { StartTimeout = startTimeout, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (server.Process is { } process)
@@ -84,7 +85,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileProcess(process, $"{path}.process");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
+                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { StartTimeout = startTimeout, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (server.Container is { } container)
@@ -92,7 +93,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileContainer(container, $"{path}.container");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Container, callTimeout, null, null, null) { Container = model, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
+                    result.Add(new ServerModel(name, ServerKind.Container, callTimeout, null, null, null) { StartTimeout = startTimeout, Container = model, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (Array.IndexOf(BuiltinServers, server.Builtin) < 0)
@@ -101,7 +102,7 @@ internal sealed partial class ConfigCompiler
             }
             else
             {
-                result.Add(new ServerModel(name, ServerKind.Builtin, callTimeout, null, null, server.Builtin));
+                result.Add(new ServerModel(name, ServerKind.Builtin, callTimeout, null, null, server.Builtin) { StartTimeout = startTimeout });
             }
         }
 
