@@ -19,6 +19,19 @@ internal sealed partial class GatewayRuntime
     {
         if (!reopened)
         {
+            // A first start that outlasted the first list request (a slow start): its lists failed, so read them now
+            // rather than at the next back-off retry; clients are told when they come.
+            if (owner is null)
+            {
+                foreach (var kind in CatalogKinds.All)
+                {
+                    if (_listCaches[(server, kind)] is { HasFailed: true } failed)
+                    {
+                        _ = failed.RefreshAsync();
+                    }
+                }
+            }
+
             return;
         }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Archestra.Edge.Configuration;
+using Archestra.Edge.Upstreams;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Gateway.Catalog;
@@ -87,11 +88,12 @@ internal sealed partial class CatalogHolder
 
     private async Task<Catalog> BuildAsync(int generation)
     {
-        // Fetch every member list at once; a slow or failing server costs its own time, not the sum.
+        // Fetch every member list at once; a slow server costs its own time, not the sum, and a server whose list
+        // failed before is left out at once (its list cache retries it, and a success rebuilds this catalog).
         var lists = new Task<ServerList>[_sources.Length];
         for (var i = 0; i < _sources.Length; i++)
         {
-            lists[i] = _sources[i].Cache.GetAsync();
+            lists[i] = _sources[i].Cache.GetForCatalogAsync();
         }
 
         await Task.WhenAll(lists).ConfigureAwait(false);
@@ -124,18 +126,56 @@ internal sealed partial class CatalogHolder
 
         lock (_lock)
         {
-            // An incomplete catalog is served but not kept: the next request retries the missing servers.
+            // Kept even when a server is missing: its list cache retries it, and a success rebuilds this catalog.
             if (generation == _generation)
             {
                 _building = null;
-                if (catalog.IsComplete)
-                {
-                    _catalog = catalog;
-                }
+                _catalog = catalog;
             }
         }
 
         return catalog;
+    }
+
+    /// <summary>
+    /// The servers whose failed lists might hold <paramref name="name"/> (the one its prefix names, or every failed
+    /// one under bare naming), for a call that asks for an item the catalog does not have.
+    /// </summary>
+    public List<(string Server, UpstreamError Error)> FailedServersFor(Catalog catalog, string name)
+    {
+        var failed = new List<(string, UpstreamError)>();
+        foreach (var (server, error) in catalog.Failures)
+        {
+            if (_profile.Naming == ToolNaming.Bare || name.StartsWith(server + _profile.Separator, StringComparison.Ordinal))
+            {
+                failed.Add((server, error));
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>
+    /// Reads the lists of <paramref name="servers"/> again, waiting for them (within <paramref name="cancellationToken"/>):
+    /// a call for an item of a server that failed before may find it back. True if any list came back; the catalog has
+    /// then been invalidated (by the list cache's <c>Changed</c>), so the next <see cref="GetAsync"/> includes it.
+    /// </summary>
+    public async Task<bool> RetryAsync(List<(string Server, UpstreamError Error)> servers, CancellationToken cancellationToken)
+    {
+        var retried = false;
+        foreach (var (assignment, cache) in _sources)
+        {
+            foreach (var (server, _) in servers)
+            {
+                if (assignment.Server == server && cache.HasFailed)
+                {
+                    retried |= await cache.RefreshAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+            }
+        }
+
+        return retried;
     }
 
     private static partial class Log

@@ -4,15 +4,17 @@ namespace Archestra.Edge.Gateway.Catalog;
 
 /// <summary>
 /// One upstream's list of one kind, fetched on first use and kept until the upstream reports a change or its
-/// session is replaced. Failed fetches are not kept. Once a list has been asked for, the cache keeps it current on
-/// its own: a failed fetch is retried with back-off (so the server's items return as soon as it does), and the list
-/// of a server that never announces changes is re-read every <c>list_refresh</c>. When a re-read finds different
-/// items, <see cref="Changed"/> runs so the gateway can rebuild catalogs and tell clients.
+/// session is replaced. Once a list has been asked for, the cache keeps it current on its own: a failed fetch is
+/// retried with back-off (so the server's items return as soon as it does), and the list of a server that never
+/// announces changes is re-read every <c>list_refresh</c>. When a re-read finds different items (or the first items
+/// after a failure), <see cref="Changed"/> runs so the gateway can rebuild catalogs and tell clients. A failure is
+/// kept between retries, so catalogs built meanwhile leave the server out at once instead of waiting for it.
 /// </summary>
 internal sealed class ServerListCache : IDisposable
 {
     private static readonly TimeSpan s_initialRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_maximumRetry = TimeSpan.FromSeconds(30);
+    private static readonly Task<bool> s_unchanged = Task.FromResult(false);
 
     private readonly UpstreamServer _server;
     private readonly CatalogKind _kind;
@@ -22,7 +24,7 @@ internal sealed class ServerListCache : IDisposable
     private Task<ServerList>? _current;
     private TimeSpan _retry = s_initialRetry;
     private bool _wanted;
-    private bool _refreshing;
+    private Task<bool>? _refresh;
     private bool _disposed;
 
     public ServerListCache(UpstreamServer server, CatalogKind kind, TimeProvider timeProvider)
@@ -40,6 +42,7 @@ internal sealed class ServerListCache : IDisposable
     /// <summary>Runs (on a pool thread) after a background re-read found a different list.</summary>
     public Action<ServerListCache>? Changed { get; set; }
 
+    /// <summary>The list; a failed one is fetched again, and waited for (a call that needs this very server).</summary>
     public Task<ServerList> GetAsync()
     {
         var current = _current;
@@ -60,6 +63,20 @@ internal sealed class ServerListCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// The list for a catalog that many servers make: a failed one is returned as it is (the server is left out) while
+    /// back-off retries run in the background, so one failing server never holds up the others. Only a list never
+    /// fetched, or dropped after a change, is waited for.
+    /// </summary>
+    public Task<ServerList> GetForCatalogAsync()
+    {
+        var current = _current;
+        return current is { IsCompleted: true } && current.Result.Failed ? current : GetAsync();
+    }
+
+    /// <summary>Whether the list was asked for and its latest fetch failed.</summary>
+    public bool HasFailed => _current is { IsCompleted: true } current && current.Result.Failed;
+
     /// <summary>Forgets the list; the next use fetches it again. True if a list had been fetched.</summary>
     public bool Invalidate()
     {
@@ -72,31 +89,38 @@ internal sealed class ServerListCache : IDisposable
     }
 
     /// <summary>
-    /// Re-reads the list now (a restarted server, a timer) and reports whether it differs from the one held.
-    /// Does nothing for a list nobody asked for yet.
+    /// Re-reads the list now (a restarted server, a timer, a call to a server whose list failed) and reports whether
+    /// it differs from the one held. Concurrent callers share one re-read. Does nothing for a list nobody asked for yet.
     /// </summary>
-    public async Task<bool> RefreshAsync()
+    public Task<bool> RefreshAsync()
     {
-        Task<ServerList>? previous;
         lock (_lock)
         {
-            if (!_wanted || _disposed || _refreshing)
+            if (!_wanted || _disposed)
             {
-                return false;
+                return s_unchanged;
             }
 
-            _refreshing = true;
-            previous = _current;
+            return _refresh ??= RefreshCoreAsync(_current);
         }
+    }
 
+    private async Task<bool> RefreshCoreAsync(Task<ServerList>? previous)
+    {
+        // Never completes before RefreshAsync has stored it (the finally below clears it).
+        await Task.Yield();
         try
         {
             var fresh = await ServerListFetcher.FetchAsync(_server, _kind, _server.Model.CallTimeout, _timeProvider).ConfigureAwait(false);
             var before = previous is { IsCompletedSuccessfully: true } done ? done.Result : null;
-            var changed = !fresh.Failed && (before is null || !before.SameItems(fresh));
+            var changed = !fresh.Failed && (before is null || before.Failed || !before.SameItems(fresh));
             lock (_lock)
             {
-                if (!fresh.Failed && (_current is null || ReferenceEquals(_current, previous) || _current.IsCompleted && _current.Result.Failed))
+                // A fresh list replaces what it was read to replace, or a failure; a fresh failure replaces only a
+                // failure (its reason may be new): a list the server gave before is kept while it fails.
+                var held = _current;
+                var heldFailed = held is { IsCompleted: true } && held.Result.Failed;
+                if (held is null || heldFailed || (!fresh.Failed && ReferenceEquals(held, previous)))
                 {
                     _current = Task.FromResult(fresh);
                 }
@@ -114,7 +138,7 @@ internal sealed class ServerListCache : IDisposable
         {
             lock (_lock)
             {
-                _refreshing = false;
+                _refresh = null;
             }
         }
     }

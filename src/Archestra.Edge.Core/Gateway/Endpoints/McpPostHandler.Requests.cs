@@ -148,10 +148,21 @@ internal sealed partial class McpPostHandler
 
         var pending = holder.GetAsync();
         var catalog = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(call.Token).ConfigureAwait(false);
-        var nameToken = lookup.Range.Slice(lookup.Body.Span);
-        if (!CatalogBuilder.TryGetEntry(catalog, nameToken, out var entry))
+        if (!CatalogBuilder.TryGetEntry(catalog, lookup.Range.Slice(lookup.Body.Span), out var entry))
         {
-            return (default, UnknownName(catalog, nameToken, noun, lookup.Profile));
+            // Not listed: perhaps its server's list failed. This call (only this one) waits for that server once more.
+            var name = DecodeString(lookup.Range.Slice(lookup.Body.Span));
+            var failed = holder.FailedServersFor(catalog, name);
+            if (failed.Count == 0 || !await holder.RetryAsync(failed, call.Token).ConfigureAwait(false))
+            {
+                return (default, NotListed(failed, noun, name));
+            }
+
+            catalog = await holder.GetAsync().AsTask().WaitAsync(call.Token).ConfigureAwait(false);
+            if (!CatalogBuilder.TryGetEntry(catalog, lookup.Range.Slice(lookup.Body.Span), out entry))
+            {
+                return (default, NotListed(holder.FailedServersFor(catalog, name), noun, name));
+            }
         }
 
         if (lookup.Rates?.PerTool is not null && lookup.Rates.CheckTool(lookup.Profile.Name, entry!.Server.Name, entry.UpstreamName) is { Kind: not GatewayErrorKind.None } limited)
@@ -262,20 +273,11 @@ internal sealed partial class McpPostHandler
         }
     }
 
-    private static GatewayError UnknownName(Catalog.Catalog catalog, ReadOnlySpan<byte> nameToken, string noun, ProfileRuntime profile)
-    {
-        var name = DecodeString(nameToken);
-        foreach (var (server, error) in catalog.Failures)
-        {
-            // A name that would belong to a server that is down: say so, rather than "unknown".
-            if (profile.Model.Naming == Configuration.ToolNaming.Bare || name.StartsWith(server + profile.Model.Separator, StringComparison.Ordinal))
-            {
-                return GatewayError.From(error, server);
-            }
-        }
-
-        return new GatewayError(noun == "tool" ? GatewayErrorKind.UnknownTool : GatewayErrorKind.UnknownPrompt, $"Unknown {noun}: {name}");
-    }
+    /// <summary>A name no catalog entry has: its server is down (say so, rather than "unknown"), or it is unknown.</summary>
+    private static GatewayError NotListed(List<(string Server, UpstreamError Error)> failed, string noun, string name)
+        => failed.Count > 0
+            ? GatewayError.From(failed[0].Error, failed[0].Server)
+            : new GatewayError(noun == "tool" ? GatewayErrorKind.UnknownTool : GatewayErrorKind.UnknownPrompt, $"Unknown {noun}: {name}");
 
     private static Task Fail(HttpContext context, RequestBody body, JsonRpcEnvelope envelope, GatewayErrorKind kind, string message)
         => Fail(context, body, envelope, new GatewayError(kind, message));
