@@ -39,10 +39,12 @@ public sealed class LegacySseTests
         Assert.Equal("legacy", RelayTests.Text(await client.CallToolAsync("legacy__identify")));
         Assert.Equal("ünïcode ☕", RelayTests.Text(await client.CallToolAsync("legacy__echo", new Dictionary<string, object?> { ["text"] = "ünïcode ☕" })));
 
-        var progress = new List<ProgressNotificationValue>();
-        var done = await client.CallToolAsync("legacy__progress", new Dictionary<string, object?> { ["steps"] = 3 }, new Collector(progress));
+        var progress = new ProgressCollector();
+        var done = await client.CallToolAsync("legacy__progress", new Dictionary<string, object?> { ["steps"] = 3 }, progress);
         Assert.Equal("done in 3 steps", RelayTests.Text(done));
-        Assert.Equal(3, progress.Count);
+        ProgressOnTheWire.AssertReceivedThroughTheSdk(progress.Received());
+
+        await ProgressOnTheWire.AssertInOrderAsync(gateway.ProfileUrl("p"), "legacy__progress");
 
         Assert.Equal("LLM response: through two transports", RelayTests.Text(await client.CallToolAsync("legacy__sample", new Dictionary<string, object?> { ["prompt"] = "hi" })));
     }
@@ -76,16 +78,5 @@ public sealed class LegacySseTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private sealed class Collector(List<ProgressNotificationValue> sink) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value)
-        {
-            lock (sink)
-            {
-                sink.Add(value);
-            }
-        }
     }
 }

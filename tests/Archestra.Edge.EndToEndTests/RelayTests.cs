@@ -84,16 +84,14 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
     [InlineData("local")]
     public async Task Progress_TravelsOnTheCallsStream_WithTheClientsToken(string server)
     {
-        await using var client = await Clients.ConnectAsync(_fixture.Gateway.ProfileUrl("mixed"));
-        var updates = new List<ProgressNotificationValue>();
-        var progress = new SynchronousProgress(updates);
+        await ProgressOnTheWire.AssertInOrderAsync(_fixture.Gateway.ProfileUrl("mixed"), $"{server}__progress");
 
-        var result = await client.CallToolAsync($"{server}__progress", new Dictionary<string, object?> { ["steps"] = 3 }, progress);
+        await using var client = await Clients.ConnectAsync(_fixture.Gateway.ProfileUrl("mixed"));
+        var updates = new ProgressCollector();
+        var result = await client.CallToolAsync($"{server}__progress", new Dictionary<string, object?> { ["steps"] = 3 }, updates);
 
         Assert.Equal("done in 3 steps", Text(result));
-        Assert.Equal(3, updates.Count);
-        Assert.Equal([0f, 50f, 100f], updates.Select(u => u.Progress));
-        Assert.Equal("step 3 of 3", updates[2].Message);
+        ProgressOnTheWire.AssertReceivedThroughTheSdk(updates.Received());
     }
 
     [Theory]
@@ -289,15 +287,4 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
         => response["result"]!["tools"]!.AsArray().Single(t => t!["name"]!.GetValue<string>() == name)!.ToJsonString();
 
     internal static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
-
-    private sealed class SynchronousProgress(List<ProgressNotificationValue> sink) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value)
-        {
-            lock (sink)
-            {
-                sink.Add(value);
-            }
-        }
-    }
 }

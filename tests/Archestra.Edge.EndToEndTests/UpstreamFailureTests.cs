@@ -13,16 +13,25 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _remote = await TestServerProcess.StartHttpAsync("remote");
+        // Only remote and local have the short call timeout the hang tests wait for; servers that must restart within
+        // a test get the generous default, so a slow start on a busy machine is not mistaken for a failure.
         _gateway = await GatewayProcess.StartAsync($$$"""
             limits:
-              call_timeout: 3s
+              call_timeout: 20s
             servers:
               remote:
                 remote: { url: "{{{_remote.Url}}}" }
+                call_timeout: 3s
               local:
                 {{{TestServerProcess.StdioYaml("local")}}}
+                call_timeout: 3s
+                start: eager
               fragile:
                 {{{TestServerProcess.StdioYaml("fragile")}}}
+                start: eager
+              victim:
+                {{{TestServerProcess.StdioYaml("victim")}}}
+                start: eager
               missing:
                 process: { command: /nonexistent/mcp-server }
               dead-on-arrival:
@@ -35,10 +44,32 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
                   - server: remote
                   - server: local
                   - server: fragile
+                  - server: victim
                   - server: missing
                   - server: dead-on-arrival
                   - server: unreachable
             """);
+
+        // Every working server started and listed before the tests, so what they time is only what they test.
+        foreach (var server in (string[])["local", "fragile", "victim"])
+        {
+            await _gateway.WaitForServerReadyAsync(server);
+        }
+
+        using var client = new RawMcpClient(_gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var list = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""");
+            var names = list["result"]!["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).ToHashSet();
+            if (names.IsSupersetOf(["remote__echo", "local__echo", "fragile__echo", "victim__echo"]) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     public async Task DisposeAsync()
@@ -91,15 +122,15 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
     {
         using var client = new RawMcpClient(_gateway.ProfileUrl("p"));
         await client.InitializeAsync();
-        var before = (await CallAsync(client, "local__pid"))["result"]!["content"]![0]!["text"]!.GetValue<string>();
+        var before = (await CallAsync(client, "victim__pid"))["result"]!["content"]![0]!["text"]!.GetValue<string>();
 
-        var hanging = CallAsync(client, "local__hang", id: 5);
+        var hanging = CallAsync(client, "victim__hang", id: 5);
         await Task.Delay(300);
         Process.GetProcessById(int.Parse(before, System.Globalization.CultureInfo.InvariantCulture)).Kill();
 
         var failed = await hanging;
         Assert.Equal(-32011, failed["error"]!["code"]!.GetValue<int>());
-        var after = (await CallAsync(client, "local__pid", id: 6))["result"]!["content"]![0]!["text"]!.GetValue<string>();
+        var after = (await CallAsync(client, "victim__pid", id: 6))["result"]!["content"]![0]!["text"]!.GetValue<string>();
         Assert.NotEqual(before, after);
     }
 

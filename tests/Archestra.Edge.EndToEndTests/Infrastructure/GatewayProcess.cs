@@ -50,6 +50,30 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         return new GatewayProcess(process, new Uri(url), directory, configPath);
     }
 
+    /// <summary>
+    /// Waits until <c>/readyz</c> reports <paramref name="server"/> ready: for tests whose assertions must not count
+    /// the start of a server (a slow start on a loaded machine would otherwise be part of what they measure).
+    /// </summary>
+    public async Task WaitForServerReadyAsync(string server, TimeSpan? timeout = null)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        string? state = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var ready = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri(BaseUrl, "/readyz")))!;
+            state = ready["servers"]?[server]?.GetValue<string>();
+            if (state == "ready")
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"Server '{server}' was not ready in time (last state: {state ?? "unknown"}).");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Process.DisposeAsync();
