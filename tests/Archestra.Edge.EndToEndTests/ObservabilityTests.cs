@@ -108,11 +108,45 @@ public sealed partial class ObservabilityTests
         }
     }
 
+    [Fact]
+    public async Task MetricsPath_AndLogLevel_ComeFromTheConfig_AndTheCommandLineOverridesTheLevel()
+    {
+        var yaml = $$"""
+            observability:
+              metrics: { path: /internal/metrics }
+              logs: { level: warning }
+            servers:
+              quiet:
+                {{TestServerProcess.StdioYaml("quiet")}}
+                start: eager
+            profiles:
+              p: { tools: [{ server: quiet }] }
+            """;
+        await using (var gateway = await GatewayProcess.StartAsync(yaml))
+        {
+            await gateway.WaitForServerReadyAsync("quiet");
+            var metrics = await ScrapeAsync(gateway.BaseUrl, token: null, "/internal/metrics");
+            Assert.Equal(1, metrics[Series("archestra_upstream_up", ("server", "quiet"), ("kind", "process"))]);
+            using var http = new HttpClient();
+            using var old = await http.GetAsync(new Uri(gateway.BaseUrl, "/metrics"));
+            Assert.Equal(HttpStatusCode.NotFound, old.StatusCode);
+
+            // At warning, the start of a server (information) is not logged; the address still is announced.
+            Assert.Contains(" listening on ", gateway.Process.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Started upstream 'quiet'", gateway.Process.Output, StringComparison.Ordinal);
+        }
+
+        await using (var gateway = await GatewayProcess.StartAsync(yaml, "--log-level", "information"))
+        {
+            await gateway.Process.WaitForLineAsync(l => l.Contains("Started upstream 'quiet'", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        }
+    }
+
     /// <summary>Scrapes <c>/metrics</c>, checking the text format strictly, into series → value.</summary>
-    private static async Task<Dictionary<string, double>> ScrapeAsync(Uri baseUrl, string? token)
+    private static async Task<Dictionary<string, double>> ScrapeAsync(Uri baseUrl, string? token, string path = "/metrics")
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, "/metrics"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, path));
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

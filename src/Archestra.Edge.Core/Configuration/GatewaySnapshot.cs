@@ -47,6 +47,14 @@ internal sealed class GatewaySnapshot
     /// <summary>Logs as JSON lines instead of console lines.</summary>
     public bool JsonLogs { get; init; }
 
+    /// <summary>The least severe events logged (<c>observability.logs.level</c>); null: the command line's default.</summary>
+    public Microsoft.Extensions.Logging.LogLevel? LogLevel { get; init; }
+
+    /// <summary>Where <c>/metrics</c> is served.</summary>
+    public string MetricsPath { get; init; } = DefaultMetricsPath;
+
+    public const string DefaultMetricsPath = "/metrics";
+
     /// <summary>OTLP trace export (null: no spans are made at all).</summary>
     public TracingSettings? Tracing { get; init; }
 
@@ -69,6 +77,8 @@ internal sealed class GatewaySnapshot
         Fingerprints = Fingerprints,
         RegistryCatalogs = RegistryCatalogs,
         JsonLogs = JsonLogs,
+        LogLevel = LogLevel,
+        MetricsPath = MetricsPath,
         Tracing = Tracing,
     };
 }

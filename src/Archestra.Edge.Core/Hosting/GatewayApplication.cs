@@ -138,7 +138,7 @@ internal static class GatewayApplication
         app.UseRouting();
         app.MapAdmin();
         app.MapConnect();
-        app.MapObservability();
+        app.MapObservability(snapshot.MetricsPath);
         Identity.OAuth.AuthorizationServerEndpoints.MapOAuth(app);
         return app;
     }

@@ -13,16 +13,16 @@ namespace Archestra.Edge.Hosting;
 
 /// <summary>
 /// <c>/healthz</c> (the process answers), <c>/readyz</c> (it takes traffic: 503 once shutting down; the detail
-/// names the config and any server that is not ready) and <c>/metrics</c> (Prometheus text; an organisation token
+/// names the config and any server that is not ready) and <c>/metrics</c> (or <c>observability.metrics.path</c>: Prometheus text; an organisation token
 /// when <c>auth:</c> is on).
 /// </summary>
 internal static class ObservabilityEndpoints
 {
-    public static void MapObservability(this IEndpointRouteBuilder app)
+    public static void MapObservability(this IEndpointRouteBuilder app, string metricsPath)
     {
         app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
         app.MapGet("/readyz", (RequestDelegate)ReadyAsync);
-        app.MapGet("/metrics", (RequestDelegate)MetricsAsync);
+        app.MapGet(metricsPath, (RequestDelegate)MetricsAsync);
     }
 
     private static async Task ReadyAsync(HttpContext context)

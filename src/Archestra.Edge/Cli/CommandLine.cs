@@ -220,7 +220,7 @@ internal static class CommandLine
 
         Options:
           -c, --config FILE   The config file (default: $ARCHESTRA_CONFIG, else ./archestra.yaml).
-          --log-level LEVEL   trace, debug, information (default), warning, error, critical.
+          --log-level LEVEL   trace, debug, information, warning, error, critical (default: observability.logs.level, else information).
           --listen URL        Listen here instead of server.listen (repeatable; port 0 picks a free port).
           --data-dir DIR      Keep local state here instead of server.data_dir.
 
@@ -232,7 +232,8 @@ internal sealed record CommandOptions
 {
     public string? ConfigPath { get; init; }
 
-    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+    /// <summary><c>--log-level</c>; null: <c>observability.logs.level</c>, else information.</summary>
+    public Microsoft.Extensions.Logging.LogLevel? LogLevel { get; init; }
 
     public IReadOnlyList<string>? Listen { get; init; }
 

@@ -32,7 +32,7 @@ internal static class ServeCommand
         {
             app = GatewayApplication.Build(snapshot, new GatewayApplicationOptions
             {
-                MinimumLogLevel = options.LogLevel,
+                MinimumLogLevel = options.LogLevel ?? snapshot.LogLevel ?? Microsoft.Extensions.Logging.LogLevel.Information,
                 ListenOverride = options.Listen,
                 // Children run under this very binary in its __child mode (see ChildShim).
                 ChildShimPath = Environment.ProcessPath,

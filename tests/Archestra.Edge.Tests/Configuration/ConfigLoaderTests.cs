@@ -178,6 +178,30 @@ public sealed class ConfigLoaderTests
         Assert.Contains("observability.audit.retention", errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LogLevel_AndMetricsPath_AreCompiled_AndBadValuesAreErrors()
+    {
+        const string Rest = "servers: { a: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: a }] } }\n";
+        var defaults = Load(Rest);
+        Assert.Null(defaults.LogLevel);
+        Assert.Equal("/metrics", defaults.MetricsPath);
+
+        var configured = Load("observability: { logs: { level: warning }, metrics: { path: /internal/metrics } }\n" + Rest);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, configured.LogLevel);
+        Assert.Equal("/internal/metrics", configured.MetricsPath);
+
+        var bad = ConfigLoader.Load("observability: { logs: { level: loud }, metrics: { path: /v1/mcp/metrics } }\n" + Rest, "t.yaml", _ => null);
+        Assert.False(bad.Succeeded);
+        var errors = string.Join("\n", bad.Diagnostics);
+        Assert.Contains("observability.logs.level: 'loud' is not one of trace, debug, information, warning, error, critical", errors, StringComparison.Ordinal);
+        Assert.Contains("observability.metrics.path: '/v1/mcp/metrics' is a path the gateway serves itself", errors, StringComparison.Ordinal);
+
+        foreach (var path in (string[])["metrics", "/", "/a?b", "/healthz", "//x"])
+        {
+            Assert.False(ConfigLoader.Load($"observability: {{ metrics: {{ path: \"{path}\" }} }}\n" + Rest, "t.yaml", _ => null).Succeeded, path);
+        }
+    }
+
     private static GatewaySnapshot Load(string yaml, IDictionary<string, string>? environment = null)
     {
         var result = ConfigLoader.Load(yaml, "test.yaml", key => environment?.TryGetValue(key, out var v) == true ? v : null);

@@ -8,6 +8,8 @@ internal sealed class ObservabilityConfig
     public LogsConfig? Logs { get; set; }
 
     public TracingConfig? Tracing { get; set; }
+
+    public MetricsConfig? Metrics { get; set; }
 }
 
 /// <summary>The gateway's own log.</summary>
@@ -15,6 +17,19 @@ internal sealed class LogsConfig
 {
     /// <summary><c>console</c> (default: one line per event) or <c>json</c> (one JSON object per line, with the event id).</summary>
     public string? Format { get; set; }
+
+    /// <summary>
+    /// The least severe events logged: <c>trace</c>, <c>debug</c>, <c>information</c> (default), <c>warning</c>,
+    /// <c>error</c>, <c>critical</c>. <c>serve --log-level</c> overrides it.
+    /// </summary>
+    public string? Level { get; set; }
+}
+
+/// <summary>Prometheus metrics.</summary>
+internal sealed class MetricsConfig
+{
+    /// <summary>Where the Prometheus text is served. Default <c>/metrics</c>.</summary>
+    public string? Path { get; set; }
 }
 
 /// <summary>OpenTelemetry traces: a span per relayed call, exported over OTLP/HTTP.</summary>

@@ -64,6 +64,8 @@ internal sealed partial class ConfigCompiler
             Fingerprints = fingerprints ?? FrozenDictionary<string, string>.Empty,
             RegistryCatalogs = catalogs,
             JsonLogs = CompileLogFormat(config.Observability?.Logs),
+            LogLevel = CompileLogLevel(config.Observability?.Logs),
+            MetricsPath = CompileMetricsPath(config.Observability?.Metrics),
             Tracing = CompileTracing(config.Observability?.Tracing),
         };
     }
@@ -80,6 +82,53 @@ internal sealed partial class ConfigCompiler
                 _diagnostics.Add("observability.logs.format", $"'{logs.Format}' is not one of console, json");
                 return false;
         }
+    }
+
+    private static readonly string[] s_logLevels = ["trace", "debug", "information", "warning", "error", "critical"];
+
+    private Microsoft.Extensions.Logging.LogLevel? CompileLogLevel(LogsConfig? logs)
+    {
+        if (logs?.Level is not { } level)
+        {
+            return null;
+        }
+
+        var index = Array.IndexOf(s_logLevels, level);
+        if (index < 0)
+        {
+            _diagnostics.Add("observability.logs.level", $"'{level}' is not one of {string.Join(", ", s_logLevels)}");
+            return null;
+        }
+
+        return (Microsoft.Extensions.Logging.LogLevel)index;
+    }
+
+    // Paths the gateway serves itself: metrics may not hide one of them.
+    private static readonly string[] s_reservedPaths = ["/v1/", "/.well-known/", "/oauth/", "/admin/", "/healthz", "/readyz"];
+
+    private string CompileMetricsPath(MetricsConfig? metrics)
+    {
+        if (metrics?.Path is not { } path)
+        {
+            return GatewaySnapshot.DefaultMetricsPath;
+        }
+
+        if (path.Length < 2 || path[0] != '/' || path.AsSpan().IndexOfAny('?', '#', ' ') >= 0 || path.Contains("//", StringComparison.Ordinal))
+        {
+            _diagnostics.Add("observability.metrics.path", $"'{path}' is not an absolute URL path", "e.g. /metrics or /internal/metrics");
+            return GatewaySnapshot.DefaultMetricsPath;
+        }
+
+        foreach (var reserved in s_reservedPaths)
+        {
+            if (path.StartsWith(reserved, StringComparison.OrdinalIgnoreCase) || (path + "/").StartsWith(reserved, StringComparison.OrdinalIgnoreCase))
+            {
+                _diagnostics.Add("observability.metrics.path", $"'{path}' is a path the gateway serves itself", "choose another, e.g. /metrics");
+                return GatewaySnapshot.DefaultMetricsPath;
+            }
+        }
+
+        return path;
     }
 
     private TracingSettings? CompileTracing(TracingConfig? tracing)

@@ -36,6 +36,7 @@ namespace Archestra.Edge.Configuration.Yaml;
 [YamlSerializable(typeof(AuditConfig))]
 [YamlSerializable(typeof(LogsConfig))]
 [YamlSerializable(typeof(TracingConfig))]
+[YamlSerializable(typeof(MetricsConfig))]
 [YamlSerializable(typeof(RegistryConfig))]
 // Public and unsealed only because the generated half is declared that way.
 public partial class ConfigYamlContext : StaticContext;
