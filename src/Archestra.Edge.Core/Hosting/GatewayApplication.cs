@@ -134,6 +134,7 @@ internal static class GatewayApplication
         services.AddLogging();
 
         var app = builder.Build();
+        app.UseBrowserAccess();
         app.UseMcpEndpoints();
         app.UseRouting();
         app.MapAdmin();
