@@ -41,6 +41,42 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task EveryRequestOfABatch_Counts_AndTheOnesBeyondTheBurstAreRefusedInPlace()
+    {
+        await using var gateway = await GatewayProcess.StartAsync("""
+            limits: { rate_per_principal: 3/m }
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p: { tools: [{ server: edge }] }
+            """);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync("2025-03-26"); // request 1
+
+        // Four requests in one POST: two fit the burst, two do not.
+        using var response = await client.SendAsync("""
+            [{"jsonrpc":"2.0","id":1,"method":"ping"},
+             {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"edge__whoami","arguments":{}}},
+             {"jsonrpc":"2.0","id":3,"method":"ping"},
+             {"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"edge__whoami","arguments":{}}},
+             {"jsonrpc":"2.0","method":"notifications/roots/list_changed"}]
+            """);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answers = (await RawMcpClient.ReadMessagesAsync(response)).ToDictionary(m => m["id"]!.GetValue<int>());
+
+        Assert.Equal(4, answers.Count);
+        Assert.Null(answers[1]["error"]);
+        Assert.Null(answers[2]["error"]);
+        foreach (var id in (int[])[3, 4])
+        {
+            Assert.Equal(-32012, answers[id]["error"]!["code"]!.GetValue<int>());
+            Assert.Contains("limited to 3/m", answers[id]["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        Assert.NotNull(response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
     public async Task PerTool_Beyond_The_Burst_IsAToolError_OtherToolsStillWork()
     {
         await using var gateway = await GatewayProcess.StartAsync("""

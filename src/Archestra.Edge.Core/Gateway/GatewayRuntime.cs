@@ -28,7 +28,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
         Identity = identity;
         Snapshot = snapshot;
         TimeProvider = timeProvider;
-        RateLimits = new Limits.RateLimits(snapshot.Limits, timeProvider);
+        RateLimits = new Limits.RateLimits(snapshot.Limits, timeProvider, predecessor?.RateLimits);
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
         if (predecessor is null)
         {

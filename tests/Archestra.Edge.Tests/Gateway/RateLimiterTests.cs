@@ -53,6 +53,28 @@ public sealed class RateLimiterTests
         }
     }
 
+    [Fact]
+    public void AReload_KeepsTheCountsOfALimitThatReadsTheSame_AndStartsAChangedOneAfresh()
+    {
+        var time = new ManualTime();
+        var settings = new LimitSettings(1 << 20, TimeSpan.FromMinutes(1), 100, TimeSpan.FromMinutes(30))
+        {
+            RatePerPrincipal = new RateLimit(2, TimeSpan.FromMinutes(1)),
+            RatePerTool = new RateLimit(5, TimeSpan.FromMinutes(1)),
+        };
+        var before = new RateLimits(settings, time);
+        Assert.True(before.PerPrincipal!.TryAcquire("alice", out _));
+        Assert.True(before.PerPrincipal.TryAcquire("alice", out _));
+
+        var after = new RateLimits(settings with { RatePerTool = new RateLimit(10, TimeSpan.FromMinutes(1)) }, time, before);
+
+        Assert.Same(before.PerPrincipal, after.PerPrincipal);
+        Assert.False(after.PerPrincipal!.TryAcquire("alice", out _)); // the reload is no way around the limit
+        Assert.NotSame(before.PerTool, after.PerTool);
+        Assert.Equal(new RateLimit(10, TimeSpan.FromMinutes(1)), after.PerTool!.Limit);
+        Assert.Null(after.PerProfile);
+    }
+
     private sealed class ManualTime : TimeProvider
     {
         private long _ticks = 1_000_000;

@@ -21,7 +21,8 @@ internal sealed partial class McpPostHandler
     /// A JSON-RPC batch from a 2025-03-26 client. Notifications and responses in it are taken as if posted alone;
     /// each request runs exactly as a single POST would, concurrently, and everything they answer (progress, server
     /// requests, the responses) comes back on one event stream, each response as its own event. A batch of only
-    /// notifications and responses gets 202.
+    /// notifications and responses gets 202. Rate limits count every request in it; a refused one gets its error in
+    /// the stream (and the response <c>Retry-After</c>), the others run.
     /// </summary>
     private async Task HandleBatchAsync(HttpContext context, GatewayRuntime runtime, DownstreamSession session, RequestBody body)
     {
@@ -49,6 +50,10 @@ internal sealed partial class McpPostHandler
                     break;
                 case JsonRpcMessageKind.Request when envelope.Method == McpMethod.Initialize:
                     immediate.Add(ErrorMessage(new(GatewayErrorKind.InvalidRequest, "Invalid Request: initialize must not be part of a batch"), IdOf(element, envelope)));
+                    break;
+                case JsonRpcMessageKind.Request when runtime.RateLimits.CheckRequest(context, session.Profile, session.Caller) is { Kind: not GatewayErrorKind.None } limited:
+                    // Each request of a batch counts as one, as it would posted alone; a refused one is answered in place.
+                    immediate.Add(ErrorMessage(limited, IdOf(element, envelope)));
                     break;
                 case JsonRpcMessageKind.Request:
                     requests.Add((message, envelope));

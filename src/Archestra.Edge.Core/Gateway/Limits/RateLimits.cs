@@ -10,12 +10,17 @@ namespace Archestra.Edge.Gateway.Limits;
 /// </summary>
 internal sealed class RateLimits
 {
-    public RateLimits(LimitSettings limits, TimeProvider time)
+    /// <param name="carried">The limits of the runtime a reload replaces: a limit that reads the same keeps its
+    /// counts, so a reload is no way around it.</param>
+    public RateLimits(LimitSettings limits, TimeProvider time, RateLimits? carried = null)
     {
-        PerPrincipal = limits.RatePerPrincipal is { } principal ? new RateLimiter(principal, time) : null;
-        PerProfile = limits.RatePerProfile is { } profile ? new RateLimiter(profile, time) : null;
-        PerTool = limits.RatePerTool is { } tool ? new RateLimiter(tool, time) : null;
+        PerPrincipal = Limiter(limits.RatePerPrincipal, carried?.PerPrincipal, time);
+        PerProfile = Limiter(limits.RatePerProfile, carried?.PerProfile, time);
+        PerTool = Limiter(limits.RatePerTool, carried?.PerTool, time);
     }
+
+    private static RateLimiter? Limiter(RateLimit? limit, RateLimiter? carried, TimeProvider time)
+        => limit is null ? null : carried is not null && carried.Limit == limit ? carried : new RateLimiter(limit, time);
 
     public RateLimiter? PerPrincipal { get; }
 
