@@ -64,6 +64,79 @@ public sealed class OAuthTests : IClassFixture<AuthFixture>
     }
 
     [Fact]
+    public async Task RevokedGrants_StopTheirAccessTokensAtOnce_ByTheClient_TheAdminApi_AndTheGrantsCommand()
+    {
+        using var flow = new OAuthFlow(_fixture.Gateway.BaseUrl);
+        using var http = new HttpClient();
+        var metadata = JsonNode.Parse(await http.GetStringAsync(new Uri(_fixture.Gateway.BaseUrl, "/.well-known/oauth-authorization-server")))!;
+        Assert.Equal($"{_fixture.Gateway.BaseUrl.ToString().TrimEnd('/')}/oauth/revoke", metadata["revocation_endpoint"]!.GetValue<string>());
+
+        // RFC 7009, by the client, with its access token: another client's attempt changes nothing (and says nothing).
+        var (clientId, tokens) = await flow.SignInAsync(Resource("everyone"), AuthFixture.Alice);
+        var access = tokens["access_token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await InitializeStatusAsync(access));
+        Assert.Equal(HttpStatusCode.OK, await RevokeAsync(http, access, "client_someone-else"));
+        Assert.Equal(HttpStatusCode.OK, await InitializeStatusAsync(access));
+        Assert.Equal(HttpStatusCode.OK, await RevokeAsync(http, access, clientId));
+        Assert.Equal(HttpStatusCode.Unauthorized, await InitializeStatusAsync(access));
+        var (refreshStatus, refreshBody) = await flow.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(), ["client_id"] = clientId });
+        Assert.Equal(HttpStatusCode.BadRequest, refreshStatus);
+        Assert.Equal("invalid_grant", refreshBody["error"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, await RevokeAsync(http, "archestra_rt_not-a-token", clientId)); // unknown: 200 all the same
+
+        // ... and with its refresh token: the access token goes with it.
+        (clientId, tokens) = await flow.SignInAsync(Resource("everyone"), AuthFixture.Alice);
+        access = tokens["access_token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await RevokeAsync(http, tokens["refresh_token"]!.GetValue<string>(), clientId));
+        Assert.Equal(HttpStatusCode.Unauthorized, await InitializeStatusAsync(access));
+
+        // The admin API lists the user's grants and revokes one by id.
+        (clientId, tokens) = await flow.SignInAsync(Resource("everyone"), AuthFixture.Alice);
+        access = tokens["access_token"]!.GetValue<string>();
+        using var list = new HttpRequestMessage(HttpMethod.Get, new Uri(_fixture.Gateway.BaseUrl, "/admin/grants?user=alice"));
+        list.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AuthFixture.OrgAdmin);
+        using var listed = await http.SendAsync(list);
+        var grants = JsonNode.Parse(await listed.Content.ReadAsStringAsync())!["grants"]!.AsArray();
+        var grant = grants.Single(g => g!["client_id"]!.GetValue<string>() == clientId && g["revoked_at"] is null)!;
+        Assert.Equal("alice", grant["user"]!.GetValue<string>());
+        Assert.Equal(Resource("everyone"), grant["resource"]!.GetValue<string>());
+        Assert.True(grants.Count(g => g!["revoked_at"] is not null) >= 2, grants.ToJsonString()); // the two above (other tests may add more)
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, new Uri(_fixture.Gateway.BaseUrl, $"/admin/grants/{grant["id"]!.GetValue<string>()}"));
+        delete.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AuthFixture.OrgAdmin);
+        using var deleted = await http.SendAsync(delete);
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, await InitializeStatusAsync(access));
+
+        // The grants command, from another process: the running gateway refuses the access token within a second or so.
+        (_, tokens) = await flow.SignInAsync(Resource("everyone"), AuthFixture.Alice);
+        access = tokens["access_token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await InitializeStatusAsync(access));
+        await using var revoke = ChildProcess.Start(Repository.GatewayBinary, ["grants", "revoke", "--user", "alice", "--config", _fixture.Gateway.ConfigPath]);
+        Assert.True(await revoke.WaitForExitAsync(TimeSpan.FromSeconds(20)) == 0, revoke.Output);
+        Assert.Matches(@"revoked \d+ grant\(s\)", revoke.Output);
+        await CurationTests.WaitUntilAsync(async () => await InitializeStatusAsync(access) == HttpStatusCode.Unauthorized, seconds: 10);
+
+        await using var listCommand = ChildProcess.Start(Repository.GatewayBinary, ["grants", "list", "--user", "alice", "--config", _fixture.Gateway.ConfigPath]);
+        Assert.Equal(0, await listCommand.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.DoesNotContain(" active ", listCommand.Output, StringComparison.Ordinal);
+        Assert.Contains(" revoked ", listCommand.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<HttpStatusCode> InitializeStatusAsync(string accessToken)
+    {
+        using var client = new RawMcpClient(_fixture.Gateway.ProfileUrl("everyone")) { BearerToken = accessToken };
+        using var response = await client.SendAsync(InitializeBody);
+        return response.StatusCode;
+    }
+
+    private async Task<HttpStatusCode> RevokeAsync(HttpClient http, string token, string clientId)
+    {
+        using var response = await http.PostAsync(new Uri(_fixture.Gateway.BaseUrl, "/oauth/revoke"),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token, ["client_id"] = clientId }));
+        return response.StatusCode;
+    }
+
+    [Fact]
     public async Task ForgedAccessTokens_AreRefused()
     {
         using var flow = new OAuthFlow(_fixture.Gateway.BaseUrl);

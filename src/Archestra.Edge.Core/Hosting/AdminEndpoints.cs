@@ -25,6 +25,8 @@ internal static partial class AdminEndpoints
         app.MapPost("/admin/tokens", (RequestDelegate)CreateTokenAsync);
         app.MapDelete("/admin/tokens/{id}", (RequestDelegate)RevokeTokenAsync);
         app.MapPost("/admin/keys/rotate", (RequestDelegate)RotateKeysAsync);
+        app.MapGet("/admin/grants", (RequestDelegate)ListGrantsAsync);
+        app.MapDelete("/admin/grants/{id}", (RequestDelegate)RevokeGrantAsync);
     }
 
     private static GatewayRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<GatewayHost>().Current;
@@ -164,6 +166,74 @@ internal static partial class AdminEndpoints
 
         Log.Revoked(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Identity"), id);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>The built-in authorization server's live grants (<c>?user=</c> narrows to one user).</summary>
+    private static async Task ListGrantsAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        if (!await AllowedAsync(context, runtime).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (runtime.Identity?.AuthorizationServer is not { } server)
+        {
+            await RefuseAsync(context, StatusCodes.Status409Conflict, "the built-in authorization server is not on").ConfigureAwait(false);
+            return;
+        }
+
+        var user = context.Request.Query["user"].ToString();
+        var grants = server.Grants.ListGrants(user.Length == 0 ? null : user);
+        await WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+        {
+            writer.WriteStartArray("grants");
+            foreach (var grant in grants)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", grant.Id);
+                writer.WriteString("client_id", grant.ClientId);
+                writer.WriteString("user", grant.User);
+                writer.WriteString("resource", grant.Resource);
+                writer.WriteString("expires_at", grant.ExpiresAt);
+                if (grant.RevokedAt is { } revoked)
+                {
+                    writer.WriteString("revoked_at", revoked);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Revokes one grant (by id), or every grant of a user (<c>DELETE /admin/grants/user:alice</c>): refresh and access tokens stop at once.</summary>
+    private static async Task RevokeGrantAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        if (!await AllowedAsync(context, runtime).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (runtime.Identity?.AuthorizationServer is not { } server)
+        {
+            await RefuseAsync(context, StatusCodes.Status409Conflict, "the built-in authorization server is not on").ConfigureAwait(false);
+            return;
+        }
+
+        var id = context.Request.RouteValues["id"] as string ?? string.Empty;
+        var revoked = id.StartsWith("user:", StringComparison.Ordinal)
+            ? server.Grants.RevokeGrants(grant: null, user: id["user:".Length..])
+            : server.Grants.RevokeGrants(grant: id, user: null);
+        if (revoked == 0)
+        {
+            await RefuseAsync(context, StatusCodes.Status404NotFound, $"no active grant '{id}'").ConfigureAwait(false);
+            return;
+        }
+
+        await WriteJsonAsync(context, StatusCodes.Status200OK, writer => writer.WriteNumber("revoked", revoked)).ConfigureAwait(false);
     }
 
     private static async Task RotateKeysAsync(HttpContext context)

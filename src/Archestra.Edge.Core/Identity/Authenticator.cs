@@ -96,6 +96,11 @@ internal sealed partial class Authenticator
         var resource = ResourceUrl(context.Request, profile.Name);
         if (_jwtLookup.TryGetValue(token, out var cached) && cached.ExpiresAt + JsonWebToken.ClockSkew >= Now)
         {
+            if (cached.Grant is { } grant && _services!.Tokens.IsGrantRevoked(grant))
+            {
+                return ValueTask.FromResult(FailToken(AuthOutcome.Invalid, "the grant was revoked", token));
+            }
+
             return ValueTask.FromResult(cached.Audiences.Contains(resource) || (cached.AnyAudience && Accepts(cached.Audiences, resource))
                 ? Authorize(AuthResult.Ok(cached.Principal), profile, token)
                 : FailToken(AuthOutcome.Invalid, "token issued for another resource", token));
@@ -215,6 +220,12 @@ internal sealed partial class Authenticator
             return FailToken(AuthOutcome.Invalid, error.ToString(), token);
         }
 
+        var grant = _snapshot.Auth.OAuth == OAuthMode.Builtin ? JsonWebToken.Text(claims!.Payload, "sid") : null;
+        if (grant is not null && _services!.Tokens.IsGrantRevoked(grant))
+        {
+            return FailToken(AuthOutcome.Invalid, "the grant was revoked", token);
+        }
+
         var principal = PrincipalOf(claims!);
         if (principal is null)
         {
@@ -226,7 +237,7 @@ internal sealed partial class Authenticator
             _jwts.Clear();
         }
 
-        _jwts[token] = new CachedJwt(principal, claims!.Audiences, claims.ExpiresAt, _snapshot.Auth.OAuth == OAuthMode.External);
+        _jwts[token] = new CachedJwt(principal, claims!.Audiences, claims.ExpiresAt, _snapshot.Auth.OAuth == OAuthMode.External, grant);
         return Authorize(AuthResult.Ok(principal), profile, token);
     }
 
@@ -329,7 +340,8 @@ internal sealed partial class Authenticator
     /// <summary>The first 8 hex digits of a token's SHA-256: enough to correlate log lines, useless to an attacker.</summary>
     private static string Fingerprint(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash[..4]);
 
-    private sealed record CachedJwt(Principal Principal, ImmutableArray<string> Audiences, DateTimeOffset ExpiresAt, bool AnyAudience);
+    /// <param name="Grant">The built-in server's grant the token belongs to (its <c>sid</c>): revoking the grant stops the token.</param>
+    private sealed record CachedJwt(Principal Principal, ImmutableArray<string> Audiences, DateTimeOffset ExpiresAt, bool AnyAudience, string? Grant);
 
     private static partial class Log
     {

@@ -26,7 +26,7 @@ internal sealed class IdentityServices : IDisposable
             var builtin = snapshot.Auth.Builtin;
             Keys = new SigningKeys(database, builtin.SigningAlgorithm, builtin.AccessTokenTtl, time, logger);
             Clients = new ClientRegistry(database, builtin, time, logger);
-            AuthorizationServer = new AuthorizationServer(database, Keys, builtin, time, logger);
+            AuthorizationServer = new AuthorizationServer(database, Keys, builtin, time, logger, new GrantStore(database, builtin.AccessTokenTtl, time, logger, Tokens.Refresh));
         }
 
         if (snapshot.Auth.External is { } external)

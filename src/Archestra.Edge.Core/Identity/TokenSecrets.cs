@@ -9,6 +9,9 @@ internal static class TokenSecrets
 {
     public const string Prefix = "archestra_";
 
+    /// <summary>Refresh tokens of the built-in authorization server.</summary>
+    public const string RefreshPrefix = "archestra_rt_";
+
     /// <summary>Longest token accepted from a request (a bearer token, or a JWT of the built-in or an external issuer).</summary>
     public const int MaxLength = 8192;
 

@@ -25,7 +25,8 @@ internal sealed record TokenRecord(
 /// The <c>archestra_…</c> tokens: those declared in the config (by hash) and those created at run time (SQLite).
 /// Requests are checked against an in-memory index (SHA-256 of the presented token, then a constant-time compare),
 /// swapped whole when tokens change: at once for changes made through this store, within a second for changes
-/// another process (the <c>token</c> command) commits to the database.
+/// another process (the <c>token</c> or <c>grants</c> command) commits to the database. The store also holds the
+/// revoked OAuth grants whose access tokens may still be unexpired, so those are refused the same way.
 /// </summary>
 internal sealed partial class TokenStore : IDisposable
 {
@@ -38,6 +39,7 @@ internal sealed partial class TokenStore : IDisposable
     private readonly ITimer? _timer;
     private long _dataVersion = -1;
     private volatile FrozenDictionary<HashKey, TokenRecord> _index = FrozenDictionary<HashKey, TokenRecord>.Empty;
+    private volatile FrozenSet<string> _revokedGrants = FrozenSet<string>.Empty;
 
     public TokenStore(StateDatabase? database, ImmutableArray<DeclaredToken> declared, TimeProvider time, ILogger logger, bool watch = true)
     {
@@ -65,6 +67,16 @@ internal sealed partial class TokenStore : IDisposable
         record = null;
         return false;
     }
+
+    /// <summary>Whether the built-in authorization server's grant <paramref name="grant"/> was revoked (its access tokens no longer count).</summary>
+    public bool IsGrantRevoked(string grant)
+    {
+        var revoked = _revokedGrants;
+        return revoked.Count != 0 && revoked.Contains(grant);
+    }
+
+    /// <summary>Re-reads tokens and revoked grants now (after this process changed them), rather than within a second.</summary>
+    public void Refresh() => Reload();
 
     /// <summary>Creates a token; its secret is returned once and never stored.</summary>
     public (TokenRecord Record, string Secret) Create(string name, TokenScope scope, ImmutableArray<string> profiles, DateTimeOffset? expires)
@@ -186,7 +198,29 @@ internal sealed partial class TokenStore : IDisposable
             }
 
             _index = index.ToFrozenDictionary();
+            _revokedGrants = LoadRevokedGrants();
         }
+    }
+
+    private FrozenSet<string> LoadRevokedGrants()
+    {
+        if (_database is null)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT family FROM oauth_revoked_grants WHERE expires_at > $now";
+        command.Parameters.AddWithValue("$now", StateDatabase.Now(_time));
+        using var reader = command.ExecuteReader();
+        var grants = new List<string>();
+        while (reader.Read())
+        {
+            grants.Add(reader.GetString(0));
+        }
+
+        return grants.Count == 0 ? FrozenSet<string>.Empty : grants.ToFrozenSet(StringComparer.Ordinal);
     }
 
     private List<TokenRecord> LoadFromDatabase()

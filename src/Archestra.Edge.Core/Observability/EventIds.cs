@@ -45,6 +45,7 @@ internal static class EventIds
     public const int OAuthRefreshReuse = 313;
     public const int OAuthRequestRefused = 314;
     public const int SigningKeyCreated = 315;
+    public const int OAuthGrantsRevoked = 316;
     public const int JwksFetched = 320;
     public const int JwksFetchFailed = 321;
     public const int CredentialMissing = 330;

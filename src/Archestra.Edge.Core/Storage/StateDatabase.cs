@@ -108,6 +108,10 @@ internal sealed class StateDatabase
                 used_at INTEGER,
                 revoked_at INTEGER);
             CREATE INDEX IF NOT EXISTS oauth_refresh_family ON oauth_refresh_tokens (family);
+            CREATE TABLE IF NOT EXISTS oauth_revoked_grants (
+                family TEXT PRIMARY KEY,
+                revoked_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS audit (
                 id INTEGER PRIMARY KEY,
                 at INTEGER NOT NULL,

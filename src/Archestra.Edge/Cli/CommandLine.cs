@@ -32,6 +32,8 @@ internal static class CommandLine
                 return await StatusCommand.RunAsync(rest).ConfigureAwait(false);
             case "token":
                 return TokenCommand.Run(rest);
+            case "grants":
+                return GrantsCommand.Run(rest);
             case "connect":
                 return ConnectCommand.Run(rest);
             case "audit":
@@ -197,6 +199,7 @@ internal static class CommandLine
           archestra-edge status   [--config FILE | --url URL] [--token TOKEN] [--json]
           archestra-edge token    create --scope org|team:ID|user:ID [--name N] [--profile P]... [--expires 30d]
           archestra-edge token    list | revoke ID|NAME
+          archestra-edge grants   list [--user USER] | revoke GRANT-ID|--user USER
           archestra-edge connect  PROFILE [--config FILE] [--json]
           archestra-edge registry search [WORDS] | show NAME | add NAME [--as SERVER] [--use npm|pypi|nuget|oci|remote]
           archestra-edge audit    tail [-n N] [--json] | export [--since 7d] [--until DATE] [--format jsonl|csv]
@@ -210,6 +213,8 @@ internal static class CommandLine
           status     Show a running gateway's servers: state, pid/container, uptime, restarts, last exit,
                      last error and stderr tail (from its /admin/status: local clients, or an org token).
           token      Create (the secret is printed once), list or revoke bearer tokens in data_dir.
+          grants     List or revoke what users approved for OAuth clients (the built-in authorization server):
+                     a revoked grant's refresh and access tokens stop working.
           connect    Print ready-to-paste configuration for Claude Code, Claude Desktop, Cursor, VS Code, Codex
                      and curl (also served at GET /v1/profiles/<profile>/connect).
           registry   Search the MCP server catalogs (built-in, registry.catalogs, --catalog FILE), show an entry,

@@ -138,7 +138,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void EveryKeyOfTheShippedExample_Loads()
     {
-        var root = FindRoot();
+        var root = RepositoryRoot.Path;
         var result = ConfigLoader.LoadFile(Path.Combine(root, "archestra.yaml.example"), _ => null);
         Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
     }
@@ -207,16 +207,5 @@ public sealed class ConfigLoaderTests
         var result = ConfigLoader.Load(yaml, "test.yaml", key => environment?.TryGetValue(key, out var v) == true ? v : null);
         Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
         return result.Snapshot!;
-    }
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "Archestra.Edge.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory.FullName;
     }
 }

@@ -40,17 +40,5 @@ public sealed class ShippedConfigTests
         Assert.True(File.ReadAllText(path) == expected, "config/archestra.schema.json is stale: run `archestra-edge schema > config/archestra.schema.json` (or the tests with ARCHESTRA_UPDATE_GOLDEN=1)");
     }
 
-    private static string Root
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (!File.Exists(Path.Combine(directory!.FullName, "Archestra.Edge.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            return directory.FullName;
-        }
-    }
+    private static string Root => RepositoryRoot.Path;
 }

@@ -30,7 +30,9 @@ internal sealed record IssuedTokens(string AccessToken, int ExpiresIn, string Re
 /// The logic of the built-in OAuth 2.1 authorization server (the HTTP side is <see cref="AuthorizationServerEndpoints"/>):
 /// authorization codes (one use, 60 s, bound to client, redirect URI, PKCE S256 challenge, user and resource), JWT
 /// access tokens whose audience is the profile URL, and refresh tokens rotated on every use: presenting a used
-/// refresh token again revokes its whole family (the code's descendants), as does reusing a code.
+/// refresh token again revokes its whole family (the code's descendants), as does reusing a code. A family is a
+/// grant: its id is the access tokens' <c>sid</c>, and revoking it (reuse, RFC 7009 revocation, the <c>grants</c>
+/// command) stops its access tokens as well as its refresh tokens.
 /// </summary>
 internal sealed partial class AuthorizationServer
 {
@@ -44,14 +46,18 @@ internal sealed partial class AuthorizationServer
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, PendingAuthorization> _pending = new(StringComparer.Ordinal);
 
-    public AuthorizationServer(StateDatabase database, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger)
+    public AuthorizationServer(StateDatabase database, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger, GrantStore grants)
     {
+        Grants = grants;
         _database = database;
         _keys = keys;
         _settings = settings;
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>The grants this server issues (refresh-token families), and their revocation.</summary>
+    public GrantStore Grants { get; }
 
     public PendingAuthorization Begin(OAuthClient client, string redirectUri, string challenge, string? state, string resource, string profile, string? scope)
     {
@@ -146,6 +152,7 @@ internal sealed partial class AuthorizationServer
             // A replayed code: whoever holds it, the tokens issued from it are no longer trusted.
             RevokeFamily(connection, transaction, family, now);
             transaction.Commit();
+            Revoked();
             Log.Reuse(_logger, "authorization code", client, user);
             return (null, "invalid_grant", "the authorization code was already used");
         }
@@ -211,6 +218,7 @@ internal sealed partial class AuthorizationServer
             // Reuse of a rotated token means it leaked: the legitimate holder and the thief both lose the family.
             RevokeFamily(connection, transaction, family, now);
             transaction.Commit();
+            Revoked();
             Log.Reuse(_logger, "refresh token", client, user);
             return (null, "invalid_grant", "the refresh token was already used; every token of this grant is revoked");
         }
@@ -224,6 +232,7 @@ internal sealed partial class AuthorizationServer
         {
             RevokeFamily(connection, transaction, family, now);
             transaction.Commit();
+            Revoked();
             return (null, "invalid_grant", "the user may no longer use this resource");
         }
 
@@ -261,9 +270,10 @@ internal sealed partial class AuthorizationServer
             writer.WriteNumber("nbf", now);
             writer.WriteNumber("exp", now + lifetime);
             writer.WriteString("jti", Utilities.SecureRandom.HexString(16));
+            writer.WriteString("sid", family); // the grant: revoking it stops this token too
         });
 
-        var refresh = TokenSecrets.NewToken("archestra_rt_");
+        var refresh = TokenSecrets.NewToken(TokenSecrets.RefreshPrefix);
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText = """
@@ -281,15 +291,10 @@ internal sealed partial class AuthorizationServer
         return new IssuedTokens(access, (int)lifetime, refresh, grantedScope);
     }
 
-    private static void RevokeFamily(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string family, long now)
-    {
-        using var revoke = connection.CreateCommand();
-        revoke.Transaction = transaction;
-        revoke.CommandText = "UPDATE oauth_refresh_tokens SET revoked_at = $now WHERE family = $family AND revoked_at IS NULL";
-        revoke.Parameters.AddWithValue("$now", now);
-        revoke.Parameters.AddWithValue("$family", family);
-        revoke.ExecuteNonQuery();
-    }
+    private void RevokeFamily(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string family, long now)
+        => Grants.RevokeFamily(connection, transaction, family, now);
+
+    private void Revoked() => Grants.Revoked();
 
     /// <summary>PKCE S256: <c>BASE64URL(SHA256(verifier)) == challenge</c>, compared in constant time.</summary>
     internal static bool VerifierMatches(string verifier, string challenge)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway;
+using Archestra.Edge.Identity.Jwt;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -29,6 +30,7 @@ internal static partial class AuthorizationServerEndpoints
         app.MapGet("/oauth/authorize", (RequestDelegate)AuthorizeAsync);
         app.MapPost("/oauth/authorize", (RequestDelegate)DecideAsync);
         app.MapPost("/oauth/token", (RequestDelegate)TokenAsync);
+        app.MapPost("/oauth/revoke", (RequestDelegate)RevokeAsync);
         app.MapGet("/oauth/jwks", (RequestDelegate)JwksAsync);
     }
 
@@ -86,6 +88,7 @@ internal static partial class AuthorizationServerEndpoints
             writer.WriteString("authorization_endpoint", $"{issuer}/oauth/authorize");
             writer.WriteString("token_endpoint", $"{issuer}/oauth/token");
             writer.WriteString("jwks_uri", $"{issuer}/oauth/jwks");
+            writer.WriteString("revocation_endpoint", $"{issuer}/oauth/revoke");
             if (settings.DynamicClientRegistration)
             {
                 writer.WriteString("registration_endpoint", $"{issuer}/oauth/register");
@@ -95,6 +98,7 @@ internal static partial class AuthorizationServerEndpoints
             WriteArray(writer, "grant_types_supported", "authorization_code", "refresh_token");
             WriteArray(writer, "code_challenge_methods_supported", "S256");
             WriteArray(writer, "token_endpoint_auth_methods_supported", "none");
+            WriteArray(writer, "revocation_endpoint_auth_methods_supported", "none");
             WriteArray(writer, "scopes_supported", "mcp");
             WriteArray(writer, "id_token_signing_alg_values_supported", settings.SigningAlgorithm);
             WriteArray(writer, "subject_types_supported", "public");
@@ -310,6 +314,51 @@ internal static partial class AuthorizationServerEndpoints
         context.Response.Headers.Pragma = "no-cache";
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(AuthorizationServer.TokenResponseJson(result.Tokens)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// RFC 7009 token revocation for public clients: <c>token</c> (a refresh token or an access token of this
+    /// server) and <c>client_id</c>. The token's grant is revoked if it is that client's; the answer is 200 whether or
+    /// not it was, so the endpoint says nothing about tokens it is shown.
+    /// </summary>
+    private static async Task RevokeAsync(HttpContext context)
+    {
+        var runtime = Runtime(context);
+        if (runtime.Identity is not { AuthorizationServer: { } server, Keys: { } keys })
+        {
+            await NotFoundAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            await OAuthErrorAsync(context, "invalid_request", "the revocation request must be application/x-www-form-urlencoded").ConfigureAwait(false);
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var token = form["token"].ToString();
+        var clientId = form["client_id"].ToString();
+        if (token.Length == 0 || clientId.Length == 0)
+        {
+            await OAuthErrorAsync(context, "invalid_request", "token and client_id are required").ConfigureAwait(false);
+            return;
+        }
+
+        if (token.StartsWith(TokenSecrets.RefreshPrefix, StringComparison.Ordinal))
+        {
+            server.Grants.RevokeByClient(clientId, token, accessTokenGrant: null);
+        }
+        else if (JsonWebToken.TryReadHeader(token, out _, out var kid) && keys.Find(kid) is { } key
+            && JsonWebToken.Validate(token, key, [runtime.Authenticator.Settings.Builtin.SigningAlgorithm, "ES256", "RS256"],
+                runtime.Authenticator.Issuer(context.Request), _ => true, runtime.TimeProvider.GetUtcNow(), out var claims) == JwtError.None
+            && JsonWebToken.Text(claims!.Payload, "client_id") == clientId && JsonWebToken.Text(claims.Payload, "sid") is { } grant)
+        {
+            server.Grants.RevokeByClient(clientId, refreshToken: null, grant);
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
     private static async Task JwksAsync(HttpContext context)
