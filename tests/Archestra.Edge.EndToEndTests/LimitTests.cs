@@ -129,6 +129,56 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task ASlowBody_BelowTheMinimumRate_IsCutOff_AndOthersAreServed()
+    {
+        await using var gateway = await GatewayProcess.StartAsync("""
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p: { tools: [{ server: edge }] }
+            """);
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync("POST /v1/mcp/p HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100000\r\n\r\n{"u8.ToArray());
+
+        // A few bytes a second, far below the 240 bytes/s every body must keep after a 5 s grace period.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var trickle = Task.Run(async () =>
+        {
+            try
+            {
+                while (!deadline.IsCancellationRequested)
+                {
+                    await stream.WriteAsync("\"a\":1,"u8.ToArray(), deadline.Token);
+                    await Task.Delay(500, deadline.Token);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The gateway closed the connection.
+            }
+        });
+
+        var buffer = new byte[4096];
+        var received = new System.Text.StringBuilder();
+        int read;
+        while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
+        {
+            received.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        Assert.False(deadline.IsCancellationRequested, "the slow body was never cut off");
+        Assert.StartsWith("HTTP/1.1 408", received.ToString(), StringComparison.Ordinal);
+        await deadline.CancelAsync();
+        await trickle;
+
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+        Assert.Null((await client.RequestAsync(Echo))["error"]);
+    }
+
+    [Fact]
     public async Task MaxSessions_RefusesTheNextOneWith503_UntilOneEnds()
     {
         await using var gateway = await GatewayProcess.StartAsync("""

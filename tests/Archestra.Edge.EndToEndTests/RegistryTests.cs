@@ -171,6 +171,48 @@ public sealed class RegistryTests
         return [.. kept];
     }
 
+    /// <summary>
+    /// The shipped catalog's npm entry for the memory server, added to a config, validates and serves its tools through
+    /// the gateway: npx fetches the package from the npm feed, as it would on a user's machine.
+    /// </summary>
+    [Fact]
+    public async Task ShippedNpmEntry_Added_Validates_AndServesItsTools()
+    {
+        var directory = Directory.CreateTempSubdirectory("archestra-registry-npm-").FullName;
+        try
+        {
+            var config = Path.Combine(directory, "archestra.yaml");
+            await File.WriteAllTextAsync(config, "servers:\n  edge: { builtin: archestra }\nprofiles:\n  p:\n    tools:\n      - server: edge\n");
+            var (code, output) = await RunAsync("registry", "add", "memory", "--config", config);
+            Assert.True(code == 0, output);
+            var yaml = await File.ReadAllTextAsync(config);
+            Assert.Contains("args: [\"-y\", \"@modelcontextprotocol/server-memory@2026.8.31\"]", yaml, StringComparison.Ordinal);
+
+            // Assigned to the profile, as `add` suggests; then the file validates.
+            await File.AppendAllTextAsync(config, "      - server: memory\n");
+            (code, output) = await RunAsync("validate", "--config", config);
+            Assert.True(code == 0, output);
+
+            await using var gateway = await GatewayProcess.StartAsync(await File.ReadAllTextAsync(config));
+            using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+            await client.InitializeAsync();
+            await CurationTests.WaitUntilAsync(async () =>
+            {
+                var list = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""");
+                return list["result"]?["tools"]?.AsArray().Any(t => t!["name"]!.GetValue<string>() == "memory__read_graph") == true;
+            }, seconds: 120);
+
+            var created = await client.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"memory__create_entities","arguments":{"entities":[{"name":"edge","entityType":"gateway","observations":["added from the registry"]}]}}}""");
+            Assert.True(created["result"] is not null && created["result"]!["isError"]?.GetValue<bool>() != true, created.ToJsonString());
+            var graph = await client.RequestAsync("""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"memory__read_graph","arguments":{}}}""");
+            Assert.Contains("added from the registry", graph.ToJsonString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
         await using var process = ChildProcess.Start(Repository.GatewayBinary, args, workingDirectory: Path.GetTempPath());
