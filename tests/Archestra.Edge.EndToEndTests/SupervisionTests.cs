@@ -189,6 +189,47 @@ public sealed class SupervisionTests
     }
 
     [Fact]
+    public async Task ProcessEnvironment_IsIsolated_ExceptTheBasicsAndNetworkPlumbing_UnlessInherited()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["GATEWAY_SECRET"] = "must-not-leak",
+            ["HTTPS_PROXY"] = "http://proxy.example:3128",
+            ["NODE_EXTRA_CA_CERTS"] = "/etc/ssl/certs/corporate.pem",
+            ["npm_config_registry"] = "https://npm.example/",
+        };
+        await using var gateway = await GatewayProcess.StartAsync($$"""
+            servers:
+              isolated:
+                process: { command: "{{Repository.TestServerBinary}}", args: ["--stdio", "--name", "isolated"], env: { TEAM_SETTING: "from-the-config" } }
+              inheriting:
+                process: { command: "{{Repository.TestServerBinary}}", args: ["--stdio", "--name", "inheriting"], inherit_env: true }
+            profiles:
+              p: { tools: [{ server: isolated }, { server: inheriting }] }
+            """, defaultSignals: false, environment);
+        using var client = new RawMcpClient(gateway.ProfileUrl("p"));
+        await client.InitializeAsync();
+
+        async Task<Dictionary<string, string>> EnvironmentOf(string server)
+        {
+            var response = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"SERVER__env","arguments":{}}}""".Replace("SERVER", server, StringComparison.Ordinal));
+            return response["result"]!["content"]![0]!["text"]!.GetValue<string>().Split('\n')
+                .Select(line => line.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : string.Empty);
+        }
+
+        var isolated = await EnvironmentOf("isolated");
+        Assert.False(isolated.ContainsKey("GATEWAY_SECRET"), "the gateway's own variables stay with the gateway");
+        Assert.Equal("from-the-config", isolated["TEAM_SETTING"]);
+        Assert.True(isolated.ContainsKey("PATH"));
+        Assert.Equal("http://proxy.example:3128", isolated["HTTPS_PROXY"]);
+        Assert.Equal("/etc/ssl/certs/corporate.pem", isolated["NODE_EXTRA_CA_CERTS"]);
+        Assert.Equal("https://npm.example/", isolated["npm_config_registry"]);
+
+        var inheriting = await EnvironmentOf("inheriting");
+        Assert.Equal("must-not-leak", inheriting["GATEWAY_SECRET"]);
+    }
+
+    [Fact]
     public async Task KilledGateway_TakesEveryChildWithIt_AndTheNextStartReapsLeftovers()
     {
         var marker = $"leak-{Guid.NewGuid():N}"[..13];

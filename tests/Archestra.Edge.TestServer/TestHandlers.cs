@@ -71,6 +71,16 @@ internal static class TestHandlers
                 return Text(state.Options.Name);
             case "pid":
                 return Text(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            case "env":
+                var variables = Environment.GetEnvironmentVariables();
+                var names = new List<string>(variables.Count);
+                foreach (System.Collections.DictionaryEntry entry in variables)
+                {
+                    names.Add($"{entry.Key}={entry.Value}");
+                }
+
+                names.Sort(StringComparer.Ordinal);
+                return Text(string.Join("\n", names));
             case "slow":
                 var ms = args.TryGetValue("ms", out var m) ? m.GetInt32() : 100;
                 await Task.Delay(ms, ct);

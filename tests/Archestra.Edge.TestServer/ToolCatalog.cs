@@ -9,6 +9,7 @@ internal static class ToolCatalog
       {"name":"add","description":"Adds two numbers","inputSchema":{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}},
       {"name":"identify","description":"Says which server answered","inputSchema":{"type":"object","properties":{}}},
       {"name":"pid","description":"Says which process answered","inputSchema":{"type":"object","properties":{}}},
+      {"name":"env","description":"Returns the environment variables it was started with","inputSchema":{"type":"object","properties":{}}},
       {"name":"slow","description":"Answers after a delay","inputSchema":{"type":"object","properties":{"ms":{"type":"integer"}}}},
       {"name":"hang","description":"Never answers (until cancelled)","inputSchema":{"type":"object","properties":{}}},
       {"name":"crash","description":"Kills the server process mid-call","inputSchema":{"type":"object","properties":{}}},

@@ -30,7 +30,11 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     /// As above; with <paramref name="defaultSignals"/> the gateway starts with every signal at its default disposition
     /// (through <c>env --default-signal</c>), even when this test run ignores SIGHUP (under <c>nohup</c>, for one).
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(string yaml, bool defaultSignals, params string[] extraArguments)
+    public static Task<GatewayProcess> StartAsync(string yaml, bool defaultSignals, params string[] extraArguments)
+        => StartAsync(yaml, defaultSignals, environment: null, extraArguments);
+
+    /// <summary>As above, with these variables added to the gateway's environment.</summary>
+    public static async Task<GatewayProcess> StartAsync(string yaml, bool defaultSignals, IDictionary<string, string>? environment, params string[] extraArguments)
     {
         var binary = Repository.GatewayBinary;
         if (!File.Exists(binary))
@@ -43,8 +47,8 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         await File.WriteAllTextAsync(configPath, yaml);
         string[] arguments = ["serve", "--config", configPath, "--listen", "http://127.0.0.1:0", .. extraArguments];
         var process = defaultSignals
-            ? ChildProcess.Start("/usr/bin/env", ["--default-signal", binary, .. arguments], workingDirectory: directory)
-            : ChildProcess.Start(binary, arguments, workingDirectory: directory);
+            ? ChildProcess.Start("/usr/bin/env", ["--default-signal", binary, .. arguments], environment, directory)
+            : ChildProcess.Start(binary, arguments, environment, directory);
         var line = await process.WaitForLineAsync(l => l.Contains(" listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         var url = ListeningLine().Match(line).Groups[1].Value;
         return new GatewayProcess(process, new Uri(url), directory, configPath);

@@ -72,7 +72,7 @@ internal sealed class ProcessServerConfig
 
     public Dictionary<string, string>? Env { get; set; }
 
-    /// <summary>Pass the gateway's whole environment to the process. Default false: only PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, TMPDIR and <c>env</c>.</summary>
+    /// <summary>Pass the gateway's whole environment to the process. Default false: only the basics (PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LC_ALL, TZ, TMPDIR), the network plumbing a package runner needs (proxies, CA bundles, npm/pip/uv index URLs) and <c>env</c>.</summary>
     public bool? InheritEnv { get; set; }
 
     /// <summary>Working directory, relative to the config file. Default: the config file's directory.</summary>

@@ -25,7 +25,16 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
     // A line longer than this is not a message: the server is writing garbage and is stopped.
     private const int MaxLineBytes = 64 << 20;
 
-    private static readonly string[] s_baselineEnvironment = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR"];
+    // What an isolated process still gets from the gateway: the basics of a login environment, and the network
+    // plumbing a package runner needs to fetch its server (npx, uvx): proxies, CA bundles and package-index locations.
+    // Nothing else of the gateway's environment (its own secrets included) reaches a server without inherit_env.
+    private static readonly string[] s_baselineEnvironment =
+    [
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LC_ALL", "TZ", "TMPDIR",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",
+        "npm_config_registry", "NPM_CONFIG_REGISTRY", "PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX",
+    ];
 
     private readonly Process _process;
     private readonly ILogger _logger;
