@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build the Native AOT binary, then ship it alone in a minimal, non-root runtime image.
 
-# The base images, overridable (mirrors, pinned digests; the end-to-end test builds the runtime stage on a local base).
+# The base images, overridable (mirrors, pinned digests; the end-to-end test builds both stages on local stand-ins).
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
 

@@ -43,7 +43,7 @@ run_tests() {
   log="artifacts/test-results/$(basename "$project" .csproj).log"
   mkdir -p artifacts/test-results
   local status=0
-  dotnet test "$project" -c "$CONFIGURATION" --no-build --nologo --blame-hang-timeout 5m \
+  dotnet test "$project" -c "$CONFIGURATION" --no-build --nologo --blame-hang-timeout 12m \
     --logger "console;verbosity=normal" --results-directory artifacts/test-results "$@" 2>&1 | tee "$log" || status=$?
   if [ "$status" -ne 0 ]; then
     echo

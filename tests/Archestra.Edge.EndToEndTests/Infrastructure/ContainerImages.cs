@@ -14,8 +14,19 @@ internal static class ContainerImages
     /// <summary>A stand-in for the Dockerfile's runtime base (runtime-deps chiseled): the gateway's libraries, OpenSSL, a non-root <c>app</c> user.</summary>
     public const string GatewayBase = "localhost/archestra-e2e-gateway-base:latest";
 
+    /// <summary>
+    /// A stand-in for the Dockerfile's SDK base (<c>mcr.microsoft.com/dotnet/sdk</c>): Debian bookworm, bootstrapped
+    /// from the Debian package feed, with this machine's .NET SDK and CA bundle (so NuGet inside a build trusts what
+    /// this machine trusts).
+    /// </summary>
+    public const string SdkBase = "localhost/archestra-e2e-sdk:latest";
+
+    // The Debian userland under SdkBase: bootstrapped once per machine (about 40 s), then reused.
+    private const string Bookworm = "localhost/archestra-e2e-bookworm:latest";
+
     private static readonly Lazy<Task> s_built = new(BuildAsync);
     private static readonly Lazy<Task> s_gatewayBase = new(BuildGatewayBaseAsync);
+    private static readonly Lazy<Task> s_sdkBase = new(BuildSdkBaseAsync);
 
     public static bool Skipped => Environment.GetEnvironmentVariable("ARCHESTRA_CONTAINER_TESTS") == "skip";
 
@@ -24,6 +35,12 @@ internal static class ContainerImages
     public static Task EnsureAsync() => s_built.Value;
 
     public static Task EnsureGatewayBaseAsync() => s_gatewayBase.Value;
+
+    public static Task EnsureSdkBaseAsync() => s_sdkBase.Value;
+
+    /// <summary>This machine's NuGet package folder: a build inside a container restores from it, read-only.</summary>
+    public static string NuGetPackages => Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
     /// <summary>Runs podman and returns its exit code and output (stdout then stderr).</summary>
     public static async Task<(int Code, string Output)> PodmanAsync(params string[] args)
@@ -74,6 +91,102 @@ internal static class ContainerImages
             ["etc/passwd"] = "root:x:0:0:root:/root:/sbin/nologin\napp:x:1654:1654:app:/home/app:/sbin/nologin\n",
             ["etc/group"] = "root:x:0:\napp:x:1654:\n",
         }, entrypoint: null);
+    }
+
+    private static async Task BuildSdkBaseAsync()
+    {
+        await EnsureAsync(); // podman checked
+        if ((await PodmanAsync("image", "exists", Bookworm)).Code != 0)
+        {
+            if (!File.Exists("/usr/sbin/debootstrap"))
+            {
+                throw new InvalidOperationException("debootstrap is missing (apt-get install debootstrap); .ci/run installs it");
+            }
+
+            var rootfs = Directory.CreateTempSubdirectory("archestra-bookworm-").FullName;
+            var tar = Path.Combine(Path.GetTempPath(), $"archestra-bookworm-{Guid.NewGuid():N}.tar");
+            try
+            {
+                var (code, output) = await RunAsync("/usr/sbin/debootstrap", ["--variant=minbase", "bookworm", rootfs, DebianMirror()]);
+                Assert.True(code == 0, $"debootstrap failed: {output}");
+                (code, output) = await RunAsync("tar", ["-C", rootfs, "-cf", tar, "."]);
+                Assert.True(code == 0, output);
+                (code, output) = await RunAsync("podman", ["import", "--change", "CMD [\"/bin/bash\"]", tar, Bookworm]);
+                Assert.True(code == 0, $"podman import failed: {output}");
+            }
+            finally
+            {
+                File.Delete(tar);
+                Directory.Delete(rootfs, recursive: true);
+            }
+        }
+
+        var context = Directory.CreateTempSubdirectory("archestra-sdk-").FullName;
+        try
+        {
+            File.Copy("/etc/ssl/certs/ca-certificates.crt", Path.Combine(context, "ca-certificates.crt"));
+            await File.WriteAllTextAsync(Path.Combine(context, "Containerfile"), $$"""
+                FROM {{Bookworm}}
+                COPY --from=dotnet . /usr/share/dotnet
+                COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+                RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
+                ENV DOTNET_ROOT=/usr/share/dotnet DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NUGET_CERT_REVOCATION_MODE=offline SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+                """);
+            var (code, output) = await PodmanAsync("build", "--pull=never", "--build-context", $"dotnet={DotnetRoot()}", "-t", SdkBase, "-f", Path.Combine(context, "Containerfile"), context);
+            Assert.True(code == 0, $"building the SDK stand-in failed: {output}");
+        }
+        finally
+        {
+            Directory.Delete(context, recursive: true);
+        }
+    }
+
+    /// <summary>The Debian mirror this machine's apt uses (its package feed).</summary>
+    private static string DebianMirror()
+    {
+        foreach (var file in (string[])["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"])
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            foreach (var line in File.ReadLines(file))
+            {
+                var words = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (words is ["URIs:", var uri, ..] && !uri.Contains("security", StringComparison.Ordinal))
+                {
+                    return uri;
+                }
+
+                if (words is ["deb", var url, "bookworm", ..])
+                {
+                    return url;
+                }
+            }
+        }
+
+        return "http://deb.debian.org/debian";
+    }
+
+    /// <summary>The .NET SDK this test run uses: its directory is copied into the SDK stand-in.</summary>
+    private static string DotnetRoot()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root && File.Exists(Path.Combine(root, "dotnet")))
+        {
+            return root;
+        }
+
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, "dotnet");
+            if (File.Exists(candidate))
+            {
+                return Path.GetDirectoryName(new FileInfo(candidate).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? candidate)!;
+            }
+        }
+
+        return "/usr/share/dotnet";
     }
 
     /// <summary>Imports a root filesystem: the binary's <c>ldd</c> libraries, more files, and optionally the binary itself in /app.</summary>
