@@ -74,6 +74,7 @@ public sealed class PackagingTests
 /// restores from this machine's package folder), and the runtime image runs that binary as a non-root user on the
 /// example config, keeps its state in the volume, and answers MCP clients through a published port.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class DockerfileTests
 {
     [Fact]
