@@ -171,15 +171,8 @@ internal static partial class AdminEndpoints
     /// <summary>The built-in authorization server's live grants (<c>?user=</c> narrows to one user).</summary>
     private static async Task ListGrantsAsync(HttpContext context)
     {
-        var runtime = Runtime(context);
-        if (!await AllowedAsync(context, runtime).ConfigureAwait(false))
+        if (await AuthorizationServerAsync(context).ConfigureAwait(false) is not { } server)
         {
-            return;
-        }
-
-        if (runtime.Identity?.AuthorizationServer is not { } server)
-        {
-            await RefuseAsync(context, StatusCodes.Status409Conflict, "the built-in authorization server is not on").ConfigureAwait(false);
             return;
         }
 
@@ -208,18 +201,29 @@ internal static partial class AdminEndpoints
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Revokes one grant (by id), or every grant of a user (<c>DELETE /admin/grants/user:alice</c>): refresh and access tokens stop at once.</summary>
-    private static async Task RevokeGrantAsync(HttpContext context)
+    /// <summary>The built-in authorization server, for a caller allowed to manage it; null when the refusal has been written.</summary>
+    private static async Task<Identity.OAuth.AuthorizationServer?> AuthorizationServerAsync(HttpContext context)
     {
         var runtime = Runtime(context);
         if (!await AllowedAsync(context, runtime).ConfigureAwait(false))
         {
-            return;
+            return null;
         }
 
         if (runtime.Identity?.AuthorizationServer is not { } server)
         {
             await RefuseAsync(context, StatusCodes.Status409Conflict, "the built-in authorization server is not on").ConfigureAwait(false);
+            return null;
+        }
+
+        return server;
+    }
+
+    /// <summary>Revokes one grant (by id), or every grant of a user (<c>DELETE /admin/grants/user:alice</c>): refresh and access tokens stop at once.</summary>
+    private static async Task RevokeGrantAsync(HttpContext context)
+    {
+        if (await AuthorizationServerAsync(context).ConfigureAwait(false) is not { } server)
+        {
             return;
         }
 

@@ -46,16 +46,18 @@ internal static class AuditCommand
                 case "--format" when i + 1 < args.Length && args[i + 1] is "jsonl" or "csv":
                     format = args[++i];
                     break;
-                case "--config" or "-c" or "--data-dir" when i + 1 < args.Length:
-                    rest.Add(args[i]);
-                    rest.Add(args[++i]);
-                    break;
                 case "--json":
                     format = "json";
                     break;
                 default:
-                    Console.Error.WriteLine($"error: unknown option '{args[i]}'\n{UsageText}");
-                    return CommandLine.Usage;
+                    string? none = null;
+                    if (!CommandLine.TakeCommonOrPositional(args, ref i, rest, ref none, positionalAllowed: false))
+                    {
+                        Console.Error.WriteLine(UsageText);
+                        return CommandLine.Usage;
+                    }
+
+                    break;
             }
         }
 

@@ -62,6 +62,30 @@ internal static class CommandLine
     /// Parses the common options and loads the config file they name, with <c>--data-dir</c> applied. On failure the
     /// problem is printed and <paramref name="exitCode"/> says how to exit.
     /// </summary>
+    /// <summary>
+    /// For a command with options of its own: takes <c>args[i]</c> if it is one of the options every command knows
+    /// (<c>--config</c>/<c>-c</c>, <c>--data-dir</c>) or a positional <paramref name="positional"/> value not yet given;
+    /// collects the former for <see cref="TryLoadConfig"/>. False (with the error printed) for anything else.
+    /// </summary>
+    internal static bool TakeCommonOrPositional(string[] args, ref int i, List<string> common, ref string? positional, bool positionalAllowed)
+    {
+        if (args[i] is "--config" or "-c" or "--data-dir" && i + 1 < args.Length)
+        {
+            common.Add(args[i]);
+            common.Add(args[++i]);
+            return true;
+        }
+
+        if (positionalAllowed && positional is null && !args[i].StartsWith('-'))
+        {
+            positional = args[i];
+            return true;
+        }
+
+        Console.Error.WriteLine($"error: unknown option '{args[i]}'");
+        return false;
+    }
+
     internal static bool TryLoadConfig(string[] args, out CommandOptions options, out Configuration.GatewaySnapshot snapshot, out int exitCode)
     {
         snapshot = null!;

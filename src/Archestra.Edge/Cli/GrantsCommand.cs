@@ -34,19 +34,13 @@ internal static class GrantsCommand
                 case "--user" when i + 1 < args.Length:
                     user = args[++i];
                     break;
-                case "--config" or "-c" or "--data-dir" when i + 1 < args.Length:
-                    rest.Add(args[i]);
-                    rest.Add(args[++i]);
-                    break;
                 default:
-                    if (verb == "revoke" && grant is null && !args[i].StartsWith('-'))
+                    if (!CommandLine.TakeCommonOrPositional(args, ref i, rest, ref grant, positionalAllowed: verb == "revoke"))
                     {
-                        grant = args[i];
-                        break;
+                        return CommandLine.Usage;
                     }
 
-                    Console.Error.WriteLine($"error: unknown option '{args[i]}'");
-                    return CommandLine.Usage;
+                    break;
             }
         }
 

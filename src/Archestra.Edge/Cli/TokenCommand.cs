@@ -41,19 +41,13 @@ internal static class TokenCommand
                 case "--expires" when i + 1 < args.Length:
                     expires = args[++i];
                     break;
-                case "--config" or "-c" or "--data-dir" when i + 1 < args.Length:
-                    rest.Add(args[i]);
-                    rest.Add(args[++i]);
-                    break;
                 default:
-                    if (verb == "revoke" && target is null && !args[i].StartsWith('-'))
+                    if (!CommandLine.TakeCommonOrPositional(args, ref i, rest, ref target, positionalAllowed: verb == "revoke"))
                     {
-                        target = args[i];
-                        break;
+                        return CommandLine.Usage;
                     }
 
-                    Console.Error.WriteLine($"error: unknown option '{args[i]}'");
-                    return CommandLine.Usage;
+                    break;
             }
         }
 
