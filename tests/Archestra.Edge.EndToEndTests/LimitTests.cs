@@ -15,13 +15,7 @@ public sealed class LimitTests
     [Fact]
     public async Task PerCaller_Beyond_The_Burst_Is429_WithRetryAfter_AndNotificationsStillPass()
     {
-        await using var gateway = await GatewayProcess.StartAsync("""
-            limits: { rate_per_principal: 3/m }
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              p: { tools: [{ server: edge }] }
-            """);
+        await using var gateway = await StartEdgeAsync("rate_per_principal: 3/m");
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync(); // request 1 (initialized is a notification: not counted)
         Assert.Null((await client.RequestAsync(Echo))["error"]); // 2
@@ -43,13 +37,7 @@ public sealed class LimitTests
     [Fact]
     public async Task EveryRequestOfABatch_Counts_AndTheOnesBeyondTheBurstAreRefusedInPlace()
     {
-        await using var gateway = await GatewayProcess.StartAsync("""
-            limits: { rate_per_principal: 3/m }
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              p: { tools: [{ server: edge }] }
-            """);
+        await using var gateway = await StartEdgeAsync("rate_per_principal: 3/m");
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync("2025-03-26"); // request 1
 
@@ -79,13 +67,7 @@ public sealed class LimitTests
     [Fact]
     public async Task PerTool_Beyond_The_Burst_IsAToolError_OtherToolsStillWork()
     {
-        await using var gateway = await GatewayProcess.StartAsync("""
-            limits: { rate_per_tool: 2/h }
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              p: { tools: [{ server: edge }] }
-            """);
+        await using var gateway = await StartEdgeAsync("rate_per_tool: 2/h");
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync();
         Assert.NotEqual(true, (await client.RequestAsync(Echo))["result"]!["isError"]?.GetValue<bool>());
@@ -102,13 +84,7 @@ public sealed class LimitTests
     [Fact]
     public async Task ASlowClient_ThatNeverFinishesItsHeaders_IsCutOff()
     {
-        await using var gateway = await GatewayProcess.StartAsync("""
-            limits: { request_headers_timeout: 1s }
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              p: { tools: [{ server: edge }] }
-            """);
+        await using var gateway = await StartEdgeAsync("request_headers_timeout: 1s");
         using var socket = new System.Net.Sockets.TcpClient();
         await socket.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
         var stream = socket.GetStream();
@@ -131,12 +107,7 @@ public sealed class LimitTests
     [Fact]
     public async Task ASlowBody_BelowTheMinimumRate_IsCutOff_AndOthersAreServed()
     {
-        await using var gateway = await GatewayProcess.StartAsync("""
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              p: { tools: [{ server: edge }] }
-            """);
+        await using var gateway = await StartEdgeAsync(limits: null);
         using var socket = new System.Net.Sockets.TcpClient();
         await socket.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
         var stream = socket.GetStream();
@@ -181,13 +152,7 @@ public sealed class LimitTests
     [Fact]
     public async Task MaxSessions_RefusesTheNextOneWith503_UntilOneEnds()
     {
-        await using var gateway = await GatewayProcess.StartAsync("""
-            limits: { max_sessions: 2 }
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              p: { tools: [{ server: edge }] }
-            """);
+        await using var gateway = await StartEdgeAsync("max_sessions: 2");
         using var first = new RawMcpClient(gateway.ProfileUrl("p"));
         using var second = new RawMcpClient(gateway.ProfileUrl("p"));
         using var third = new RawMcpClient(gateway.ProfileUrl("p"));
@@ -242,4 +207,8 @@ public sealed class LimitTests
         await Task.Delay(50);
         Assert.Contains("limits.rate_per_profile: 'lots' is not a rate", validate.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>A gateway with only the builtin server, in profile <c>p</c>, under these <c>limits:</c> (a flow mapping's inside).</summary>
+    private static Task<GatewayProcess> StartEdgeAsync(string? limits) => GatewayProcess.StartAsync(
+        (limits is null ? string.Empty : $"limits: {{ {limits} }}\n") + "servers:\n  edge: { builtin: archestra }\nprofiles:\n  p: { tools: [{ server: edge }] }\n");
 }
