@@ -49,12 +49,16 @@ internal sealed partial class Authenticator
     private readonly string? _publicBase;
     private readonly FrozenDictionary<string, string>? _publicResources;
 
+    // The built-in server signs with the configured algorithm; tokens signed before a change of it stay valid.
+    private readonly ImmutableArray<string> _builtinAlgorithms;
+
     public Authenticator(GatewaySnapshot snapshot, IdentityServices? services, ILogger logger)
     {
         _snapshot = snapshot;
         _services = services;
         _logger = logger;
         _jwtLookup = _jwts.GetAlternateLookup<ReadOnlySpan<char>>();
+        _builtinAlgorithms = [snapshot.Auth.Builtin.SigningAlgorithm, "ES256", "RS256"];
         if (snapshot.Listener.PublicBase is { } publicBase)
         {
             _publicBase = publicBase;
@@ -197,7 +201,7 @@ internal sealed partial class Authenticator
         {
             case OAuthMode.Builtin when _services?.Keys is { } keys:
                 key = keys.Find(kid);
-                algorithms = [_snapshot.Auth.Builtin.SigningAlgorithm, "ES256", "RS256"];
+                algorithms = _builtinAlgorithms;
                 issuer = Issuer(request);
                 break;
             case OAuthMode.External when _services?.Jwks is { } jwks && _snapshot.Auth.External is { } external:
@@ -239,6 +243,21 @@ internal sealed partial class Authenticator
 
         _jwts[token] = new CachedJwt(principal, claims!.Audiences, claims.ExpiresAt, _snapshot.Auth.OAuth == OAuthMode.External, grant);
         return Authorize(AuthResult.Ok(principal), profile, token);
+    }
+
+    /// <summary>
+    /// A JWT of the built-in server with a valid signature, issuer and lifetime, whatever its audience (the revocation
+    /// endpoint's check); null otherwise.
+    /// </summary>
+    public JwtClaims? ReadBuiltinToken(HttpRequest request, string token)
+    {
+        if (_snapshot.Auth.OAuth != OAuthMode.Builtin || _services?.Keys is not { } keys
+            || !JsonWebToken.TryReadHeader(token, out _, out var kid) || keys.Find(kid) is not { } key)
+        {
+            return null;
+        }
+
+        return JsonWebToken.Validate(token, key, _builtinAlgorithms, Issuer(request), static _ => true, Now, out var claims) == JwtError.None ? claims : null;
     }
 
     /// <summary>Built-in tokens carry the resource URL as audience; external ones may use configured audiences instead.</summary>

@@ -150,9 +150,9 @@ internal sealed partial class AuthorizationServer
         if (used is not null)
         {
             // A replayed code: whoever holds it, the tokens issued from it are no longer trusted.
-            RevokeFamily(connection, transaction, family, now);
+            Grants.RevokeFamily(connection, transaction, family, now);
             transaction.Commit();
-            Revoked();
+            Grants.Revoked();
             Log.Reuse(_logger, "authorization code", client, user);
             return (null, "invalid_grant", "the authorization code was already used");
         }
@@ -216,9 +216,9 @@ internal sealed partial class AuthorizationServer
         if (used is not null || revoked is not null)
         {
             // Reuse of a rotated token means it leaked: the legitimate holder and the thief both lose the family.
-            RevokeFamily(connection, transaction, family, now);
+            Grants.RevokeFamily(connection, transaction, family, now);
             transaction.Commit();
-            Revoked();
+            Grants.Revoked();
             Log.Reuse(_logger, "refresh token", client, user);
             return (null, "invalid_grant", "the refresh token was already used; every token of this grant is revoked");
         }
@@ -230,9 +230,9 @@ internal sealed partial class AuthorizationServer
 
         if (!userAllowed(user, resource))
         {
-            RevokeFamily(connection, transaction, family, now);
+            Grants.RevokeFamily(connection, transaction, family, now);
             transaction.Commit();
-            Revoked();
+            Grants.Revoked();
             return (null, "invalid_grant", "the user may no longer use this resource");
         }
 
@@ -291,10 +291,6 @@ internal sealed partial class AuthorizationServer
         return new IssuedTokens(access, (int)lifetime, refresh, grantedScope);
     }
 
-    private void RevokeFamily(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string family, long now)
-        => Grants.RevokeFamily(connection, transaction, family, now);
-
-    private void Revoked() => Grants.Revoked();
 
     /// <summary>PKCE S256: <c>BASE64URL(SHA256(verifier)) == challenge</c>, compared in constant time.</summary>
     internal static bool VerifierMatches(string verifier, string challenge)

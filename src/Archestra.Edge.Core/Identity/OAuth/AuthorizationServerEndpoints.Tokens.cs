@@ -59,7 +59,7 @@ internal static partial class AuthorizationServerEndpoints
     private static async Task RevokeAsync(HttpContext context)
     {
         var runtime = Runtime(context);
-        if (runtime.Identity is not { AuthorizationServer: { } server, Keys: { } keys })
+        if (runtime.Identity is not { AuthorizationServer: { } server })
         {
             await NotFoundAsync(context).ConfigureAwait(false);
             return;
@@ -84,10 +84,8 @@ internal static partial class AuthorizationServerEndpoints
         {
             server.Grants.RevokeByClient(clientId, token, accessTokenGrant: null);
         }
-        else if (JsonWebToken.TryReadHeader(token, out _, out var kid) && keys.Find(kid) is { } key
-            && JsonWebToken.Validate(token, key, [runtime.Authenticator.Settings.Builtin.SigningAlgorithm, "ES256", "RS256"],
-                runtime.Authenticator.Issuer(context.Request), _ => true, runtime.TimeProvider.GetUtcNow(), out var claims) == JwtError.None
-            && JsonWebToken.Text(claims!.Payload, "client_id") == clientId && JsonWebToken.Text(claims.Payload, "sid") is { } grant)
+        else if (runtime.Authenticator.ReadBuiltinToken(context.Request, token) is { } claims
+            && JsonWebToken.Text(claims.Payload, "client_id") == clientId && JsonWebToken.Text(claims.Payload, "sid") is { } grant)
         {
             server.Grants.RevokeByClient(clientId, refreshToken: null, grant);
         }

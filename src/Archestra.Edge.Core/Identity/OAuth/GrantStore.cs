@@ -58,6 +58,7 @@ internal sealed partial class GrantStore
     /// <summary>Revokes the grant <paramref name="grant"/>, or every grant of <paramref name="user"/>. Returns how many were active.</summary>
     public int RevokeGrants(string? grant, string? user)
     {
+        var now = StateDatabase.Now(_time);
         using var connection = _database.Connect();
         using var transaction = connection.BeginTransaction();
         var families = new List<string>();
@@ -68,7 +69,7 @@ internal sealed partial class GrantStore
                 SELECT DISTINCT family FROM oauth_refresh_tokens
                 WHERE revoked_at IS NULL AND expires_at > $now AND (family = $grant OR user_id = $user)
                 """;
-            select.Parameters.AddWithValue("$now", StateDatabase.Now(_time));
+            select.Parameters.AddWithValue("$now", now);
             select.Parameters.AddWithValue("$grant", (object?)grant ?? DBNull.Value);
             select.Parameters.AddWithValue("$user", (object?)user ?? DBNull.Value);
             using var reader = select.ExecuteReader();
@@ -78,7 +79,6 @@ internal sealed partial class GrantStore
             }
         }
 
-        var now = StateDatabase.Now(_time);
         foreach (var family in families)
         {
             RevokeFamily(connection, transaction, family, now);
