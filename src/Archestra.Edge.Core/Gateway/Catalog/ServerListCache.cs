@@ -46,7 +46,7 @@ internal sealed class ServerListCache : IDisposable
     public Task<ServerList> GetAsync()
     {
         var current = _current;
-        if (current is not null && !(current.IsCompleted && current.Result.Failed))
+        if (current is not null && !IsFailure(current))
         {
             return current;
         }
@@ -71,11 +71,14 @@ internal sealed class ServerListCache : IDisposable
     public Task<ServerList> GetForCatalogAsync()
     {
         var current = _current;
-        return current is { IsCompleted: true } && current.Result.Failed ? current : GetAsync();
+        return IsFailure(current) ? current! : GetAsync();
     }
 
     /// <summary>Whether the list was asked for and its latest fetch failed.</summary>
-    public bool HasFailed => _current is { IsCompleted: true } current && current.Result.Failed;
+    public bool HasFailed => IsFailure(_current);
+
+    /// <summary>A fetch that has ended, without a list.</summary>
+    private static bool IsFailure(Task<ServerList>? fetch) => fetch is { IsCompleted: true } && fetch.Result.Failed;
 
     /// <summary>Forgets the list; the next use fetches it again. True if a list had been fetched.</summary>
     public bool Invalidate()
@@ -119,8 +122,7 @@ internal sealed class ServerListCache : IDisposable
                 // A fresh list replaces what it was read to replace, or a failure; a fresh failure replaces only a
                 // failure (its reason may be new): a list the server gave before is kept while it fails.
                 var held = _current;
-                var heldFailed = held is { IsCompleted: true } && held.Result.Failed;
-                if (held is null || heldFailed || (!fresh.Failed && ReferenceEquals(held, previous)))
+                if (held is null || IsFailure(held) || (!fresh.Failed && ReferenceEquals(held, previous)))
                 {
                     _current = Task.FromResult(fresh);
                 }
