@@ -50,7 +50,7 @@ public sealed class ReloadTests
         await WaitUntilAsync(() => Task.FromResult(!ProcessExists(changingPid)));
         Assert.NotNull(await PidAsync(client, "added__pid"));                  // the same session sees the new server
 
-        var ready = await ReadyAsync(gateway);
+        var ready = await gateway.ReadyAsync();
         Assert.True(ready["last_reload"]!["succeeded"]!.GetValue<bool>());
     }
 
@@ -77,7 +77,7 @@ public sealed class ReloadTests
         await WriteAtomicallyAsync(gateway.ConfigPath, Config(marker, """
               p: { tools: [{ server: steady }] }
             """, serverSection: "server: { listen: [\"http://127.0.0.1:9999\"] }"));
-        await WaitUntilAsync(async () => (await ReadyAsync(gateway))["last_reload"]!["error"]?.GetValue<string>().Contains("restart", StringComparison.Ordinal) == true);
+        await WaitUntilAsync(async () => (await gateway.ReadyAsync())["last_reload"]!["error"]?.GetValue<string>().Contains("restart", StringComparison.Ordinal) == true);
 
         await WriteAtomicallyAsync(gateway.ConfigPath, good.Replace("p: { tools: [{ server: steady }] }", "p: { tools: [{ server: steady }, { server: changing }] }", StringComparison.Ordinal));
         await WaitForReloadAsync(gateway, succeeded: true);
@@ -139,18 +139,12 @@ public sealed class ReloadTests
         return [.. response["result"]!["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>())];
     }
 
-    private static async Task<JsonNode> ReadyAsync(GatewayProcess gateway)
-    {
-        using var http = new HttpClient();
-        return JsonNode.Parse(await http.GetStringAsync(new Uri(gateway.BaseUrl, "/readyz")))!;
-    }
-
     private static async Task<JsonNode> WaitForReloadAsync(GatewayProcess gateway, bool succeeded)
     {
         JsonNode? last = null;
         await WaitUntilAsync(async () =>
         {
-            last = (await ReadyAsync(gateway))["last_reload"];
+            last = (await gateway.ReadyAsync())["last_reload"];
             return last?["succeeded"]?.GetValue<bool>() == succeeded;
         });
         return last!;

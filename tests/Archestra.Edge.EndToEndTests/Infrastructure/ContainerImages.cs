@@ -43,20 +43,7 @@ internal static class ContainerImages
         ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
     /// <summary>Runs podman and returns its exit code and output (stdout then stderr).</summary>
-    public static async Task<(int Code, string Output)> PodmanAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, (await output) + (await error));
-    }
+    public static Task<(int Code, string Output)> PodmanAsync(params string[] args) => RunAsync("podman", args);
 
     /// <summary>The containers carrying a label value (the gateway labels its containers with its instance id).</summary>
     public static async Task<string[]> WithLabelAsync(string label)
@@ -72,7 +59,7 @@ internal static class ContainerImages
             throw new InvalidOperationException($"{EchoBinary} is missing: run ./build.sh test (it publishes it), or ./build.sh publish-echo");
         }
 
-        var (version, versionOutput) = await RunAsync("podman", ["--version"]);
+        var (version, versionOutput) = await PodmanAsync("--version");
         if (version != 0)
         {
             throw new InvalidOperationException($"podman is not usable here ({versionOutput.Trim()}): run .ci/containers.sh, or set ARCHESTRA_CONTAINER_TESTS=skip");
@@ -111,7 +98,7 @@ internal static class ContainerImages
                 Assert.True(code == 0, $"debootstrap failed: {output}");
                 (code, output) = await RunAsync("tar", ["-C", rootfs, "-cf", tar, "."]);
                 Assert.True(code == 0, output);
-                (code, output) = await RunAsync("podman", ["import", "--change", "CMD [\"/bin/bash\"]", tar, Bookworm]);
+                (code, output) = await PodmanAsync("import", "--change", "CMD [\"/bin/bash\"]", tar, Bookworm);
                 Assert.True(code == 0, $"podman import failed: {output}");
             }
             finally
@@ -224,7 +211,7 @@ internal static class ContainerImages
             var (tarCode, tarOutput) = await RunAsync("tar", ["-C", root, "-cf", tar, "."]);
             Assert.True(tarCode == 0, tarOutput);
             string[] import = entrypoint is null ? ["import", tar, image] : ["import", "--change", $"ENTRYPOINT [\"{entrypoint}\"]", tar, image];
-            var (code, output) = await RunAsync("podman", import);
+            var (code, output) = await PodmanAsync(import);
             File.Delete(tar);
             Assert.True(code == 0, $"podman import failed: {output}");
         }

@@ -60,13 +60,11 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     /// </summary>
     public async Task WaitForServerReadyAsync(string server, TimeSpan? timeout = null)
     {
-        using var http = new HttpClient();
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         string? state = null;
         while (DateTime.UtcNow < deadline)
         {
-            var ready = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri(BaseUrl, "/readyz")))!;
-            state = ready["servers"]?[server]?.GetValue<string>();
+            state = (await ReadyAsync())["servers"]?[server]?.GetValue<string>();
             if (state == "ready")
             {
                 return;
@@ -76,6 +74,13 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"Server '{server}' was not ready in time (last state: {state ?? "unknown"}).");
+    }
+
+    /// <summary>The <c>/readyz</c> document.</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> ReadyAsync()
+    {
+        using var http = new HttpClient();
+        return System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri(BaseUrl, "/readyz")))!;
     }
 
     public async ValueTask DisposeAsync()
