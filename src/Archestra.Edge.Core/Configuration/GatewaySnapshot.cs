@@ -183,6 +183,17 @@ internal sealed record LimitSettings(long MaxRequestBytes, TimeSpan CallTimeout,
     /// <summary>Time a client has to send its request headers (slow-client protection).</summary>
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Open client connections at most (Kestrel's MaxConcurrentConnections; upgraded ones included).</summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>An idle keep-alive connection is closed after this long (Kestrel's default is 130 s).</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = DefaultKeepAliveTimeout;
+
+    // 10000: one descriptor each, well inside the limit .NET raises the soft RLIMIT_NOFILE to at start.
+    public const int DefaultMaxConnections = 10_000;
+
+    public static readonly TimeSpan DefaultKeepAliveTimeout = TimeSpan.FromSeconds(30);
+
     // Defaults, with where they come from.
     // 4 MiB: a request is a single JSON-RPC message; large tool arguments fit, a runaway body does not.
     public const long DefaultMaxRequestBytes = 4L << 20;

@@ -100,6 +100,12 @@ internal sealed record BuiltinAuthorizationServerSettings(
     bool AllowPrivateMetadataHosts)
 {
     public static readonly BuiltinAuthorizationServerSettings Default = new(TimeSpan.FromHours(1), TimeSpan.FromDays(30), true, true, "ES256", false);
+
+    /// <summary>The most registered clients kept at once (<c>max_clients</c>).</summary>
+    public int MaxClients { get; init; } = 10_000;
+
+    /// <summary>Registrations per client address (<c>registration_rate</c>).</summary>
+    public RateLimit RegistrationRate { get; init; } = new(10, TimeSpan.FromMinutes(1));
 }
 
 internal sealed record ExternalIdentityProviderSettings(

@@ -152,6 +152,13 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
             return "turning auth: on or off, and changing its OAuth settings, takes a restart (bearer tokens reload)";
         }
 
+        var (a, b) = (current.Limits, next.Limits);
+        if (a.MaxRequestBytes != b.MaxRequestBytes || a.RequestHeadersTimeout != b.RequestHeadersTimeout
+            || a.MaxConnections != b.MaxConnections || a.KeepAliveTimeout != b.KeepAliveTimeout)
+        {
+            return "the listener's limits (max_request_bytes, request_headers_timeout, max_connections, keep_alive_timeout) change only with a restart";
+        }
+
         if (!current.SameAs(next, "observability"))
         {
             return "the observability: section changes only with a restart";

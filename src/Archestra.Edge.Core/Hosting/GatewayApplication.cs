@@ -80,6 +80,11 @@ internal static class GatewayApplication
             // Slow-client protection: a client must send headers promptly (limits.request_headers_timeout), and a
             // body at least at Kestrel's minimum rate (240 bytes/s after a 5 s grace period).
             kestrel.Limits.RequestHeadersTimeout = snapshot.Limits.RequestHeadersTimeout;
+            // Descriptor exhaustion: open connections are capped (past it Kestrel closes new ones at once), and an idle
+            // keep-alive connection is closed after limits.keep_alive_timeout. Streams in use are not idle.
+            kestrel.Limits.MaxConcurrentConnections = snapshot.Limits.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = snapshot.Limits.MaxConnections;
+            kestrel.Limits.KeepAliveTimeout = snapshot.Limits.KeepAliveTimeout;
             if (snapshot.Listener.Tls is { } tls)
             {
                 kestrel.ConfigureHttpsDefaults(https =>
@@ -134,6 +139,16 @@ internal static class GatewayApplication
         services.AddLogging();
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+            if (addresses?.FirstOrDefault() is { } first)
+            {
+                app.Services.GetRequiredService<Identity.IdentityServices>().SetListenAddress(first);
+            }
+        });
+        app.UseEdgeGuard();
         app.UseBrowserAccess();
         app.UseMcpEndpoints();
         app.UseRouting();

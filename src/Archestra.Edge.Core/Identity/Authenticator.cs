@@ -98,7 +98,7 @@ internal sealed partial class Authenticator
 
         // A JWT seen before is answered from the cache, looked up by the span (no string for the token).
         var resource = ResourceUrl(context.Request, profile.Name);
-        if (_jwtLookup.TryGetValue(token, out var cached) && cached.ExpiresAt + JsonWebToken.ClockSkew >= Now)
+        if (_jwtLookup.TryGetValue(token, out var cached) && cached.ExpiresAt >= Now - JsonWebToken.ClockSkew)
         {
             if (cached.Grant is { } grant && _services!.Tokens.IsGrantRevoked(grant))
             {
@@ -164,8 +164,12 @@ internal sealed partial class Authenticator
     public string ResourceUrl(HttpRequest request, string profile)
         => _publicResources is not null && _publicResources.TryGetValue(profile, out var resource) ? resource : $"{BaseUrl(request)}/v1/mcp/{profile}";
 
-    /// <summary>The issuer of the built-in authorization server.</summary>
-    public string Issuer(HttpRequest request) => BaseUrl(request);
+    /// <summary>
+    /// The issuer of the built-in authorization server, from configuration only: <c>server.public_url</c>, else the
+    /// address the gateway listens on. Never the request's Host, so a forged Host cannot become the issuer in the
+    /// RFC 8414 metadata, and tokens carry one issuer whatever host name a client used.
+    /// </summary>
+    public string Issuer(HttpRequest request) => _publicBase ?? _services?.ListenBase ?? BaseUrl(request);
 
     private AuthResult Authorize(AuthResult result, ProfileModel profile, ReadOnlySpan<char> token)
     {
@@ -218,7 +222,8 @@ internal sealed partial class Authenticator
             return FailToken(AuthOutcome.Invalid, $"unknown signing key (alg {algorithm})", token);
         }
 
-        var error = JsonWebToken.Validate(token, key, algorithms, issuer, audience => Accepts([audience], resource), now, out var claims);
+        var error = JsonWebToken.Validate(token, key, algorithms, issuer, audience => Accepts([audience], resource), now, out var claims,
+            canonicalSignature: _snapshot.Auth.OAuth == OAuthMode.Builtin);
         if (error != JwtError.None)
         {
             return FailToken(AuthOutcome.Invalid, error.ToString(), token);
@@ -257,7 +262,7 @@ internal sealed partial class Authenticator
             return null;
         }
 
-        return JsonWebToken.Validate(token, key, _builtinAlgorithms, Issuer(request), static _ => true, Now, out var claims) == JwtError.None ? claims : null;
+        return JsonWebToken.Validate(token, key, _builtinAlgorithms, Issuer(request), static _ => true, Now, out var claims, canonicalSignature: true) == JwtError.None ? claims : null;
     }
 
     /// <summary>Built-in tokens carry the resource URL as audience; external ones may use configured audiences instead.</summary>

@@ -37,6 +37,27 @@ internal sealed class IdentityServices : IDisposable
 
     public TimeProvider Time { get; }
 
+    private string? _listenBase;
+
+    /// <summary>
+    /// The base URL of the first address the gateway listens on (a wildcard host read as <c>localhost</c>), known once
+    /// Kestrel has bound it; the issuer when <c>server.public_url</c> is not set. Never taken from a request.
+    /// </summary>
+    public string? ListenBase => Volatile.Read(ref _listenBase);
+
+    /// <summary>Records the bound address once, at start-up.</summary>
+    public void SetListenAddress(string address)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+        {
+            return;
+        }
+
+        var host = Configuration.Validation.ConfigCompiler.IsWildcardHost(uri.Host) ? "localhost" : uri.Host;
+        var port = uri.IsDefaultPort ? string.Empty : $":{uri.Port}";
+        Interlocked.CompareExchange(ref _listenBase, $"{uri.Scheme}://{host}{port}", null);
+    }
+
     public StateDatabase? Database { get; }
 
     public TokenStore Tokens { get; }

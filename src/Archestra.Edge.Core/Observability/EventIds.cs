@@ -13,6 +13,8 @@ internal static class EventIds
     public const int Listening = 3;
     public const int ShuttingDown = 4;
     public const int Stopped = 5;
+    public const int UnhandledException = 6;
+    public const int HostRefused = 7;
 
     // Gateway: sessions, requests, catalog
     public const int SessionCreated = 100;
@@ -46,6 +48,7 @@ internal static class EventIds
     public const int OAuthRequestRefused = 314;
     public const int SigningKeyCreated = 315;
     public const int OAuthGrantsRevoked = 316;
+    public const int OAuthRegistrationFull = 317;
     public const int JwksFetched = 320;
     public const int JwksFetchFailed = 321;
     public const int CredentialMissing = 330;

@@ -10,7 +10,7 @@ namespace Archestra.Edge.Storage;
 /// </summary>
 internal sealed class StateDatabase
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private static int s_providerSet;
 
     private readonly string _connectionString;
@@ -140,12 +140,26 @@ internal sealed class StateDatabase
         var version = command.ExecuteScalar();
         if (version is null)
         {
-            command.CommandText = $"INSERT INTO schema_version (version) VALUES ({SchemaVersion})";
+            command.CommandText = "INSERT INTO schema_version (version) VALUES (1)";
             command.ExecuteNonQuery();
+            version = 1L;
         }
         else if ((long)version > SchemaVersion)
         {
             throw new InvalidOperationException($"{Path} was written by a newer version of the gateway (schema {version}, this one knows {SchemaVersion})");
+        }
+
+        if ((long)version < 2)
+        {
+            // 2: registered OAuth clients remember their last sign-in, so unused registrations can expire.
+            using var transaction = connection.BeginTransaction();
+            command.Transaction = transaction;
+            command.CommandText = """
+                ALTER TABLE oauth_clients ADD COLUMN last_used_at INTEGER;
+                UPDATE schema_version SET version = 2;
+                """;
+            command.ExecuteNonQuery();
+            transaction.Commit();
         }
     }
 

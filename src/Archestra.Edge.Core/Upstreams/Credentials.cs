@@ -38,7 +38,7 @@ internal static class Credentials
             key.Append(name).Append('=').Append(source).Append(';');
         }
 
-        return (new Selection(key.ToString(), values.ToImmutable()), UpstreamError.None);
+        return Checked(server, new Selection(key.ToString(), values.ToImmutable()));
     }
 
     /// <summary>
@@ -69,7 +69,46 @@ internal static class Credentials
             key.Append(name).Append('=').Append(source).Append(';');
         }
 
-        return (new Selection(key.ToString(), values.ToImmutable()), UpstreamError.None);
+        return Checked(server, new Selection(key.ToString(), values.ToImmutable()));
+    }
+
+    /// <summary>
+    /// A value that goes into an HTTP header must be one line of visible text: a CR or LF would add a header of the
+    /// caller's choosing (request splitting), so such a value is refused here, per call, whatever store it came from.
+    /// The load refuses the same values up front; this is the check at the point of use.
+    /// </summary>
+    private static (Selection Selection, UpstreamError Error) Checked(ServerModel server, Selection selection)
+    {
+        if (server.Remote is { } remote)
+        {
+            foreach (var (header, template) in remote.Headers)
+            {
+                foreach (var name in CredentialTemplate.Names(template))
+                {
+                    if (selection.Values.TryGetValue(name, out var value) && !IsHeaderSafe(value))
+                    {
+                        return (default, new UpstreamError(UpstreamErrorKind.CredentialMissing,
+                            $"the value of credential '{name}' cannot be sent in the header '{header}' of server '{server.Name}': it holds a line break or control character"));
+                    }
+                }
+            }
+        }
+
+        return (selection, UpstreamError.None);
+    }
+
+    /// <summary>Visible characters, spaces and tabs only (RFC 9110 field-value).</summary>
+    public static bool IsHeaderSafe(string value)
+    {
+        foreach (var c in value)
+        {
+            if ((c < 0x20 && c != '\t') || c == 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The server's model with every credential reference filled in.</summary>

@@ -309,8 +309,7 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, IAsyncDisposa
             identity: $"container {name}", onDisposed: () => containers.RemoveAsync(model.Runtime, name)).ConfigureAwait(false);
         if (session is null)
         {
-            await containers.RemoveAsync(model.Runtime, name).ConfigureAwait(false);
-            return (null, connectError);
+            return (null, connectError); // the failed session removed its container
         }
 
         // HTTP says nothing when the server dies: the runtime does. An exited container ends the session like a crash.

@@ -21,8 +21,13 @@ public sealed class SseParser : IDisposable
     private bool _skipLeadingLineFeed;
     private bool _pendingReset;
 
-    /// <summary>The largest event accepted; a larger one is a protocol error (the stream is abandoned).</summary>
+    /// <summary>
+    /// The largest event accepted; a larger one is a protocol error (the stream is abandoned). A single line, complete
+    /// or not, is bounded by the same figure plus a little for its field name: a line that never ends costs no more.
+    /// </summary>
     public int MaxEventBytes { get; init; } = 64 * 1024 * 1024;
+
+    private long MaxLineBytes => MaxEventBytes + 64L;
 
     /// <summary>
     /// Consumes lines from <paramref name="buffer"/> until an event is complete. Returns false when more input is
@@ -111,6 +116,7 @@ public sealed class SseParser : IDisposable
             }
             else
             {
+                CheckLineLength(content.Length);
                 Append(_line, content);
                 line = _line.WrittenSpan;
             }
@@ -118,11 +124,21 @@ public sealed class SseParser : IDisposable
             return true;
         }
 
-        // No terminator yet: keep the partial line.
+        // No terminator yet: keep the partial line, up to the bound.
+        CheckLineLength(buffer.Length);
         Append(_line, buffer);
         buffer = buffer.Slice(buffer.End);
         line = default;
         return false;
+    }
+
+    private void CheckLineLength(long adding)
+    {
+        if (_line.WrittenCount + adding > MaxLineBytes)
+        {
+            _line.Reset();
+            throw new InvalidDataException($"An SSE line exceeded {MaxEventBytes} bytes.");
+        }
     }
 
     private void ProcessLine(ReadOnlySpan<byte> line)

@@ -95,6 +95,12 @@ internal sealed class BuiltinAuthorizationServerConfig
 
     /// <summary>Allow metadata documents on loopback or private addresses (tests and labs only). Default false.</summary>
     public bool? AllowPrivateMetadataHosts { get; set; }
+
+    /// <summary>The most dynamically registered clients kept at once; past it registration is refused. Default 10000.</summary>
+    public int? MaxClients { get; set; }
+
+    /// <summary>Registrations allowed per client address, as <c>N/s|m|h</c>. Default <c>10/m</c>.</summary>
+    public string? RegistrationRate { get; set; }
 }
 
 /// <summary>An external identity provider whose JWTs the gateway validates locally.</summary>

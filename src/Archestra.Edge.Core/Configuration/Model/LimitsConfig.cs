@@ -32,4 +32,10 @@ internal sealed class LimitsConfig
 
     /// <summary>Slow-client protection: a client must send its request headers within this time. Default <c>30s</c>.</summary>
     public string? RequestHeadersTimeout { get; set; }
+
+    /// <summary>Most open client connections (idle ones included); past it new connections are closed at once. Default 10000.</summary>
+    public int? MaxConnections { get; set; }
+
+    /// <summary>An idle keep-alive connection is closed after this long. Default <c>30s</c>.</summary>
+    public string? KeepAliveTimeout { get; set; }
 }

@@ -96,6 +96,17 @@ internal sealed partial class ConfigCompiler
         return new IdentityModel(teams.ToFrozenSet(StringComparer.Ordinal), users.ToFrozenDictionary(StringComparer.Ordinal), credentials.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
+    private int PositiveCount(int value, string path, int fallback)
+    {
+        if (value < 1)
+        {
+            _diagnostics.Add(path, $"must be at least 1 (found {value})");
+            return fallback;
+        }
+
+        return value;
+    }
+
     private string CheckCredentialValue(string? value, string path)
     {
         if (string.IsNullOrEmpty(value))
@@ -124,6 +135,41 @@ internal sealed partial class ConfigCompiler
                     UnknownName($"servers.{server.Name}", "credential", name, identity.Credentials.Keys, "credentials are declared under credentials:");
                 }
             }
+
+            // A value that goes into a header must be one line (never the value itself in the message: it is a secret).
+            foreach (var (header, template) in server.Remote?.Headers ?? [])
+            {
+                foreach (var name in CredentialTemplate.Names(template))
+                {
+                    if (identity.Credentials.TryGetValue(name, out var credential))
+                    {
+                        CheckHeaderValues(credential, name, server.Name, header);
+                    }
+                }
+            }
+        }
+    }
+
+    private void CheckHeaderValues(CredentialModel credential, string name, string server, string header)
+    {
+        void Check(string? value, string path)
+        {
+            if (value is not null && !Upstreams.Credentials.IsHeaderSafe(value))
+            {
+                _diagnostics.Add(path, $"this value goes into the header '{header}' of server '{server}' and holds a line break or control character",
+                    "a header value is one line: check for a trailing newline in the secret's file");
+            }
+        }
+
+        Check(credential.Default, $"credentials.{name}.default");
+        foreach (var (team, value) in credential.Teams)
+        {
+            Check(value, $"credentials.{name}.teams.{team}");
+        }
+
+        foreach (var (user, value) in credential.Users)
+        {
+            Check(value, $"credentials.{name}.users.{user}");
         }
     }
 
@@ -214,7 +260,11 @@ internal sealed partial class ConfigCompiler
                 b.DynamicClientRegistration ?? builtin.DynamicClientRegistration,
                 b.ClientIdMetadataDocuments ?? builtin.ClientIdMetadataDocuments,
                 algorithm,
-                b.AllowPrivateMetadataHosts ?? false);
+                b.AllowPrivateMetadataHosts ?? false)
+            {
+                MaxClients = b.MaxClients is { } max ? PositiveCount(max, "auth.oauth.builtin.max_clients", builtin.MaxClients) : builtin.MaxClients,
+                RegistrationRate = Rate(b.RegistrationRate, "auth.oauth.builtin.registration_rate") ?? builtin.RegistrationRate,
+            };
         }
 
         ExternalIdentityProviderSettings? external = null;

@@ -37,6 +37,13 @@ internal sealed partial class ConfigCompiler
             pageSize = 0;
         }
 
+        var maxConnections = limits.MaxConnections ?? LimitSettings.DefaultMaxConnections;
+        if (maxConnections < 1)
+        {
+            _diagnostics.Add("limits.max_connections", $"must be at least 1 (found {maxConnections})");
+            maxConnections = LimitSettings.DefaultMaxConnections;
+        }
+
         return new LimitSettings(
             maxRequestBytes,
             Duration(limits.CallTimeout, "limits.call_timeout", LimitSettings.DefaultCallTimeout),
@@ -49,6 +56,8 @@ internal sealed partial class ConfigCompiler
             RatePerProfile = Rate(limits.RatePerProfile, "limits.rate_per_profile"),
             RatePerTool = Rate(limits.RatePerTool, "limits.rate_per_tool"),
             RequestHeadersTimeout = Duration(limits.RequestHeadersTimeout, "limits.request_headers_timeout", TimeSpan.FromSeconds(30)),
+            MaxConnections = maxConnections,
+            KeepAliveTimeout = Duration(limits.KeepAliveTimeout, "limits.keep_alive_timeout", LimitSettings.DefaultKeepAliveTimeout),
         };
     }
 

@@ -18,6 +18,7 @@ internal sealed partial class CatalogHolder
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private volatile Catalog? _catalog;
+    private Provisional? _provisional;
     private Task<Catalog>? _building;
     private int _generation;
     private int _dropped;
@@ -70,6 +71,7 @@ internal sealed partial class CatalogHolder
             _generation++;
             _catalog = null;
             _building = null;
+            _provisional = null;
         }
     }
 
@@ -136,6 +138,51 @@ internal sealed partial class CatalogHolder
 
         return catalog;
     }
+
+    /// <summary>
+    /// While the catalog is still being built (a member server is slow to start or list): resolves a name from the
+    /// leading member servers, in config order, whose lists are in. Names are claimed in config order, so a name these
+    /// servers resolve resolves the same in the full catalog: a call to a ready server never waits for a slow server
+    /// listed after it. False when the name is not theirs (the caller then waits for the full catalog).
+    /// </summary>
+    public bool TryGetEarly(ReadOnlySpan<byte> nameToken, out CatalogEntry? entry)
+    {
+        entry = null;
+        var ready = 0;
+        while (ready < _sources.Length && _sources[ready].Cache.Settled is not null)
+        {
+            ready++;
+        }
+
+        if (ready == 0)
+        {
+            return false;
+        }
+
+        var provisional = Volatile.Read(ref _provisional);
+        if (provisional is null || provisional.Ready != ready)
+        {
+            var sources = new CatalogSource[ready];
+            for (var i = 0; i < ready; i++)
+            {
+                sources[i] = new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, _sources[i].Cache.Settled!);
+            }
+
+            provisional = new Provisional(ready, CatalogBuilder.Build(_kind, _profile, sources, new CatalogNotes()));
+            Volatile.Write(ref _provisional, provisional);
+        }
+
+        return CatalogBuilder.TryGetEntry(provisional.Catalog, nameToken, out entry);
+    }
+
+    /// <summary>The member servers whose lists are still being fetched, for an error message ("the tools of 'a'").</summary>
+    public string DescribePending()
+    {
+        var pending = _sources.Where(s => s.Cache.Settled is null).Select(s => $"'{s.Assignment.Server}'").Distinct().ToArray();
+        return pending.Length == 0 ? $"its {CatalogKinds.ResultProperty(_kind)}" : $"the {CatalogKinds.ResultProperty(_kind)} of {string.Join(", ", pending)}";
+    }
+
+    private sealed record Provisional(int Ready, Catalog Catalog);
 
     /// <summary>
     /// The servers whose failed lists might hold <paramref name="name"/> (the one its prefix names, or every failed

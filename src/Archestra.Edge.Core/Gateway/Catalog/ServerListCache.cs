@@ -74,6 +74,9 @@ internal sealed class ServerListCache : IDisposable
         return IsFailure(current) ? current! : GetAsync();
     }
 
+    /// <summary>The list (or failure) held now, if its fetch has ended; null while it is first fetched or never asked for.</summary>
+    public ServerList? Settled => _current is { IsCompletedSuccessfully: true } settled ? settled.Result : null;
+
     /// <summary>Whether the list was asked for and its latest fetch failed.</summary>
     public bool HasFailed => IsFailure(_current);
 

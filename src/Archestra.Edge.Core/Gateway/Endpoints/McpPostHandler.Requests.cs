@@ -147,30 +147,57 @@ internal sealed partial class McpPostHandler
         }
 
         var pending = holder.GetAsync();
-        var catalog = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(call.Token).ConfigureAwait(false);
-        if (!CatalogBuilder.TryGetEntry(catalog, lookup.Range.Slice(lookup.Body.Span), out var entry))
+        CatalogEntry? entry;
+        if (pending.IsCompletedSuccessfully)
         {
-            // Not listed: perhaps its server's list failed. This call (only this one) waits for that server once more.
-            var name = DecodeString(lookup.Range.Slice(lookup.Body.Span));
-            var failed = holder.FailedServersFor(catalog, name);
-            if (failed.Count == 0 || !await holder.RetryAsync(failed, call.Token).ConfigureAwait(false))
+            var ready = pending.Result;
+            if (!CatalogBuilder.TryGetEntry(ready, lookup.Range.Slice(lookup.Body.Span), out entry))
             {
-                return (default, NotListed(failed, noun, name));
+                return await ResolveUnlistedAsync(lookup, call, holder, ready, noun).ConfigureAwait(false);
             }
-
-            catalog = await holder.GetAsync().AsTask().WaitAsync(call.Token).ConfigureAwait(false);
-            if (!CatalogBuilder.TryGetEntry(catalog, lookup.Range.Slice(lookup.Body.Span), out entry))
+        }
+        else if (!holder.TryGetEarly(lookup.Range.Slice(lookup.Body.Span), out entry))
+        {
+            // A slow member server holds the catalog up, and the name is not among the ready servers' items.
+            call.WaitingFor = holder.DescribePending();
+            var built = await pending.AsTask().WaitAsync(call.Token).ConfigureAwait(false);
+            call.WaitingFor = null;
+            if (!CatalogBuilder.TryGetEntry(built, lookup.Range.Slice(lookup.Body.Span), out entry))
             {
-                return (default, NotListed(holder.FailedServersFor(catalog, name), noun, name));
+                return await ResolveUnlistedAsync(lookup, call, holder, built, noun).ConfigureAwait(false);
             }
         }
 
-        if (lookup.Rates?.PerTool is not null && lookup.Rates.CheckTool(lookup.Profile.Name, entry!.Server.Name, entry.UpstreamName) is { Kind: not GatewayErrorKind.None } limited)
+        return Admit(lookup, entry!);
+    }
+
+    /// <summary>Not listed: perhaps its server's list failed. This call (only this one) waits for that server once more.</summary>
+    private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUnlistedAsync(Lookup lookup, RelayCall call, CatalogHolder holder, Catalog.Catalog catalog, string noun)
+    {
+        var name = DecodeString(lookup.Range.Slice(lookup.Body.Span));
+        var failed = holder.FailedServersFor(catalog, name);
+        if (failed.Count == 0 || !await holder.RetryAsync(failed, call.Token).ConfigureAwait(false))
+        {
+            return (default, NotListed(failed, noun, name));
+        }
+
+        catalog = await holder.GetAsync().AsTask().WaitAsync(call.Token).ConfigureAwait(false);
+        if (!CatalogBuilder.TryGetEntry(catalog, lookup.Range.Slice(lookup.Body.Span), out var entry))
+        {
+            return (default, NotListed(holder.FailedServersFor(catalog, name), noun, name));
+        }
+
+        return Admit(lookup, entry!);
+    }
+
+    private static (RelayTarget Target, GatewayError Error) Admit(Lookup lookup, CatalogEntry entry)
+    {
+        if (lookup.Rates?.PerTool is not null && lookup.Rates.CheckTool(lookup.Profile.Name, entry.Server.Name, entry.UpstreamName) is { Kind: not GatewayErrorKind.None } limited)
         {
             return (default, limited);
         }
 
-        if (entry!.Fixed is not null && !FixedArgumentWriter.Accepts(lookup.Arguments.IsEmpty ? default : lookup.Arguments.Slice(lookup.Body.Span)))
+        if (entry.Fixed is not null && !FixedArgumentWriter.Accepts(lookup.Arguments.IsEmpty ? default : lookup.Arguments.Slice(lookup.Body.Span)))
         {
             return (default, new GatewayError(GatewayErrorKind.InvalidParams, "Invalid params: arguments must be an object"));
         }

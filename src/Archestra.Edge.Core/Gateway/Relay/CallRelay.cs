@@ -244,7 +244,10 @@ internal sealed partial class CallRelay
             {
                 case RelayStop.Timeout:
                     Log.CallTimedOut(_logger, call.Server?.Name ?? "(unresolved)", limit);
-                    await writer.WriteErrorAsync(new GatewayError(GatewayErrorKind.UpstreamTimeout, $"{what} did not answer within {limit}"), clientId).ConfigureAwait(false);
+                    var message = call.Server is null && call.WaitingFor is { } waiting
+                        ? $"The request could not be routed within {limit}: the profile is still waiting for {waiting}"
+                        : $"{what} did not answer within {limit}";
+                    await writer.WriteErrorAsync(new GatewayError(GatewayErrorKind.UpstreamTimeout, message), clientId).ConfigureAwait(false);
                     break;
                 case RelayStop.CancelledByClient or RelayStop.SessionEnded:
                     await writer.EndWithoutResponseAsync().ConfigureAwait(false);

@@ -70,6 +70,12 @@ internal sealed class RelayCall : IDisposable
         return call;
     }
 
+    /// <summary>
+    /// While the target is being resolved: what the profile's catalog still waits for (a slow server's list), so a
+    /// timeout names that server rather than the request or the server it was meant for.
+    /// </summary>
+    public string? WaitingFor { get; set; }
+
     /// <summary>The target is known: the call now has that server's time limit, counted from now.</summary>
     public void Target(UpstreamServer server)
     {
@@ -111,6 +117,7 @@ internal sealed class RelayCall : IDisposable
         Server = null;
         Upstream = null;
         UpstreamId = 0;
+        WaitingFor = null;
         _stop = 0;
         return true;
     }

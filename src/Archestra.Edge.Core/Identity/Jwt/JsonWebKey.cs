@@ -100,17 +100,46 @@ internal sealed class JsonWebKey : IDisposable
         writer.WriteEndObject();
     }
 
-    public bool Verify(ReadOnlySpan<byte> signedPart, ReadOnlySpan<byte> signature) => Algorithm switch
+    // The order n of P-256, and n/2: an ECDSA signature (r, s) is also valid as (r, n - s). The low-S form (s <= n/2)
+    // is the canonical one; the built-in server signs only in it and accepts only it.
+    private static readonly System.Numerics.BigInteger s_p256Order = System.Numerics.BigInteger.Parse(
+        "0FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static readonly System.Numerics.BigInteger s_p256HalfOrder = s_p256Order >> 1;
+
+    /// <summary>
+    /// Verifies a signature. With <paramref name="canonicalOnly"/>, an ES256 signature must be in its low-S form, so a
+    /// token has exactly one valid encoding (tokens of the built-in server; external IdPs commonly sign high-S too).
+    /// </summary>
+    public bool Verify(ReadOnlySpan<byte> signedPart, ReadOnlySpan<byte> signature, bool canonicalOnly = false) => Algorithm switch
     {
         "RS256" => Rsa!.VerifyData(signedPart, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-        _ => signature.Length == 64 && Ec!.VerifyData(signedPart, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+        _ => signature.Length == 64 && (!canonicalOnly || IsLowS(signature))
+            && Ec!.VerifyData(signedPart, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
     };
 
     public byte[] Sign(ReadOnlySpan<byte> signedPart) => Algorithm switch
     {
         "RS256" => Rsa!.SignData(signedPart.ToArray(), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-        _ => Ec!.SignData(signedPart.ToArray(), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+        _ => ToLowS(Ec!.SignData(signedPart.ToArray(), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)),
     };
+
+    internal static bool IsLowS(ReadOnlySpan<byte> signature)
+        => new System.Numerics.BigInteger(signature[32..], isUnsigned: true, isBigEndian: true) <= s_p256HalfOrder;
+
+    internal static byte[] ToLowS(byte[] signature)
+    {
+        var s = new System.Numerics.BigInteger(signature.AsSpan(32), isUnsigned: true, isBigEndian: true);
+        if (s > s_p256HalfOrder)
+        {
+            var low = s_p256Order - s;
+            signature.AsSpan(32).Clear();
+            var length = low.GetByteCount(isUnsigned: true);
+            low.TryWriteBytes(signature.AsSpan(64 - length), out _, isUnsigned: true, isBigEndian: true);
+        }
+
+        return signature;
+    }
 
     public void Dispose()
     {

@@ -63,7 +63,7 @@ internal static class JsonWebToken
 
     /// <summary>Verifies <paramref name="token"/> with <paramref name="key"/> and checks its claims.</summary>
     public static JwtError Validate(string token, JsonWebKey key, ImmutableArray<string> allowedAlgorithms, string issuer,
-        Func<string, bool> audienceAccepted, DateTimeOffset now, out JwtClaims? claims)
+        Func<string, bool> audienceAccepted, DateTimeOffset now, out JwtClaims? claims, bool canonicalSignature = false)
     {
         claims = null;
         var first = token.IndexOf('.', StringComparison.Ordinal);
@@ -97,7 +97,7 @@ internal static class JsonWebToken
         }
 
         var signed = Encoding.ASCII.GetBytes(token, 0, second);
-        if (!key.Verify(signed, signature))
+        if (!key.Verify(signed, signature, canonicalSignature))
         {
             return JwtError.BadSignature;
         }
@@ -135,12 +135,13 @@ internal static class JsonWebToken
             return JwtError.WrongAudience;
         }
 
-        if (!TryTime(payload, "exp", out var expires) || expires + ClockSkew < now)
+        // Compared against now ± skew, never expires ± skew: a validly signed exp in year 9999 must not overflow.
+        if (!TryTime(payload, "exp", out var expires) || expires < now - ClockSkew)
         {
             return JwtError.Expired;
         }
 
-        if (TryTime(payload, "nbf", out var notBefore) && notBefore - ClockSkew > now)
+        if (TryTime(payload, "nbf", out var notBefore) && notBefore > now + ClockSkew)
         {
             return JwtError.NotYetValid;
         }

@@ -10,19 +10,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Identity.OAuth;
 
-/// <summary>An authorization request waiting for the user at the login and consent page.</summary>
-internal sealed record PendingAuthorization(
-    string Id,
-    string Csrf,
-    OAuthClient Client,
-    string RedirectUri,
-    string CodeChallenge,
-    string? State,
-    string Resource,
-    string Profile,
-    string? Scope,
-    DateTimeOffset ExpiresAt);
-
 /// <summary>What the token endpoint hands out.</summary>
 internal sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, string Scope);
 
@@ -37,14 +24,12 @@ internal sealed record IssuedTokens(string AccessToken, int ExpiresIn, string Re
 internal sealed partial class AuthorizationServer
 {
     private static readonly TimeSpan s_codeLifetime = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan s_pendingLifetime = TimeSpan.FromMinutes(10);
 
     private readonly StateDatabase _database;
     private readonly SigningKeys _keys;
     private readonly BuiltinAuthorizationServerSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, PendingAuthorization> _pending = new(StringComparer.Ordinal);
 
     public AuthorizationServer(StateDatabase database, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger, GrantStore grants)
     {
@@ -54,42 +39,14 @@ internal sealed partial class AuthorizationServer
         _settings = settings;
         _time = time;
         _logger = logger;
+        Pending = new PendingAuthorizations(time);
     }
+
+    /// <summary>Authorization requests waiting at the consent page (sealed into the page, not kept here).</summary>
+    public PendingAuthorizations Pending { get; }
 
     /// <summary>The grants this server issues (refresh-token families), and their revocation.</summary>
     public GrantStore Grants { get; }
-
-    public PendingAuthorization Begin(OAuthClient client, string redirectUri, string challenge, string? state, string resource, string profile, string? scope)
-    {
-        var now = _time.GetUtcNow();
-        foreach (var (id, old) in _pending)
-        {
-            if (old.ExpiresAt < now)
-            {
-                _pending.TryRemove(id, out _);
-            }
-        }
-
-        var pending = new PendingAuthorization(Utilities.SecureRandom.HexString(16), Utilities.SecureRandom.HexString(16), client, redirectUri, challenge, state, resource, profile, scope, now + s_pendingLifetime);
-        _pending[pending.Id] = pending;
-        return pending;
-    }
-
-    /// <summary>Takes the pending request back once (a form can be submitted only once), if the CSRF value matches.</summary>
-    public PendingAuthorization? Take(string id, string csrfField, string? csrfCookie)
-    {
-        if (!_pending.TryGetValue(id, out var pending) || pending.ExpiresAt < _time.GetUtcNow())
-        {
-            return null;
-        }
-
-        if (csrfCookie is null || !FixedEquals(pending.Csrf, csrfField) || !FixedEquals(pending.Csrf, csrfCookie))
-        {
-            return null;
-        }
-
-        return _pending.TryRemove(id, out _) ? pending : null;
-    }
 
     /// <summary>Issues a one-time authorization code for the approved request.</summary>
     public string IssueCode(PendingAuthorization pending, string user)
@@ -102,7 +59,7 @@ internal sealed partial class AuthorizationServer
             VALUES ($hash, $client, $redirect, $challenge, $user, $resource, $scope, $expires, $family)
             """;
         command.Parameters.AddWithValue("$hash", TokenSecrets.Hash(code));
-        command.Parameters.AddWithValue("$client", pending.Client.ClientId);
+        command.Parameters.AddWithValue("$client", pending.ClientId);
         command.Parameters.AddWithValue("$redirect", pending.RedirectUri);
         command.Parameters.AddWithValue("$challenge", pending.CodeChallenge);
         command.Parameters.AddWithValue("$user", user);
@@ -111,7 +68,7 @@ internal sealed partial class AuthorizationServer
         command.Parameters.AddWithValue("$expires", (_time.GetUtcNow() + s_codeLifetime).ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$family", Utilities.SecureRandom.HexString(16));
         command.ExecuteNonQuery();
-        Log.CodeIssued(_logger, pending.Client.ClientId, user, pending.Profile);
+        Log.CodeIssued(_logger, pending.ClientId, user, pending.Profile);
         return code;
     }
 

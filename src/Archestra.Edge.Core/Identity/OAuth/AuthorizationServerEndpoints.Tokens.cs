@@ -16,13 +16,12 @@ internal static partial class AuthorizationServerEndpoints
             return;
         }
 
-        if (!context.Request.HasFormContentType)
+        if (await ReadFormAsync(context).ConfigureAwait(false) is not { } form)
         {
-            await OAuthErrorAsync(context, "invalid_request", "the token request must be application/x-www-form-urlencoded").ConfigureAwait(false);
+            await OAuthErrorAsync(context, "invalid_request", $"the token request must be application/x-www-form-urlencoded, with at most {MaxFormFields} fields").ConfigureAwait(false);
             return;
         }
 
-        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var issuer = runtime.Authenticator.Issuer(context.Request);
         var clientId = form["client_id"].ToString();
         bool UserAllowed(string user, string resource)
@@ -65,13 +64,12 @@ internal static partial class AuthorizationServerEndpoints
             return;
         }
 
-        if (!context.Request.HasFormContentType)
+        if (await ReadFormAsync(context).ConfigureAwait(false) is not { } form)
         {
-            await OAuthErrorAsync(context, "invalid_request", "the revocation request must be application/x-www-form-urlencoded").ConfigureAwait(false);
+            await OAuthErrorAsync(context, "invalid_request", $"the revocation request must be application/x-www-form-urlencoded, with at most {MaxFormFields} fields").ConfigureAwait(false);
             return;
         }
 
-        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var token = form["token"].ToString();
         var clientId = form["client_id"].ToString();
         if (token.Length == 0 || clientId.Length == 0)
@@ -92,6 +90,37 @@ internal static partial class AuthorizationServerEndpoints
 
         context.Response.Headers.CacheControl = "no-store";
         context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    /// <summary>The most fields an OAuth form may have (a token request has at most six).</summary>
+    internal const int MaxFormFields = 64;
+
+    /// <summary>
+    /// Reads an <c>application/x-www-form-urlencoded</c> body within bounds (fields, key and value lengths; the body
+    /// itself is bounded by <c>limits.max_request_bytes</c>). Null for another content type or a body past a bound:
+    /// the caller answers with the protocol's error, never a 500.
+    /// </summary>
+    private static async Task<FormCollection?> ReadFormAsync(HttpContext context)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return null;
+        }
+
+        try
+        {
+            var reader = new Microsoft.AspNetCore.WebUtilities.FormReader(context.Request.Body)
+            {
+                ValueCountLimit = MaxFormFields,
+                KeyLengthLimit = 256,
+                ValueLengthLimit = 64 * 1024,
+            };
+            return new FormCollection(await reader.ReadFormAsync(context.RequestAborted).ConfigureAwait(false));
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     private static async Task JwksAsync(HttpContext context)

@@ -116,10 +116,32 @@ internal static partial class AuthorizationServerEndpoints
             return;
         }
 
+        // Unauthenticated: each source address gets auth.oauth.builtin.registration_rate, and the body is read up to
+        // a small bound (registration metadata is a few hundred bytes).
+        var source = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (!clients.TryAdmitRegistration(source, out var retryAfter))
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers.CacheControl = "no-store";
+            await WriteJsonAsync(context, StatusCodes.Status429TooManyRequests, writer =>
+            {
+                writer.WriteString("error", "temporarily_unavailable");
+                writer.WriteString("error_description", "too many registrations from this address; try again later");
+            }).ConfigureAwait(false);
+            return;
+        }
+
+        var body = await ReadBoundedAsync(context.Request, ClientRegistry.MaxRegistrationBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            await OAuthErrorAsync(context, "invalid_client_metadata", $"the registration request is larger than {ClientRegistry.MaxRegistrationBytes} bytes").ConfigureAwait(false);
+            return;
+        }
+
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
@@ -206,14 +228,14 @@ internal static partial class AuthorizationServerEndpoints
             return;
         }
 
-        var pending = server.Begin(client, redirectUri, challenge, state.Length == 0 ? null : state, runtime.Authenticator.ResourceUrl(context.Request, profile.Name), profile.Name, query["scope"].ToString() is { Length: > 0 } scope ? scope : null);
+        var pending = server.Pending.Begin(client.ClientId, client.Name, redirectUri, challenge, state.Length == 0 ? null : state, runtime.Authenticator.ResourceUrl(context.Request, profile.Name), profile.Name, query["scope"].ToString() is { Length: > 0 } scope ? scope : null);
         context.Response.Cookies.Append(CsrfCookie, pending.Csrf, new CookieOptions
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Strict,
             Secure = context.Request.IsHttps,
             Path = "/oauth",
-            MaxAge = TimeSpan.FromMinutes(10),
+            MaxAge = PendingAuthorizations.Lifetime,
         });
         await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(pending, profile, null), raw: true, redirectUri: pending.RedirectUri).ConfigureAwait(false);
     }
@@ -228,8 +250,13 @@ internal static partial class AuthorizationServerEndpoints
             return;
         }
 
-        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
-        var pending = server.Take(form["request_id"].ToString(), form["csrf"].ToString(), context.Request.Cookies[CsrfCookie]);
+        if (await ReadFormAsync(context).ConfigureAwait(false) is not { } form)
+        {
+            await PageAsync(context, StatusCodes.Status400BadRequest, "Not a sign-in form", "This request did not come from the gateway's sign-in page. Start again from the application.").ConfigureAwait(false);
+            return;
+        }
+
+        var pending = server.Pending.Open(form["request_id"].ToString(), form["csrf"].ToString(), context.Request.Cookies[CsrfCookie]);
         if (pending is null)
         {
             await PageAsync(context, StatusCodes.Status400BadRequest, "Sign-in expired", "This sign-in request is unknown, expired, or was already used (or the form did not come from this page). Start again from the application.").ConfigureAwait(false);
@@ -253,13 +280,20 @@ internal static partial class AuthorizationServerEndpoints
         if (problem is not null)
         {
             // A fresh request, so the page can be submitted again.
-            var retry = server.Begin(pending.Client, pending.RedirectUri, pending.CodeChallenge, pending.State, pending.Resource, pending.Profile, pending.Scope);
-            context.Response.Cookies.Append(CsrfCookie, retry.Csrf, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/oauth", MaxAge = TimeSpan.FromMinutes(10) });
+            var retry = server.Pending.Begin(pending.ClientId, pending.ClientName, pending.RedirectUri, pending.CodeChallenge, pending.State, pending.Resource, pending.Profile, pending.Scope);
+            context.Response.Cookies.Append(CsrfCookie, retry.Csrf, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/oauth", MaxAge = PendingAuthorizations.Lifetime });
             await PageAsync(context, StatusCodes.Status200OK, "Sign in to Archestra Edge", ConsentForm(retry, profile, problem), raw: true, redirectUri: retry.RedirectUri).ConfigureAwait(false);
             return;
         }
 
+        if (!server.Pending.MarkUsed(pending))
+        {
+            await PageAsync(context, StatusCodes.Status400BadRequest, "Sign-in expired", "This sign-in request was already used. Start again from the application.").ConfigureAwait(false);
+            return;
+        }
+
         var code = server.IssueCode(pending, check.Principal!.Id);
+        runtime.Identity.Clients?.Touch(pending.ClientId);
         var target = new StringBuilder(pending.RedirectUri);
         target.Append(pending.RedirectUri.Contains('?', StringComparison.Ordinal) ? '&' : '?');
         target.Append("code=").Append(Uri.EscapeDataString(code));
@@ -301,8 +335,8 @@ internal static partial class AuthorizationServerEndpoints
 
     private static string ConsentForm(PendingAuthorization pending, ProfileRuntime profile, string? problem)
     {
-        var client = WebUtility.HtmlEncode(pending.Client.Name ?? "An application");
-        var clientId = WebUtility.HtmlEncode(pending.Client.ClientId);
+        var client = WebUtility.HtmlEncode(pending.ClientName ?? "An application");
+        var clientId = WebUtility.HtmlEncode(pending.ClientId);
         var profileName = WebUtility.HtmlEncode(profile.Model.Title ?? profile.Name);
         var redirect = WebUtility.HtmlEncode(new Uri(pending.RedirectUri).GetLeftPart(UriPartial.Authority));
         var error = problem is null ? string.Empty : $"<p class=\"error\" role=\"alert\">{WebUtility.HtmlEncode(problem)}</p>";
@@ -311,7 +345,7 @@ internal static partial class AuthorizationServerEndpoints
             It will be sent back to <code>{redirect}</code>.</p>
             {error}
             <form method="post" action="/oauth/authorize">
-              <input type="hidden" name="request_id" value="{pending.Id}">
+              <input type="hidden" name="request_id" value="{WebUtility.HtmlEncode(pending.Id)}">
               <input type="hidden" name="csrf" value="{pending.Csrf}">
               <label for="token">Your personal token (<code>archestra_…</code>, scope <code>user:…</code>)</label>
               <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" autofocus>
@@ -369,6 +403,30 @@ internal static partial class AuthorizationServerEndpoints
             writer.WriteString("error", error);
             writer.WriteString("error_description", description);
         });
+    }
+
+    /// <summary>The whole body if it is at most <paramref name="limit"/> bytes, else null (nothing past the limit is read).</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        var buffer = new byte[limit + 1];
+        var length = 0;
+        while (length < buffer.Length)
+        {
+            var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return buffer.AsSpan(0, length).ToArray();
+            }
+
+            length += read;
+        }
+
+        return null;
     }
 
     private static Task NotFoundAsync(HttpContext context)

@@ -45,6 +45,21 @@ internal sealed record OAuthClient(string ClientId, string? Name, ImmutableArray
 internal sealed partial class ClientRegistry : IDisposable
 {
     private const int MaxDocumentBytes = 64 * 1024;
+    private const int MaxCachedDocuments = 1_000;
+
+    /// <summary>The largest registration request read (RFC 7591 metadata is a few hundred bytes).</summary>
+    internal const int MaxRegistrationBytes = 16 * 1024;
+
+    /// <summary>At most this many redirect URIs per client, each at most <see cref="MaxRedirectUriLength"/> characters.</summary>
+    internal const int MaxRedirectUris = 10;
+
+    internal const int MaxRedirectUriLength = 2_048;
+
+    /// <summary>A registered client that never completes a sign-in is deleted after this long.</summary>
+    internal static readonly TimeSpan UnusedClientLifetime = TimeSpan.FromHours(24);
+
+    /// <summary>A client that signed in at least once is deleted when it has not been used for this long.</summary>
+    internal static readonly TimeSpan IdleClientLifetime = TimeSpan.FromDays(90);
     private static readonly TimeSpan s_documentCache = TimeSpan.FromMinutes(5);
 
     private readonly StateDatabase _database;
@@ -53,6 +68,7 @@ internal sealed partial class ClientRegistry : IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _metadata;
     private readonly ConcurrentDictionary<string, (OAuthClient Client, DateTimeOffset FetchedAt)> _documents = new(StringComparer.Ordinal);
+    private readonly Gateway.Limits.RateLimiter _registrations;
 
     public ClientRegistry(StateDatabase database, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger)
     {
@@ -60,6 +76,7 @@ internal sealed partial class ClientRegistry : IDisposable
         _settings = settings;
         _time = time;
         _logger = logger;
+        _registrations = new Gateway.Limits.RateLimiter(settings.RegistrationRate, time);
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -69,6 +86,9 @@ internal sealed partial class ClientRegistry : IDisposable
         };
         _metadata = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5), MaxResponseContentBufferSize = MaxDocumentBytes };
     }
+
+    /// <summary>Takes one registration for a client address (<c>registration_rate</c>); false when it must wait.</summary>
+    public bool TryAdmitRegistration(string source, out TimeSpan retryAfter) => _registrations.TryAcquire(source, out retryAfter);
 
     /// <summary>Registers a public client (RFC 7591). Returns the client, or an error description.</summary>
     public (OAuthClient? Client, string? Error) Register(JsonElement request)
@@ -83,10 +103,20 @@ internal sealed partial class ClientRegistry : IDisposable
             return (null, "redirect_uris is required");
         }
 
+        if (uris.GetArrayLength() > MaxRedirectUris)
+        {
+            return (null, $"redirect_uris lists more than {MaxRedirectUris} URIs");
+        }
+
         var redirects = ImmutableArray.CreateBuilder<string>();
         foreach (var uri in uris.EnumerateArray())
         {
             var text = uri.ValueKind == JsonValueKind.String ? uri.GetString()! : string.Empty;
+            if (text.Length > MaxRedirectUriLength)
+            {
+                return (null, $"a redirect URI is longer than {MaxRedirectUriLength} characters");
+            }
+
             if (!IsAcceptableRedirect(text))
             {
                 return (null, $"redirect URI '{text}' is not allowed: https, http on a loopback address, or an app's own scheme");
@@ -105,6 +135,15 @@ internal sealed partial class ClientRegistry : IDisposable
         using (var connection = _database.Connect())
         using (var command = connection.CreateCommand())
         {
+            // Expired registrations go first; then the table's bound holds whatever the sources.
+            PruneExpired(command);
+            command.CommandText = "SELECT count(*) FROM oauth_clients";
+            if ((long)command.ExecuteScalar()! >= _settings.MaxClients)
+            {
+                Log.RegistrationFull(_logger, _settings.MaxClients);
+                return (null, "the gateway holds as many registered clients as it may; try again later");
+            }
+
             command.CommandText = "INSERT INTO oauth_clients (client_id, name, redirect_uris, kind, created_at) VALUES ($id, $name, $uris, $kind, $now)";
             command.Parameters.AddWithValue("$id", client.ClientId);
             command.Parameters.AddWithValue("$name", (object?)client.Name ?? DBNull.Value);
@@ -116,6 +155,45 @@ internal sealed partial class ClientRegistry : IDisposable
 
         Log.Registered(_logger, client.ClientId, client.Name ?? "(unnamed)");
         return (client, null);
+    }
+
+    /// <summary>Notes that a registered client signed a user in: it is kept while it is used.</summary>
+    public void Touch(string clientId)
+    {
+        if (IsMetadataDocumentId(clientId))
+        {
+            return;
+        }
+
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE oauth_clients SET last_used_at = $now WHERE client_id = $id";
+        command.Parameters.AddWithValue("$now", StateDatabase.Now(_time));
+        command.Parameters.AddWithValue("$id", clientId);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Deletes registrations never used within a day, and those unused for 90 days.</summary>
+    public int PruneExpired()
+    {
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        return PruneExpired(command);
+    }
+
+    private int PruneExpired(Microsoft.Data.Sqlite.SqliteCommand command)
+    {
+        var now = StateDatabase.Now(_time);
+        command.CommandText = """
+            DELETE FROM oauth_clients WHERE kind = 'registered' AND (
+                (last_used_at IS NULL AND created_at < $unused) OR (last_used_at IS NOT NULL AND last_used_at < $idle))
+            """;
+        command.Parameters.Clear();
+        command.Parameters.AddWithValue("$unused", now - (long)UnusedClientLifetime.TotalSeconds);
+        command.Parameters.AddWithValue("$idle", now - (long)IdleClientLifetime.TotalSeconds);
+        var deleted = command.ExecuteNonQuery();
+        command.Parameters.Clear();
+        return deleted;
     }
 
     /// <summary>The client with this id: registered, or (an https URL) described by its metadata document.</summary>
@@ -190,6 +268,24 @@ internal sealed partial class ClientRegistry : IDisposable
 
             var name = root.TryGetProperty("client_name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
             var client = new OAuthClient(clientId, name, redirects.ToImmutable(), "metadata");
+            if (_documents.Count >= MaxCachedDocuments)
+            {
+                // Bounded: expired entries go first; a flood of distinct documents empties the cache (they are refetched).
+                var now = _time.GetUtcNow();
+                foreach (var (key, entry) in _documents)
+                {
+                    if (now - entry.FetchedAt >= s_documentCache)
+                    {
+                        _documents.TryRemove(key, out _);
+                    }
+                }
+
+                if (_documents.Count >= MaxCachedDocuments)
+                {
+                    _documents.Clear();
+                }
+            }
+
             _documents[clientId] = (client, _time.GetUtcNow());
             return (client, null);
         }
@@ -272,5 +368,8 @@ internal sealed partial class ClientRegistry : IDisposable
     {
         [LoggerMessage(Observability.EventIds.OAuthClientRegistered, LogLevel.Information, "Registered OAuth client {ClientId} ({Name})")]
         public static partial void Registered(ILogger logger, string clientId, string name);
+
+        [LoggerMessage(Observability.EventIds.OAuthRegistrationFull, LogLevel.Warning, "Client registration refused: {Max} registered clients is the bound (auth.oauth.builtin.max_clients)")]
+        public static partial void RegistrationFull(ILogger logger, int max);
     }
 }

@@ -62,6 +62,21 @@ internal sealed partial class ContainerRuntime
         args.AddRange(builder);
         args.Add(model.Image);
         args.AddRange(model.Args);
+        try
+        {
+            return await RunAndWaitAsync(model, name, args, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // start_timeout (or shutdown) before the container answered: it must not outlive the attempt. The name is
+            // removed whether or not `run` got as far as creating it.
+            await RemoveAsync(model.Runtime, name).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<(Uri? Url, string Name, UpstreamError Error)> RunAndWaitAsync(ContainerServerModel model, string name, List<string> args, CancellationToken cancellationToken)
+    {
         var (code, _, error) = await RunAsync(model.Runtime, args, cancellationToken).ConfigureAwait(false);
         if (code != 0)
         {

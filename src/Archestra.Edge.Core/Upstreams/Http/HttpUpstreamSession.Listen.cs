@@ -61,7 +61,7 @@ internal sealed partial class HttpUpstreamSession
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException)
             {
                 Log.StreamFailed(_logger, ServerName, ex.Message);
                 delay = delay * 2 > s_maximumReconnectDelay ? s_maximumReconnectDelay : delay * 2;

@@ -48,15 +48,25 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         string serverName, RemoteServerModel remote, HttpMessageInvoker invoker, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken,
         string? identity = null, Func<Task>? onDisposed = null)
     {
-        var session = new HttpUpstreamSession(serverName, invoker, remote, listener, logger) { _identity = identity };
-        var error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+        // A container's session removes the container when disposed, a failed or abandoned start included.
+        var session = new HttpUpstreamSession(serverName, invoker, remote, listener, logger) { _identity = identity, _onDisposed = onDisposed };
+        UpstreamError error;
+        try
+        {
+            error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         if (error.IsError)
         {
             await session.DisposeAsync().ConfigureAwait(false);
             return (null, error.Kind == UpstreamErrorKind.SessionExpired ? UpstreamError.Unavailable(error.Message) : error);
         }
 
-        session._onDisposed = onDisposed;
         session._listenTask = Task.Run(session.ListenAsync, CancellationToken.None);
         return (session, UpstreamError.None);
     }
@@ -215,12 +225,31 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         }
     }
 
+    // An error body is read for its first few hundred characters only: the rest is never buffered (a server may send
+    // an endless or huge body), and the connection is dropped with the response.
+    internal const int SnippetBytes = 1024;
+
     private static async Task<string> ReadSnippetAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(SnippetBytes);
         try
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            text = text.Trim();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var length = 0;
+            while (length < SnippetBytes)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(length, SnippetBytes - length), timeout.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            var text = System.Text.Encoding.UTF8.GetString(buffer, 0, length).Trim();
             if (text.Length == 0)
             {
                 return string.Empty;
@@ -228,9 +257,14 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
             return ": " + (text.Length > 300 ? text[..300] + "…" : text);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             return string.Empty;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -48,6 +48,12 @@ internal static class JsonReply
                     length += read;
                 }
             }
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            {
+                // Broken framing (bad chunked encoding, a reset connection) mid-body: the call gets the error, not a 500.
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                return new CompletedReply(null, UpstreamError.Failed($"the server's answer broke off: {ex.Message}"));
+            }
             catch
             {
                 ArrayPool<byte>.Shared.Return(buffer, clearArray: true);

@@ -23,7 +23,19 @@ internal sealed class SseReply : IUpstreamReply
     {
         while (!_completed)
         {
-            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            {
+                // Broken framing (bad chunked encoding, a reset connection): the call gets the error, not a 500.
+                Error = UpstreamError.Failed($"the server's event stream broke off: {ex.Message}");
+                _completed = true;
+                return null;
+            }
+
             var buffer = result.Buffer;
             try
             {

@@ -42,14 +42,25 @@ internal sealed partial class LegacySseUpstreamSession : MessageStreamSession
         ServerModel server, HttpMessageInvoker invoker, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken)
     {
         var session = new LegacySseUpstreamSession(server.Name, invoker, server.Remote!, listener, logger);
-        var opened = await session.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        UpstreamError opened, error;
+        try
+        {
+            opened = await session.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+            error = opened.IsError ? opened : await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // start_timeout while connecting: the event stream must not stay open behind the abandoned attempt.
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         if (opened.IsError)
         {
             await session.DisposeAsync().ConfigureAwait(false);
             return (null, opened);
         }
 
-        var error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
         if (error.IsError)
         {
             await session.DisposeAsync().ConfigureAwait(false);
@@ -122,7 +133,7 @@ internal sealed partial class LegacySseUpstreamSession : MessageStreamSession
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidDataException)
         {
             reason = UpstreamError.Failed($"the server's event stream broke: {ex.Message}");
         }

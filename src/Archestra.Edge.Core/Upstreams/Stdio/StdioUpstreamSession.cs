@@ -25,6 +25,9 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
     // A line longer than this is not a message: the server is writing garbage and is stopped.
     private const int MaxLineBytes = 64 << 20;
 
+    // A stderr line is logged and kept up to this many bytes; the rest of it is skipped unread.
+    internal const int MaxStderrLineBytes = 4096;
+
     // What an isolated process still gets from the gateway: the basics of a login environment, and the network
     // plumbing a package runner needs to fetch its server (npx, uvx): proxies, CA bundles and package-index locations.
     // Nothing else of the gateway's environment (its own secrets included) reaches a server without inherit_env.
@@ -126,7 +129,19 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         session._writeLoop = Task.Run(session.WriteLoopAsync, CancellationToken.None);
         session._stderrLoop = Task.Run(session.StderrLoopAsync, CancellationToken.None);
 
-        var error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+        UpstreamError error;
+        try
+        {
+            error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // start_timeout (or shutdown) while the server had not answered initialize: the process must not outlive
+            // the attempt, or every retry of a crash loop would leave one more behind.
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         if (error.IsError)
         {
             await session.DisposeAsync().ConfigureAwait(false);
@@ -210,13 +225,14 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
     private async Task ReadLoopAsync()
     {
         var input = PipeReader.Create(_process.StandardOutput.BaseStream);
+        long scanned = 0;
         try
         {
             while (true)
             {
                 var result = await input.ReadAsync(_lifetime.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                while (LineFraming.TryReadLine(ref buffer, out var line))
+                while (LineFraming.TryReadLine(ref buffer, ref scanned, out var line))
                 {
                     if (!IsBlank(line))
                     {
@@ -251,20 +267,77 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
 
     private async Task StderrLoopAsync()
     {
+        // Lines are cut at MaxStderrLineBytes as they arrive (the rest of an overlong line is skipped up to its end),
+        // so a child that writes endless stderr without a newline costs a few KB, never the whole stream.
+        var input = PipeReader.Create(_process.StandardError.BaseStream, new StreamPipeReaderOptions(bufferSize: 4096));
+        long scanned = 0;
+        var skipping = false;
         try
         {
-            var reader = _process.StandardError;
-            while (await reader.ReadLineAsync(_lifetime.Token).ConfigureAwait(false) is { } line)
+            while (true)
             {
-                _stderr.Add(line);
-                if (AllowStderrLog())
+                var result = await input.ReadAsync(_lifetime.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (LineFraming.TryReadLine(ref buffer, ref scanned, out var line))
                 {
-                    Log.Stderr(_logger, ServerName, line);
+                    if (skipping)
+                    {
+                        skipping = false;
+                        continue;
+                    }
+
+                    OnStderrLine(line);
+                }
+
+                if (!skipping && buffer.Length > MaxStderrLineBytes)
+                {
+                    OnStderrLine(buffer.Slice(0, MaxStderrLineBytes), cut: true);
+                    skipping = true;
+                }
+
+                if (skipping)
+                {
+                    // Nothing of the overlong line is kept: only its end is looked for.
+                    input.AdvanceTo(buffer.End);
+                    scanned = 0;
+                }
+                else
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted)
+                {
+                    if (!skipping && !buffer.IsEmpty)
+                    {
+                        OnStderrLine(buffer);
+                    }
+
+                    break;
                 }
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
+        }
+        finally
+        {
+            await input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void OnStderrLine(in ReadOnlySequence<byte> bytes, bool cut = false)
+    {
+        var line = System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, bytes).TrimEnd('\r');
+        if (cut)
+        {
+            line += "…";
+        }
+
+        _stderr.Add(line);
+        if (AllowStderrLog())
+        {
+            Log.Stderr(_logger, ServerName, line);
         }
     }
 
