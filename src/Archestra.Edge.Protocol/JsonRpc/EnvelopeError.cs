@@ -13,4 +13,6 @@ public enum EnvelopeError : byte
     InvalidMethod,
     /// <summary>A message with neither <c>method</c> nor <c>result</c>/<c>error</c>.</summary>
     NoMethodOrResult,
+    /// <summary>A member the gateway reads appears twice (JSON-RPC -32600).</summary>
+    DuplicateKey,
 }

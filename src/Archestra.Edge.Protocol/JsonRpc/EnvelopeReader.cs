@@ -62,11 +62,13 @@ public static class EnvelopeReader
             var hasError = false;
             var badVersion = false;
             var badMethod = false;
+            var seen = 0;
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("jsonrpc"u8))
                 {
+                    Mark(ref seen, 1 << 0, ref envelope);
                     reader.Read();
                     hasVersion = true;
                     badVersion = reader.TokenType != JsonTokenType.String || !reader.ValueTextEquals("2.0"u8);
@@ -74,11 +76,13 @@ public static class EnvelopeReader
                 }
                 else if (reader.ValueTextEquals("id"u8))
                 {
+                    Mark(ref seen, 1 << 1, ref envelope);
                     reader.Read();
                     ReadId(ref reader, ref envelope);
                 }
                 else if (reader.ValueTextEquals("method"u8))
                 {
+                    Mark(ref seen, 1 << 2, ref envelope);
                     reader.Read();
                     hasMethod = true;
                     if (reader.TokenType == JsonTokenType.String)
@@ -94,17 +98,20 @@ public static class EnvelopeReader
                 }
                 else if (reader.ValueTextEquals("params"u8))
                 {
+                    Mark(ref seen, 1 << 3, ref envelope);
                     reader.Read();
                     ReadParams(ref reader, ref envelope);
                 }
                 else if (reader.ValueTextEquals("result"u8))
                 {
+                    Mark(ref seen, 1 << 4, ref envelope);
                     reader.Read();
                     hasResult = true;
                     envelope.Result = SkipValue(ref reader);
                 }
                 else if (reader.ValueTextEquals("error"u8))
                 {
+                    Mark(ref seen, 1 << 5, ref envelope);
                     reader.Read();
                     hasError = true;
                     envelope.ErrorObject = SkipValue(ref reader);
@@ -117,6 +124,11 @@ public static class EnvelopeReader
             }
 
             EnsureEnd(ref reader);
+
+            if (envelope.DuplicateKey)
+            {
+                return Fail(ref envelope, EnvelopeError.DuplicateKey);
+            }
 
             if (!hasVersion || badVersion)
             {
@@ -213,56 +225,67 @@ public static class EnvelopeReader
             return;
         }
 
+        var seen = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
             {
+                Mark(ref seen, 1 << 0, ref envelope);
                 reader.Read();
                 envelope.Name = StringField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("uri"u8))
             {
+                Mark(ref seen, 1 << 1, ref envelope);
                 reader.Read();
                 envelope.Uri = StringField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("arguments"u8))
             {
+                Mark(ref seen, 1 << 2, ref envelope);
                 reader.Read();
                 envelope.Arguments = SkipValue(ref reader);
             }
             else if (reader.ValueTextEquals("cursor"u8))
             {
+                Mark(ref seen, 1 << 3, ref envelope);
                 reader.Read();
                 envelope.Cursor = StringField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("level"u8))
             {
+                Mark(ref seen, 1 << 4, ref envelope);
                 reader.Read();
                 envelope.Level = StringField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("protocolVersion"u8))
             {
+                Mark(ref seen, 1 << 5, ref envelope);
                 reader.Read();
                 envelope.ProtocolVersion = StringField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("requestId"u8))
             {
+                Mark(ref seen, 1 << 6, ref envelope);
                 reader.Read();
                 envelope.RequestId = IdLikeField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("progressToken"u8))
             {
+                Mark(ref seen, 1 << 7, ref envelope);
                 // notifications/progress carries the token at the top of params.
                 reader.Read();
                 envelope.ProgressToken = IdLikeField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("_meta"u8))
             {
+                Mark(ref seen, 1 << 8, ref envelope);
                 reader.Read();
                 ReadMeta(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("ref"u8))
             {
+                Mark(ref seen, 1 << 9, ref envelope);
                 reader.Read();
                 ReadRef(ref reader, ref envelope);
             }
@@ -284,10 +307,12 @@ public static class EnvelopeReader
             return;
         }
 
+        var seen = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("progressToken"u8))
             {
+                Mark(ref seen, 1, ref envelope);
                 reader.Read();
                 envelope.ProgressToken = IdLikeField(ref reader, ref envelope);
             }
@@ -309,15 +334,18 @@ public static class EnvelopeReader
             return;
         }
 
+        var seen = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
             {
+                Mark(ref seen, 1, ref envelope);
                 reader.Read();
                 envelope.RefName = StringField(ref reader, ref envelope);
             }
             else if (reader.ValueTextEquals("uri"u8))
             {
+                Mark(ref seen, 2, ref envelope);
                 reader.Read();
                 envelope.RefUri = StringField(ref reader, ref envelope);
             }
@@ -329,6 +357,16 @@ public static class EnvelopeReader
         }
 
         envelope.Ref = new JsonRange(start, checked((int)reader.BytesConsumed) - start);
+    }
+
+    private static void Mark(ref int seen, int bit, ref JsonRpcEnvelope envelope)
+    {
+        if ((seen & bit) != 0)
+        {
+            envelope.DuplicateKey = true;
+        }
+
+        seen |= bit;
     }
 
     private static JsonRange StringField(ref Utf8JsonReader reader, ref JsonRpcEnvelope envelope)

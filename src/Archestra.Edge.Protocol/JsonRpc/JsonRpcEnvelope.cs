@@ -61,6 +61,13 @@ public struct JsonRpcEnvelope
     /// <summary>True when a routing field had the wrong JSON type (e.g. a numeric <c>name</c>).</summary>
     public bool ParamsTypeMismatch { get; set; }
 
+    /// <summary>
+    /// A member the gateway reads (top level, <c>params</c>, <c>_meta</c>, <c>ref</c>) appears twice. Parsers differ on
+    /// which one wins, so such a message is refused: the gateway must never route or curate by one value while the
+    /// upstream acts on the other.
+    /// </summary>
+    public bool DuplicateKey { get; set; }
+
     public readonly bool IsRequest => Kind == JsonRpcMessageKind.Request;
 
     public readonly bool IsNotification => Kind == JsonRpcMessageKind.Notification;

@@ -141,38 +141,65 @@ internal sealed partial class CatalogHolder
 
     /// <summary>
     /// While the catalog is still being built (a member server is slow to start or list): resolves a name from the
-    /// leading member servers, in config order, whose lists are in. Names are claimed in config order, so a name these
-    /// servers resolve resolves the same in the full catalog: a call to a ready server never waits for a slow server
-    /// listed after it. False when the name is not theirs (the caller then waits for the full catalog).
+    /// member servers whose lists are in. Names are claimed in config order, so the answer is the full catalog's
+    /// whenever no server still pending could claim the name ahead of the one found: under prefixed naming a server
+    /// claims only names with its own prefix; under bare naming, any server listed before it could. A call to a
+    /// ready server therefore does not wait for a slow one. False when that is not certain (the caller then waits).
     /// </summary>
     public bool TryGetEarly(ReadOnlySpan<byte> nameToken, out CatalogEntry? entry)
     {
         entry = null;
-        var ready = 0;
-        while (ready < _sources.Length && _sources[ready].Cache.Settled is not null)
+        var settled = new bool[_sources.Length];
+        var count = 0;
+        for (var i = 0; i < _sources.Length; i++)
         {
-            ready++;
+            settled[i] = _sources[i].Cache.Settled is not null;
+            count += settled[i] ? 1 : 0;
         }
 
-        if (ready == 0)
+        if (count == 0)
         {
             return false;
         }
 
         var provisional = Volatile.Read(ref _provisional);
-        if (provisional is null || provisional.Ready != ready)
+        if (provisional is null || !provisional.Settled.AsSpan().SequenceEqual(settled))
         {
-            var sources = new CatalogSource[ready];
-            for (var i = 0; i < ready; i++)
+            var sources = new List<CatalogSource>(count);
+            for (var i = 0; i < _sources.Length; i++)
             {
-                sources[i] = new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, _sources[i].Cache.Settled!);
+                if (settled[i])
+                {
+                    sources.Add(new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, _sources[i].Cache.Settled!));
+                }
             }
 
-            provisional = new Provisional(ready, CatalogBuilder.Build(_kind, _profile, sources, new CatalogNotes()));
+            provisional = new Provisional(settled, CatalogBuilder.Build(_kind, _profile, sources, new CatalogNotes()));
             Volatile.Write(ref _provisional, provisional);
         }
 
-        return CatalogBuilder.TryGetEntry(provisional.Catalog, nameToken, out entry);
+        if (!CatalogBuilder.TryGetEntry(provisional.Catalog, nameToken, out var found))
+        {
+            return false;
+        }
+
+        var reader = new System.Text.Json.Utf8JsonReader(nameToken);
+        var name = reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.String ? reader.GetString()! : string.Empty;
+        for (var i = 0; i < _sources.Length; i++)
+        {
+            if (ReferenceEquals(_sources[i].Cache.Server, found!.Server) && _sources[i].Assignment == found.Assignment)
+            {
+                break; // every server that could claim the name ahead of this one is settled
+            }
+
+            if (!settled[i] && (_profile.Naming == ToolNaming.Bare || name.StartsWith(_sources[i].Assignment.Server + _profile.Separator, StringComparison.Ordinal)))
+            {
+                return false;
+            }
+        }
+
+        entry = found;
+        return true;
     }
 
     /// <summary>The member servers whose lists are still being fetched, for an error message ("the tools of 'a'").</summary>
@@ -182,7 +209,7 @@ internal sealed partial class CatalogHolder
         return pending.Length == 0 ? $"its {CatalogKinds.ResultProperty(_kind)}" : $"the {CatalogKinds.ResultProperty(_kind)} of {string.Join(", ", pending)}";
     }
 
-    private sealed record Provisional(int Ready, Catalog Catalog);
+    private sealed record Provisional(bool[] Settled, Catalog Catalog);
 
     /// <summary>
     /// The servers whose failed lists might hold <paramref name="name"/> (the one its prefix names, or every failed

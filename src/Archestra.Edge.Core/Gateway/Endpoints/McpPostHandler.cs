@@ -132,6 +132,7 @@ internal sealed partial class McpPostHandler
         EnvelopeError.MissingVersion => new(GatewayErrorKind.InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""),
         EnvelopeError.InvalidId => new(GatewayErrorKind.InvalidRequest, "Invalid Request: the id must be a string or an integer"),
         EnvelopeError.InvalidMethod => new(GatewayErrorKind.InvalidRequest, "Invalid Request: \"method\" must be a string"),
+        EnvelopeError.DuplicateKey => new(GatewayErrorKind.InvalidRequest, "Invalid Request: a member appears twice (jsonrpc, id, method, params, or name, uri, arguments, _meta, ref inside params)"),
         _ => new(GatewayErrorKind.InvalidRequest, "Invalid Request: not a request, notification or response"),
     };
 
