@@ -67,6 +67,13 @@ internal static class ConfigLoader
             diagnostics.Add(ex.Start, string.Empty, $"invalid YAML: {InnermostMessage(ex)}");
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
+        catch (ArgumentException)
+        {
+            // YamlDotNet's node loader throws this (not a YamlException) on some events it cannot place (found by fuzzing).
+            var mark = parser.Current?.Start ?? new Mark(0, 1, 1);
+            diagnostics.Add(mark, string.Empty, "invalid YAML: a node of a kind that cannot stand here", "check indentation, anchors (&) and aliases (*)");
+            return new ConfigLoadResult(null, diagnostics.Sorted());
+        }
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner throws this (not a YamlException) on some unterminated flow collections.

@@ -110,13 +110,13 @@ public sealed class SseParser : IDisposable
             }
 
             buffer = buffer.Slice(reader.Position);
+            CheckLineLength(content.Length);
             if (_line.WrittenCount == 0 && content.IsSingleSegment)
             {
                 line = content.FirstSpan;
             }
             else
             {
-                CheckLineLength(content.Length);
                 Append(_line, content);
                 line = _line.WrittenSpan;
             }

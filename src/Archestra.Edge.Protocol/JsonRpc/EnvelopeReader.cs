@@ -422,7 +422,14 @@ public static class EnvelopeReader
             return McpMethod.Unknown;
         }
 
-        var written = reader.CopyString(buffer);
-        return McpMethods.Parse(buffer[..written]);
+        try
+        {
+            var written = reader.CopyString(buffer);
+            return McpMethods.Parse(buffer[..written]);
+        }
+        catch (InvalidOperationException)
+        {
+            return McpMethod.Unknown; // invalid UTF-8 or a lone surrogate escape: no method of ours (found by fuzzing)
+        }
     }
 }
