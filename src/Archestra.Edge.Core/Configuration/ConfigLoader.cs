@@ -46,6 +46,12 @@ internal static class ConfigLoader
         var parser = new Parser(new StringReader(text));
         try
         {
+            if (YamlAliasGuard.Check(text) is { } refused)
+            {
+                diagnostics.Add(refused.Mark, string.Empty, refused.Message, "use anchors (&) and aliases (*) for plain reuse of values only");
+                return new ConfigLoadResult(null, diagnostics.Sorted());
+            }
+
             var stream = new YamlStream();
             stream.Load(parser);
             if (stream.Documents.Count == 0)

@@ -115,3 +115,43 @@ public sealed class ParserBoundsTests
         Assert.Equal(JsonRpcMessageKind.Request, envelope.Kind);
     }
 }
+
+public sealed class YamlGuardTests
+{
+    [Theory]
+    [InlineData("a: &x {*x : 1}")]
+    [InlineData("? *y\n: 1\nb: &y 2")]
+    public void AliasAsMappingKey_IsRefused_NotAStackOverflow(string yaml)
+    {
+        var result = Archestra.Edge.Configuration.ConfigLoader.Load(yaml, "/tmp/x/archestra.yaml", _ => null);
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Diagnostics, d => d.ToString().Contains("alias", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void BillionLaughs_IsRefused()
+    {
+        var lines = new List<string> { "l0: &l0 [x, x, x, x, x, x, x, x, x, x]" };
+        for (var i = 1; i < 10; i++)
+        {
+            lines.Add($"l{i}: &l{i} [{string.Join(", ", Enumerable.Repeat($"*l{i - 1}", 10))}]");
+        }
+
+        var result = Archestra.Edge.Configuration.ConfigLoader.Load(string.Join('\n', lines), "/tmp/x/archestra.yaml", _ => null);
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Diagnostics, d => d.ToString().Contains("expand", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PlainAliases_StillLoad()
+    {
+        var result = Archestra.Edge.Configuration.ConfigLoader.Load("""
+            servers:
+              a: { builtin: archestra }
+            profiles:
+              p: { tools: &t [{ server: a }] }
+              q: { tools: *t }
+            """, "/tmp/x/archestra.yaml", _ => null);
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+    }
+}
