@@ -104,8 +104,9 @@ public sealed class FaultInjectionTests
               p: { tools: [{ server: mute }] }
             """);
         var pid = gateway.Process.Id;
-        await Task.Delay(TimeSpan.FromSeconds(8));
-        var starts = gateway.Process.Output.Split('\n').Count(l => l.Contains("Started upstream 'mute'", StringComparison.Ordinal));
+        int Starts() => gateway.Process.Output.Split('\n').Count(l => l.Contains("Started upstream 'mute'", StringComparison.Ordinal));
+        await WaitForAsync(() => Starts() >= 5, TimeSpan.FromSeconds(40));
+        var starts = Starts();
         Assert.True(starts >= 5, $"only {starts} starts:\n{gateway.Process.Output}");
 
         // One attempt's shim and server at most (before: one more pair per retry, for as long as the gateway ran).
