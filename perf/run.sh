@@ -2,6 +2,8 @@
 # Measures the gateway against its baselines in one run, in alternating rounds, and writes perf/RESULTS.md.
 #   perf/run.sh                 full run (about 8 minutes on 2 cores)
 #   ROUNDS=1 DURATION=5 perf/run.sh   a quick look
+#   SOAK=1 perf/run.sh          the soak only: 1,000 sessions for SOAK_SECONDS (600) against a stdio and an HTTP
+#                               upstream; errors, RSS and descriptors at start, peak and end into perf/out/.../soak.md
 # Everything runs on this machine: the load generator, the gateway, the upstreams. Compare ratios, not absolutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +53,34 @@ wait_http "http://127.0.0.1:$GATEWAY_PORT/healthz"
 wait_http "http://127.0.0.1:$ECHO_PORT/mcp" || true
 
 G=http://127.0.0.1:$GATEWAY_PORT/v1/mcp
+
+if [ "${SOAK:-0}" = 1 ]; then
+  SOAK_SECONDS=${SOAK_SECONDS:-600}
+  echo "== soak: 1,000 sessions (500 over stdio, 500 over HTTP) for ${SOAK_SECONDS}s"
+  sample() { echo "$(date +%s) $(awk '/VmRSS/{print $2}' /proc/$GATEWAY_PID/status) $(ls /proc/$GATEWAY_PID/fd | wc -l)"; }
+  sample > "$OUT/soak-samples.txt"
+  for profile in stdio1 http; do
+    "${LOADTEST[@]}" --label "soak-$profile" --scenario echo --url "$G/$profile" --sessions 500 --clients 500 --rate 250 \
+      --duration "$SOAK_SECONDS" --warmup 5 --json "$OUT/soak-$profile.json" --quiet >/dev/null & pids+=("$!")
+  done
+  end=$(( $(date +%s) + SOAK_SECONDS + 10 ))
+  while [ "$(date +%s)" -lt "$end" ]; do sleep 5; sample >> "$OUT/soak-samples.txt"; done
+  wait "${pids[@]:3}" 2>/dev/null || true
+  sleep 2; sample >> "$OUT/soak-samples.txt"
+  python3 - "$OUT" <<'PY' | tee "$OUT/soak.md"
+import json, sys
+out = sys.argv[1]
+rows = [list(map(int, l.split())) for l in open(f"{out}/soak-samples.txt") if l.strip()]
+rss = [r[1] for r in rows]; fds = [r[2] for r in rows]
+print("| | start | peak | end |\n|---|---|---|---|")
+print(f"| RSS (MiB) | {rss[0]/1024:.1f} | {max(rss)/1024:.1f} | {rss[-1]/1024:.1f} |")
+print(f"| descriptors | {fds[0]} | {max(fds)} | {fds[-1]} |")
+for p in ("stdio1", "http"):
+    r = json.load(open(f"{out}/soak-{p}.json"))
+    print(f"\n{p}: {r['ok']} calls, {r['failed']} errors, p99 {r['latencyMs']['p99']:.2f} ms")
+PY
+  exit 0
+fi
 run() { # label scenario url json [extra args]
   local label=$1 scenario=$2 url=$3 json=$4; shift 4
   "${LOADTEST[@]}" --label "$label" --scenario "$scenario" --url "$url" --duration "$DURATION" --warmup "$WARMUP" --json "$json" --quiet "$@" >/dev/null

@@ -43,7 +43,7 @@ internal static partial class EdgeGuard
 
                 handling = next(context);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not BadHttpRequestException)
             {
                 return FailAsync(context, ex, logger);
             }
@@ -58,8 +58,9 @@ internal static partial class EdgeGuard
         {
             await handling.ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not BadHttpRequestException)
         {
+            // Kestrel's own (a slow or oversized body: 408, 413, 400) propagate to Kestrel, which answers with its status.
             await FailAsync(context, ex, logger).ConfigureAwait(false);
         }
     }

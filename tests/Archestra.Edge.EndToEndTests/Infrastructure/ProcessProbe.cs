@@ -7,6 +7,15 @@ internal static class ProcessProbe
 
     public static long PeakRssBytes(int pid) => StatusKb(pid, "VmHWM:") * 1024;
 
+    /// <summary>User plus system CPU time the process has used (from /proc/PID/stat, in clock ticks of 10 ms).</summary>
+    public static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     public static int Descriptors(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
 
     /// <summary>Every live process whose chain of parents reaches <paramref name="pid"/>.</summary>

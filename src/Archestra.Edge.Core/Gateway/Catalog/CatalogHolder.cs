@@ -241,9 +241,11 @@ internal sealed partial class CatalogHolder
         {
             foreach (var (server, _) in servers)
             {
-                if (assignment.Server == server && cache.HasFailed)
+                if (assignment.Server == server)
                 {
-                    retried |= await cache.RefreshAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    // Still failing: read it again. No longer failing (re-read since the catalog in hand was built): that
+                    // catalog is stale, and the caller's next GetAsync has the list.
+                    retried |= !cache.HasFailed || await cache.RefreshAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
                     break;
                 }
             }

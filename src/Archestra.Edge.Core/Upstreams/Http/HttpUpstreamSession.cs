@@ -57,7 +57,8 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         }
         catch
         {
-            await session.DisposeAsync().ConfigureAwait(false);
+            // start_timeout while initializing: the session (and a container behind it) is ended in the background.
+            _ = session.DisposeAsync().AsTask();
             throw;
         }
 

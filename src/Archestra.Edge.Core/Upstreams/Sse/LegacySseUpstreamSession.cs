@@ -51,7 +51,7 @@ internal sealed partial class LegacySseUpstreamSession : MessageStreamSession
         catch
         {
             // start_timeout while connecting: the event stream must not stay open behind the abandoned attempt.
-            await session.DisposeAsync().ConfigureAwait(false);
+            _ = session.DisposeAsync().AsTask();
             throw;
         }
 
@@ -209,7 +209,15 @@ internal sealed partial class LegacySseUpstreamSession : MessageStreamSession
         }
     }
 
-    protected override void OnGarbage(ReadOnlySpan<byte> bytes) => Log.Garbage(Logger, ServerName, Preview(bytes));
+    private readonly Utilities.LogBudget _garbageLog = new(TimeProvider.System, 10);
+
+    protected override void OnGarbage(ReadOnlySpan<byte> bytes)
+    {
+        if (_garbageLog.TryTake())
+        {
+            Log.Garbage(Logger, ServerName, Preview(bytes));
+        }
+    }
 
     private HttpRequestMessage CreateRequest(HttpMethod method, Uri url)
     {

@@ -44,23 +44,27 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
     private readonly StderrTail _stderr = new();
     private readonly Channel<OutgoingFrame> _writes = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _lifetime = new();
-    private readonly TimeProvider _timeProvider;
     private ChildProcesses? _children;
     private ProcessLaunch? _launch;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
     private Task _stderrLoop = Task.CompletedTask;
     private volatile bool _alive = true;
+
+    // A start abandoned before initialize finished: the server gets no grace period on stdin, SIGTERM comes at once.
+    private volatile bool _abandoned;
     private int _disposed;
-    private long _stderrWindowStart;
-    private int _stderrWindowCount;
+    // At most 50 stderr lines and 10 garbage lines a second reach the log per server; all stderr reaches the tail.
+    private readonly LogBudget _stderrLog;
+    private readonly LogBudget _garbageLog;
 
     private StdioUpstreamSession(string serverName, Process process, IUpstreamListener listener, ILogger logger, TimeProvider timeProvider)
         : base(serverName, listener, logger)
     {
         _process = process;
         _logger = logger;
-        _timeProvider = timeProvider;
+        _stderrLog = new LogBudget(timeProvider, 50);
+        _garbageLog = new LogBudget(timeProvider, 10);
     }
 
     public override bool IsAlive => _alive;
@@ -137,8 +141,10 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         catch
         {
             // start_timeout (or shutdown) while the server had not answered initialize: the process must not outlive
-            // the attempt, or every retry of a crash loop would leave one more behind.
-            await session.DisposeAsync().ConfigureAwait(false);
+            // the attempt, or every retry of a crash loop would leave one more behind. Its stop sequence (up to 4 s)
+            // runs in the background, so the failure is reported at the timeout, not after the stop.
+            session._abandoned = true;
+            _ = session.DisposeAsync().AsTask();
             throw;
         }
 
@@ -157,7 +163,13 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
     protected override ValueTask<UpstreamError> TransmitAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
         => ValueTask.FromResult(Enqueue(message.Span) ? UpstreamError.None : UpstreamError.Expired(EndedReason));
 
-    protected override void OnGarbage(ReadOnlySpan<byte> bytes) => Log.Garbage(_logger, ServerName, Preview(bytes));
+    protected override void OnGarbage(ReadOnlySpan<byte> bytes)
+    {
+        if (_garbageLog.TryTake())
+        {
+            Log.Garbage(_logger, ServerName, Preview(bytes));
+        }
+    }
 
     /// <summary>
     /// Copies a message into a pooled frame ending in a newline. Raw CR/LF bytes in valid JSON can only be
@@ -335,23 +347,10 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         }
 
         _stderr.Add(line);
-        if (AllowStderrLog())
+        if (_stderrLog.TryTake())
         {
             Log.Stderr(_logger, ServerName, line);
         }
-    }
-
-    // At most 50 stderr lines a second reach the log per server; all of them reach the tail buffer.
-    private bool AllowStderrLog()
-    {
-        var now = _timeProvider.GetTimestamp();
-        if (_timeProvider.GetElapsedTime(_stderrWindowStart, now) > TimeSpan.FromSeconds(1))
-        {
-            _stderrWindowStart = now;
-            _stderrWindowCount = 0;
-        }
-
-        return ++_stderrWindowCount <= 50;
     }
 
     private async Task OnExitedAsync()
@@ -417,7 +416,7 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         {
         }
 
-        if (!await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+        if (_abandoned || !await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
         {
             if (_launch?.StopHook is { } stop)
             {
