@@ -366,7 +366,9 @@ internal static partial class AuthorizationServerEndpoints
         // form-action also governs where the form's redirect may lead: the client's redirect URI, and nowhere else.
         response.Headers.ContentSecurityPolicy = $"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{FormTarget(redirectUri)}; frame-ancestors 'none'; base-uri 'none'";
         response.Headers.XFrameOptions = "DENY";
-        response.Headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the form's POST, which the
+        // origin policy (applied to every endpoint) must refuse; no referrer still leaves for the client's redirect URI.
+        response.Headers["Referrer-Policy"] = "same-origin";
         response.Headers.XContentTypeOptions = "nosniff";
         var content = raw ? body : $"<p>{WebUtility.HtmlEncode(body)}</p>";
         return response.WriteAsync($$"""
