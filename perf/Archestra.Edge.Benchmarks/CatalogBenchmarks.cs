@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
+using Archestra.Edge.Model;
 using Archestra.Edge.Upstreams;
 using Archestra.Edge.Utilities;
 using BenchmarkDotNet.Attributes;

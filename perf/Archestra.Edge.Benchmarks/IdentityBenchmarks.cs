@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Archestra.Edge.Configuration;
 using Archestra.Edge.Identity;
 using Archestra.Edge.Identity.Jwt;
+using Archestra.Edge.Model;
 using Archestra.Edge.Storage;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;

@@ -4,11 +4,13 @@ using Archestra.Edge.Gateway;
 using Archestra.Edge.Gateway.Endpoints;
 using Archestra.Edge.Gateway.Relay;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Upstreams;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Archestra.Edge.Benchmarks;
@@ -30,7 +32,7 @@ public class RelayBenchmarks
 
     // The audit trail as the gateway has it by default (redacted arguments); its writer is not started, so records
     // queue and are then dropped: what is measured is the request path's share, the record and the argument copy.
-    private readonly Observability.Audit.AuditTrail _audit = new(Configuration.AuditSettings.Default, () => throw new InvalidOperationException(), TimeProvider.System, NullLogger.Instance);
+    private readonly Observability.Audit.AuditTrail _audit = new(AuditSettings.Default, () => throw new InvalidOperationException(), TimeProvider.System, NullLogger.Instance);
 
     [GlobalSetup]
     public void Setup()
@@ -41,7 +43,7 @@ public class RelayBenchmarks
             profiles:
               p: { tools: [{ server: echo }] }
             """, "bench.yaml", _ => null).Snapshot!;
-        _runtime = new GatewayRuntime(snapshot, NullLoggerFactory.Instance, TimeProvider.System, (model, _) => new EchoSession(model.Name));
+        _runtime = new GatewayRuntime(snapshot, NullLoggerFactory.Instance, TimeProvider.System, new EchoTransports());
         var host = new GatewayHost(_runtime);
         _handler = new McpPostHandler(new CallRelay(host, TimeProvider.System, NullLogger<CallRelay>.Instance, new Observability.GatewayMetrics(), _audit), NullLogger<McpPostHandler>.Instance);
         _profile = _runtime.Profiles["p"];
@@ -76,6 +78,13 @@ public class RelayBenchmarks
         request.Body = new MemoryStream(body, writable: false);
         context.Response.Body = Stream.Null;
         return _handler.HandleAsync(new McpRequest(context, _runtime, _profile));
+    }
+
+    /// <summary>Every server is an <see cref="EchoSession"/>.</summary>
+    private sealed class EchoTransports : Upstreams.Supervision.ITransportFactory
+    {
+        public Task<(UpstreamSession? Session, UpstreamError Error)> OpenAsync(ServerModel model, string name, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken)
+            => Task.FromResult<(UpstreamSession?, UpstreamError)>((new EchoSession(model.Name), UpstreamError.None));
     }
 
     /// <summary>An upstream that answers at once: the echo tool's definition, and a fixed result per call.</summary>

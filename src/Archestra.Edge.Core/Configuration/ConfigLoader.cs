@@ -1,6 +1,7 @@
-using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Configuration.Documents;
 using Archestra.Edge.Configuration.Validation;
 using Archestra.Edge.Configuration.Yaml;
+using Archestra.Edge.Model;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;

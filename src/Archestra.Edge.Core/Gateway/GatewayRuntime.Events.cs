@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Archestra.Edge.Gateway.Catalog;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
 using Archestra.Edge.Upstreams;
@@ -193,7 +194,7 @@ internal sealed partial class GatewayRuntime
                 }
 
                 Log.CatalogInvalidated(_logger, profile.Name, CatalogKinds.ResultProperty(kind), server.Name);
-                var notification = Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"method\":\"{McpMethods.NameString(method)}\"}}");
+                var notification = JsonRpcWriter.Notification(McpMethods.NameOf(method));
                 foreach (var session in Sessions.All)
                 {
                     if (ReferenceEquals(session.Profile, profile))
@@ -218,7 +219,7 @@ internal sealed partial class GatewayRuntime
                 continue; // from a client's own upstream session: only that client subscribed there
             }
 
-            if (subscriber.Profile.Model.Naming == Configuration.ToolNaming.Prefixed)
+            if (subscriber.Profile.Model.Naming == ToolNaming.Prefixed)
             {
                 if (prefixed is null)
                 {

@@ -1,9 +1,10 @@
-using System.Text;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
+using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
 using Archestra.Edge.Upstreams;
+using Archestra.Edge.Upstreams.Supervision;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Gateway;
@@ -91,7 +92,7 @@ internal sealed partial class GatewayRuntime
             {
                 foreach (var kind in (ReadOnlySpan<CatalogKind>)[CatalogKind.Tools, CatalogKind.Prompts, CatalogKind.Resources])
                 {
-                    session.Post(Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"method\":\"{McpMethods.NameString(CatalogKinds.ListChangedNotification(kind))}\"}}"));
+                    session.Post(JsonRpcWriter.Notification(McpMethods.NameOf(CatalogKinds.ListChangedNotification(kind))));
                 }
             }
 

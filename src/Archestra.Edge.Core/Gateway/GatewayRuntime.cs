@@ -1,9 +1,10 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
 using Archestra.Edge.Upstreams;
+using Archestra.Edge.Upstreams.Supervision;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Gateway;
@@ -21,7 +22,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     private readonly RuntimeEvents _events;
 
     public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider,
-        Func<ServerModel, IUpstreamListener, UpstreamSession?>? sessionFactory = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null,
+        Upstreams.Supervision.ITransportFactory? transports = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null,
         GatewayRuntime? predecessor = null)
     {
         Authenticator = new Identity.Authenticator(snapshot, identity, loggerFactory.CreateLogger("Archestra.Edge.Identity"));
@@ -34,7 +35,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
         {
             StartedAt = timeProvider.GetUtcNow();
             _events = new RuntimeEvents { Target = this };
-            _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, _events, _events, selfHosting) { SessionFactory = sessionFactory, Identity = snapshot.Identity };
+            _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, _events, _events, selfHosting, transports);
             Sessions = new SessionStore();
             Subscriptions = new ResourceSubscriptions();
         }
@@ -44,7 +45,6 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
             StartedAt = predecessor.StartedAt;
             _events = predecessor._events;
             _upstreamServices = predecessor._upstreamServices;
-            _upstreamServices.Identity = snapshot.Identity;
             Sessions = predecessor.Sessions;
             Subscriptions = predecessor.Subscriptions;
         }
@@ -63,7 +63,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
                 continue;
             }
 
-            var server = new UpstreamServer(model, _upstreamServices);
+            var server = new UpstreamServer(model, _upstreamServices, snapshot.Identity);
             servers[model.Name] = server;
             foreach (var kind in CatalogKinds.All)
             {
@@ -194,7 +194,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     }
 
     /// <summary>The containers of this gateway instance that exist right now, per runtime in use (for status).</summary>
-    internal Upstreams.Containers.ContainerRuntime Containers => _upstreamServices.Containers;
+    internal Upstreams.Supervision.Containers.ContainerRuntime Containers => _upstreamServices.Containers;
 
     /// <summary>Ends a session: removes it, closes its streams, and releases what it held upstream.</summary>
     public void EndSession(DownstreamSession session)

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
-using Archestra.Edge.Protocol.JsonRpc;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Buffers;
+using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Upstreams;
 
 namespace Archestra.Edge.Gateway;

@@ -1,5 +1,5 @@
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
+using Archestra.Edge.Model;
 using Archestra.Edge.Upstreams;
 
 namespace Archestra.Edge.Gateway;

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway;
 using Archestra.Edge.Identity;
+using Archestra.Edge.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

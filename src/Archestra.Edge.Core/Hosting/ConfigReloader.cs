@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway;
+using Archestra.Edge.Model;
 using Archestra.Edge.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

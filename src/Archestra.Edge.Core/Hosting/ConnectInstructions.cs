@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Hosting;
 

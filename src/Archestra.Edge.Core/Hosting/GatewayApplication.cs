@@ -1,9 +1,9 @@
 using System.Security.Cryptography.X509Certificates;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway;
 using Archestra.Edge.Gateway.Endpoints;
 using Archestra.Edge.Gateway.Relay;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -23,13 +23,18 @@ internal sealed record GatewayApplicationOptions
     public IReadOnlyList<string>? ListenOverride { get; init; }
 
     /// <summary>
-    /// The gateway's own executable, run in its <c>__child</c> mode around every child process (own process group,
-    /// dies with the gateway). Null for in-process hosts: children are then started directly and not recorded.
+    /// How self-hosted servers run: a gateway process runs each child under its own executable in <c>__child</c> mode
+    /// (own process group, dies with the gateway) and records it in <c>data_dir/children</c>
+    /// (<see cref="Upstreams.SelfHosting.ForDataDirectory"/>); an in-process host starts children directly
+    /// (<see cref="Upstreams.SelfHosting.Unsupervised"/>).
     /// </summary>
-    public string? ChildShimPath { get; init; }
+    public required Upstreams.SelfHosting SelfHosting { get; init; }
 
-    /// <summary>The state database for in-process hosts (tests); real processes open <c>data_dir/archestra.db</c>.</summary>
-    public Storage.StateDatabase? StateDatabase { get; init; }
+    /// <summary>
+    /// Opens the local state (tokens, OAuth, audit), when <c>auth:</c> or <c>audit:</c> need it; a gateway process
+    /// opens <c>data_dir/archestra.db</c>. Null: no local state, so no audit trail and no auth that needs storage.
+    /// </summary>
+    public Func<Storage.StateDatabase>? OpenStateDatabase { get; init; }
 }
 
 /// <summary>Builds the ASP.NET Core application for a compiled configuration: Kestrel, services and endpoints.</summary>
@@ -96,21 +101,16 @@ internal static class GatewayApplication
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
         services.AddSingleton(snapshot);
-        var selfHosting = options.ChildShimPath is null
-            ? Upstreams.SelfHosting.Unsupervised
-            : Upstreams.SelfHosting.ForDataDirectory(snapshot.Listener.DataDirectory, options.ChildShimPath);
-        // Local state lives in data_dir/archestra.db: opened at start when auth: needs it, else by the audit writer in
-        // the background (never on the start-up path). In-process hosts without a database have no audit trail.
-        var database = new Lazy<Storage.StateDatabase?>(() => options.StateDatabase
-            ?? (options.ChildShimPath is not null ? Storage.StateDatabase.Open(snapshot.Listener.DataDirectory) : null));
+        var selfHosting = options.SelfHosting;
+        // Local state is opened at start when auth: needs it, else by the audit writer in the background (never on the
+        // start-up path). A host without local state has no audit trail.
+        var database = new Lazy<Storage.StateDatabase?>(() => options.OpenStateDatabase?.Invoke());
         services.AddSingleton(sp => new Identity.IdentityServices(
             snapshot,
-            snapshot.Auth.Enabled ? database.Value : options.StateDatabase,
+            snapshot.Auth.Enabled ? database.Value : null,
             options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>()));
-        var audit = snapshot.Audit.Enabled && options.ChildShimPath is null && options.StateDatabase is null
-            ? snapshot.Audit with { Enabled = false }
-            : snapshot.Audit;
+        var audit = options.OpenStateDatabase is null ? snapshot.Audit with { Enabled = false } : snapshot.Audit;
         services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => database.Value!, options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Audit")));
         services.AddHostedService(sp => sp.GetRequiredService<Observability.Audit.AuditTrail>());

@@ -1,6 +1,6 @@
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Identity.Jwt;
 using Archestra.Edge.Identity.OAuth;
+using Archestra.Edge.Model;
 using Archestra.Edge.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Identity;
 

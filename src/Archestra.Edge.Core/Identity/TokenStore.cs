@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Identity;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Upstreams;
 

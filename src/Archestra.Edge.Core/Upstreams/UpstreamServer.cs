@@ -1,4 +1,4 @@
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Upstreams;
@@ -13,9 +13,14 @@ internal sealed class UpstreamServer : IAsyncDisposable
     private readonly UpstreamReplica[] _replicas;
     private int _next;
 
-    public UpstreamServer(ServerModel model, UpstreamServices services)
+    /// <param name="identity">
+    /// The teams, users and credentials the server's <c>${credential:…}</c> references are resolved against. A reload
+    /// carries a server over only when they are unchanged, so it keeps the ones it was built with.
+    /// </param>
+    public UpstreamServer(ServerModel model, UpstreamServices services, IdentityModel? identity = null)
     {
         Model = model;
+        _identity = identity ?? IdentityModel.Empty;
         var logger = services.LoggerFactory.CreateLogger($"Archestra.Edge.Upstreams.{model.Name}");
         _services = services;
         _logger = logger;
@@ -27,6 +32,7 @@ internal sealed class UpstreamServer : IAsyncDisposable
     }
 
     private readonly UpstreamServices _services;
+    private readonly IdentityModel _identity;
     private readonly ILogger _logger;
 
     public ServerModel Model { get; }
@@ -50,7 +56,7 @@ internal sealed class UpstreamServer : IAsyncDisposable
             return GetSessionAsync(cancellationToken);
         }
 
-        var (selection, error) = Credentials.Select(Model, caller, _services.Identity);
+        var (selection, error) = Credentials.Select(Model, caller, _identity);
         return error.IsError
             ? ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, error))
             : ReplicaFor(selection).GetSessionAsync(cancellationToken);
@@ -64,7 +70,7 @@ internal sealed class UpstreamServer : IAsyncDisposable
             return (Model, UpstreamError.None);
         }
 
-        var (selection, error) = Credentials.Select(Model, caller, _services.Identity);
+        var (selection, error) = Credentials.Select(Model, caller, _identity);
         return error.IsError ? (null, error) : (Credentials.Fill(Model, selection), UpstreamError.None);
     }
 
@@ -100,7 +106,7 @@ internal sealed class UpstreamServer : IAsyncDisposable
         if (Model.UsesCredentials)
         {
             // No caller (listing the catalog): the catalog credential.
-            var (selection, error) = Credentials.ForCatalog(Model, _services.Identity);
+            var (selection, error) = Credentials.ForCatalog(Model, _identity);
             return error.IsError
                 ? ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, error))
                 : ReplicaFor(selection).GetSessionAsync(cancellationToken);

@@ -1,4 +1,4 @@
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Upstreams;
@@ -8,7 +8,8 @@ internal sealed class UpstreamServices : IDisposable
 {
     private readonly SocketsHttpHandler _handler;
 
-    public UpstreamServices(ILoggerFactory loggerFactory, TimeProvider timeProvider, IUpstreamEvents events, IGatewayIntrospection introspection, SelfHosting? selfHosting = null)
+    public UpstreamServices(ILoggerFactory loggerFactory, TimeProvider timeProvider, IUpstreamEvents events, IGatewayIntrospection introspection, SelfHosting? selfHosting = null,
+        Supervision.ITransportFactory? transports = null)
     {
         LoggerFactory = loggerFactory;
         TimeProvider = timeProvider;
@@ -16,8 +17,9 @@ internal sealed class UpstreamServices : IDisposable
         Introspection = introspection;
         selfHosting ??= SelfHosting.Unsupervised;
         var supervisionLogger = loggerFactory.CreateLogger("Archestra.Edge.Upstreams.Supervision");
-        Children = new Processes.ChildProcesses(selfHosting.ShimPath, selfHosting.RecordDirectory, supervisionLogger);
-        Containers = new Containers.ContainerRuntime(selfHosting.InstanceId, supervisionLogger);
+        Children = new Supervision.Processes.ChildProcesses(selfHosting.ShimPath, selfHosting.RecordDirectory, supervisionLogger);
+        Containers = new Supervision.Containers.ContainerRuntime(selfHosting.InstanceId, supervisionLogger);
+        Transports = transports ?? new Supervision.TransportFactory(this);
         _handler = new SocketsHttpHandler
         {
             // One pool for all remote upstreams; connections are reused across calls and sessions.
@@ -40,17 +42,14 @@ internal sealed class UpstreamServices : IDisposable
 
     public IGatewayIntrospection Introspection { get; }
 
-    /// <summary>Teams, users and credentials (for servers that act with the caller's credentials).</summary>
-    public Configuration.IdentityModel Identity { get; set; } = Configuration.IdentityModel.Empty;
-
     /// <summary>Starts child processes so that none outlives the gateway.</summary>
-    public Processes.ChildProcesses Children { get; }
+    public Supervision.Processes.ChildProcesses Children { get; }
 
     /// <summary>Runs container servers, labelled with this gateway instance.</summary>
-    public Containers.ContainerRuntime Containers { get; }
+    public Supervision.Containers.ContainerRuntime Containers { get; }
 
-    /// <summary>A seam for benchmarks and tests: when set, it opens sessions instead of the real transports.</summary>
-    public Func<ServerModel, IUpstreamListener, UpstreamSession?>? SessionFactory { get; init; }
+    /// <summary>Opens replicas' sessions: the real transports, or a stand-in given by benchmarks and tests.</summary>
+    public Supervision.ITransportFactory Transports { get; }
 
     /// <summary>An invoker for one upstream over the shared handler (disposing it leaves the pool alone).</summary>
     public HttpMessageInvoker CreateInvoker() => new(_handler, disposeHandler: false);

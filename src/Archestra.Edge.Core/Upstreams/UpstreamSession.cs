@@ -30,6 +30,9 @@ internal abstract class UpstreamSession : IAsyncDisposable
     /// <summary>A process id, a container id or an HTTP session id, for status output.</summary>
     public virtual string? Identity => null;
 
+    /// <summary>The last lines the server wrote to stderr (stdio transports), for status; null when it has none.</summary>
+    public virtual Supervision.Processes.StderrTail? Stderr => null;
+
     public long NextRequestId() => Interlocked.Increment(ref _nextRequestId);
 
     /// <summary>

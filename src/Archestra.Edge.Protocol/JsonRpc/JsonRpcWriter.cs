@@ -73,6 +73,27 @@ public static class JsonRpcWriter
         output.Write("}"u8);
     }
 
+    /// <summary>A notification whose params are raw JSON (or absent), as a new array (for messages queued to many sessions).</summary>
+    public static byte[] Notification(ReadOnlySpan<byte> method, ReadOnlySpan<byte> rawParams = default)
+    {
+        var output = new ArrayBufferWriter<byte>(32 + method.Length + rawParams.Length);
+        WriteNotification(output, method, rawParams);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Writes <c>notifications/cancelled</c> for the request <paramref name="requestId"/> (the gateway's own id
+    /// towards an upstream), with a reason.
+    /// </summary>
+    public static void WriteCancelled(IBufferWriter<byte> output, long requestId, ReadOnlySpan<char> reason)
+    {
+        output.Write("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":"u8);
+        WriteLong(output, requestId);
+        output.Write(",\"reason\":"u8);
+        WriteString(output, reason);
+        output.Write("}}"u8);
+    }
+
     /// <summary>Writes a request with a numeric id and raw params.</summary>
     public static void WriteRequest(IBufferWriter<byte> output, long id, ReadOnlySpan<byte> method, ReadOnlySpan<byte> rawParams)
     {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Observability.Audit;
 using Archestra.Edge.Storage;
 using Archestra.Edge.Utilities;

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Archestra.Edge.Upstreams.Processes;
+using Archestra.Edge.Upstreams.Supervision.Processes;
 
 namespace Archestra.Edge.Cli;
 

@@ -1,3 +1,4 @@
+using Archestra.Edge.Model;
 using Archestra.Edge.Utilities;
 
 namespace Archestra.Edge.Cli;
@@ -26,7 +27,7 @@ internal static class CommandLine
         {
             case "serve":
                 return await ServeCommand.RunAsync(rest).ConfigureAwait(false);
-            case Upstreams.Processes.ChildProcesses.ShimCommand:
+            case Upstreams.Supervision.Processes.ChildProcesses.ShimCommand:
                 return ChildShim.Run(rest);
             case "status":
                 return await StatusCommand.RunAsync(rest).ConfigureAwait(false);
@@ -86,7 +87,7 @@ internal static class CommandLine
         return false;
     }
 
-    internal static bool TryLoadConfig(string[] args, out CommandOptions options, out Configuration.GatewaySnapshot snapshot, out int exitCode)
+    internal static bool TryLoadConfig(string[] args, out CommandOptions options, out GatewaySnapshot snapshot, out int exitCode)
     {
         snapshot = null!;
         if (!TryParseOptions(args, out options, out var error))

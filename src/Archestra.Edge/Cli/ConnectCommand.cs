@@ -1,4 +1,3 @@
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Hosting;
 
 namespace Archestra.Edge.Cli;

@@ -34,8 +34,9 @@ internal static class ServeCommand
             {
                 MinimumLogLevel = options.LogLevel ?? snapshot.LogLevel ?? Microsoft.Extensions.Logging.LogLevel.Information,
                 ListenOverride = options.Listen,
-                // Children run under this very binary in its __child mode (see ChildShim).
-                ChildShimPath = Environment.ProcessPath,
+                // Children run under this very binary in its __child mode (see ChildShim), recorded in data_dir.
+                SelfHosting = Upstreams.SelfHosting.ForDataDirectory(snapshot.Listener.DataDirectory, Environment.ProcessPath),
+                OpenStateDatabase = () => Storage.StateDatabase.Open(snapshot.Listener.DataDirectory),
             });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Hosting;
 using Archestra.Edge.Identity;
 using Archestra.Edge.Storage;

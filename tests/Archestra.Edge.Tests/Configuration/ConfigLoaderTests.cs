@@ -1,4 +1,5 @@
 using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Tests.Configuration;
 

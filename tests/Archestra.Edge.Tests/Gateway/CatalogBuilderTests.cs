@@ -2,8 +2,9 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
+using Archestra.Edge.Model;
+using Archestra.Edge.Tests.Infrastructure;
 using Archestra.Edge.Upstreams;
 using Archestra.Edge.Utilities;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,7 @@ namespace Archestra.Edge.Tests.Gateway;
 /// <summary>Name mapping: how upstream lists become a profile's catalog.</summary>
 public sealed class CatalogBuilderTests : IDisposable
 {
-    private readonly UpstreamServices _services = new(NullLoggerFactory.Instance, TimeProvider.System, new NoEvents(), new NoIntrospection());
+    private readonly UpstreamServices _services = DetachedUpstreams.Services(TimeProvider.System);
 
     [Fact]
     public void Prefixed_NamesEachItemWithItsServer_AndKeepsEverythingElse()
@@ -243,28 +244,4 @@ public sealed class CatalogBuilderTests : IDisposable
             using var document = JsonDocument.Parse(raw);
             return new ServerListItem(document.RootElement.GetProperty("name").GetString()!, raw, ServerListFetcher.FindNameToken(raw));
         })], UpstreamError.None);
-
-    private sealed class NoEvents : IUpstreamEvents
-    {
-        public void OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened, ICallerContext? owner)
-        {
-        }
-
-        public void OnSessionClosed(UpstreamServer server, UpstreamSession session, ICallerContext? owner)
-        {
-        }
-
-        public void OnNotification(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner) => message.Dispose();
-
-        public void OnRequest(UpstreamServer server, UpstreamSession session, UpstreamMessage message, ICallerContext? owner) => message.Dispose();
-    }
-
-    private sealed class NoIntrospection : IGatewayIntrospection
-    {
-        public DateTimeOffset StartedAt => DateTimeOffset.UnixEpoch;
-
-        public IReadOnlyList<ServerStatus> ServersOf(string profile) => [];
-
-        public IReadOnlyList<ServerStatus> AllServers() => [];
-    }
 }

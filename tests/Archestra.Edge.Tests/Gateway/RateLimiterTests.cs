@@ -1,5 +1,5 @@
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Limits;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Tests.Gateway;
 

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Catalog;
 using Archestra.Edge.Gateway.Relay;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Tests.Gateway;
 

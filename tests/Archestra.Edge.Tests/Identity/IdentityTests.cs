@@ -3,10 +3,10 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Identity;
 using Archestra.Edge.Identity.Jwt;
 using Archestra.Edge.Identity.OAuth;
+using Archestra.Edge.Model;
 using Archestra.Edge.Upstreams;
 using Jose;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Observability.Audit;
 using Archestra.Edge.Storage;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text.Json;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.JsonRpc;
 
 namespace Archestra.Edge.Configuration.Validation;

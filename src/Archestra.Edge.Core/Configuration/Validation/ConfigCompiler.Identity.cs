@@ -1,8 +1,9 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Globalization;
-using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Configuration.Documents;
 using Archestra.Edge.Configuration.Yaml;
+using Archestra.Edge.Model;
 using Archestra.Edge.Utilities;
 
 namespace Archestra.Edge.Configuration.Validation;

@@ -1,4 +1,5 @@
-using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Configuration.Documents;
+using Archestra.Edge.Model;
 using Archestra.Edge.Utilities;
 
 namespace Archestra.Edge.Configuration.Validation;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
-using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Configuration.Documents;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Configuration.Validation;
 

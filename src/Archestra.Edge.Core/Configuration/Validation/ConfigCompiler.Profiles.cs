@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
-using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Configuration.Documents;
 using Archestra.Edge.Configuration.Yaml;
+using Archestra.Edge.Model;
 using Archestra.Edge.Utilities;
 
 namespace Archestra.Edge.Configuration.Validation;

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Configuration.Documents;
+using Archestra.Edge.Model;
+using Archestra.Edge.Upstreams.Supervision;
 using Archestra.Edge.Utilities;
 
 namespace Archestra.Edge.Configuration.Validation;

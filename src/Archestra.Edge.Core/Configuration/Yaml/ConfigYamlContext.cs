@@ -1,4 +1,4 @@
-using Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Configuration.Documents;
 using YamlDotNet.Serialization;
 
 namespace Archestra.Edge.Configuration.Yaml;

@@ -19,7 +19,7 @@ internal static class SchemaWriter
             writer.WriteString("$id", "https://archestra.ai/schemas/archestra-edge/archestra.schema.json");
             writer.WriteString("title", "archestra.yaml — Archestra Edge configuration");
             writer.WriteString("description", "Generated from the configuration records by `archestra-edge schema`; do not edit by hand.");
-            WriteShape(writer, ConfigShape.Of(typeof(Model.EdgeConfig)));
+            WriteShape(writer, ConfigShape.Of(typeof(Documents.EdgeConfig)));
             writer.WriteEndObject();
         }
 

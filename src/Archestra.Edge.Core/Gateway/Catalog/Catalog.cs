@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Upstreams;
 
 namespace Archestra.Edge.Gateway.Catalog;

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Upstreams;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Upstreams;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.JsonRpc;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Archestra.Edge.Gateway.Catalog;
 using Archestra.Edge.Gateway.Relay;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
@@ -253,7 +254,7 @@ internal sealed partial class McpPostHandler
         var changed = subscribe ? runtime.Subscriptions.Add(server, uri, session) : runtime.Subscriptions.Remove(server, uri, session);
 
         // A shared upstream session is subscribed once for every client; a client's own (per_session) one, always.
-        var mustTellUpstream = changed || server.Model.Sharing == Configuration.ServerSharing.PerSession;
+        var mustTellUpstream = changed || server.Model.Sharing == ServerSharing.PerSession;
         if (!mustTellUpstream)
         {
             await ResponseWriter.WriteResultAsync(context, id, s_emptyResult).ConfigureAwait(false);

@@ -1,5 +1,5 @@
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Mcp;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;

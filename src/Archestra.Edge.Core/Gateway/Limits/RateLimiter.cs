@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Gateway.Limits;
 

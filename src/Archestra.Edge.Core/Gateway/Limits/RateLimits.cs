@@ -1,5 +1,5 @@
 using System.Globalization;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Microsoft.AspNetCore.Http;
 
 namespace Archestra.Edge.Gateway.Limits;

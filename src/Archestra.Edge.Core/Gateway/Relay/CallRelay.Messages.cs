@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
 using Archestra.Edge.Gateway.Sessions;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
 using Archestra.Edge.Upstreams;
@@ -39,7 +40,7 @@ internal sealed partial class CallRelay
             case McpMethod.NotificationsToolsListChanged or McpMethod.NotificationsPromptsListChanged
                 or McpMethod.NotificationsResourcesListChanged or McpMethod.NotificationsResourcesUpdated:
                 ((IUpstreamEvents)_host.Current).OnNotification(server, call.Upstream!, UpstreamMessage.Copy(message.Span),
-                    server.Model.Sharing == Configuration.ServerSharing.PerSession ? session : null);
+                    server.Model.Sharing == ServerSharing.PerSession ? session : null);
                 return Task.CompletedTask;
 
             default:

@@ -268,11 +268,7 @@ internal sealed partial class CallRelay
         }
 
         var writer = new ArrayBufferWriter<byte>(128);
-        writer.Write("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":"u8);
-        JsonRpcWriter.WriteLong(writer, call.UpstreamId);
-        writer.Write(",\"reason\":"u8);
-        JsonRpcWriter.WriteString(writer, reason);
-        writer.Write("}}"u8);
+        JsonRpcWriter.WriteCancelled(writer, call.UpstreamId, reason);
         _ = upstream.SendAsync(writer.WrittenMemory, CancellationToken.None).AsTask();
     }
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Gateway.Relay;
 

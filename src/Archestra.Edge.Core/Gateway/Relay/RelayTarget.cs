@@ -1,4 +1,4 @@
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Upstreams;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Archestra.Edge.Gateway.Relay;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Upstreams;
 
 namespace Archestra.Edge.Gateway.Sessions;
@@ -227,7 +227,7 @@ internal sealed class DownstreamSession : ICallerContext
     /// </summary>
     public ValueTask<(UpstreamSession? Session, UpstreamError Error)> UpstreamFor(UpstreamServer server, CancellationToken cancellationToken)
     {
-        if (server.Model.Sharing == Configuration.ServerSharing.Shared)
+        if (server.Model.Sharing == ServerSharing.Shared)
         {
             return server.GetSessionAsync(Caller, cancellationToken);
         }

@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Identity.Jwt;
+using Archestra.Edge.Model;
 using Archestra.Edge.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Identity.Jwt;
+using Archestra.Edge.Model;
 using Microsoft.AspNetCore.Http;
 
 namespace Archestra.Edge.Identity.OAuth;

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Gateway;
 using Archestra.Edge.Identity.Jwt;
+using Archestra.Edge.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

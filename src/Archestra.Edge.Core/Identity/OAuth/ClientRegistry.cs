@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Storage;
 using Microsoft.Extensions.Logging;
 

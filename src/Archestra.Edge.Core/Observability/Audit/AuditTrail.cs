@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Threading.Channels;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Mcp;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
-using Archestra.Edge.Configuration;
+using Archestra.Edge.Model;
 using Archestra.Edge.Protocol.Framing;
 using Archestra.Edge.Upstreams.Streams;
 using Microsoft.Extensions.Logging;

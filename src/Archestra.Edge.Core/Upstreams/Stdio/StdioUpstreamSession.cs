@@ -4,12 +4,11 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading.Channels;
-using Archestra.Edge.Configuration;
 using Archestra.Edge.Protocol.Framing;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
-using Archestra.Edge.Upstreams.Processes;
 using Archestra.Edge.Upstreams.Streams;
+using Archestra.Edge.Upstreams.Supervision.Processes;
 using Archestra.Edge.Utilities;
 using Microsoft.Extensions.Logging;
 
@@ -73,7 +72,7 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
 
     public int ProcessId { get; private set; }
 
-    public StderrTail Stderr => _stderr;
+    public override StderrTail Stderr => _stderr;
 
     /// <summary>Starts the process and runs the MCP handshake.</summary>
     public static async Task<(StdioUpstreamSession? Session, UpstreamError Error)> StartAsync(
@@ -402,68 +401,11 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         _process.Dispose();
     }
 
-    /// <summary>
-    /// The MCP stdio shutdown: close stdin, wait; (a container is removed by name, a process is sent SIGTERM — its
-    /// whole group under the shim), wait; then SIGKILL for the whole group.
-    /// </summary>
+    /// <summary>The stop sequence (<see cref="StopSequence"/>); then the process is no longer a recorded child.</summary>
     private async Task StopProcessAsync()
     {
-        try
-        {
-            _process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-        }
-
-        if (_abandoned || !await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
-        {
-            if (_launch?.StopHook is { } stop)
-            {
-                await stop().ConfigureAwait(false);
-            }
-            else if (!ProcessSignals.SendToGroup(ProcessId, ProcessSignals.SigTerm))
-            {
-                ProcessSignals.Send(ProcessId, ProcessSignals.SigTerm);
-            }
-
-            if (!await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
-            {
-                Log.StopForced(_logger, ServerName, ProcessId);
-                ProcessSignals.SendToGroup(ProcessId, ProcessSignals.SigKill);
-                try
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-                catch (InvalidOperationException)
-                {
-                }
-
-                await WaitForExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            }
-        }
-
-        // Whatever the server left behind in its group goes too.
-        ProcessSignals.SendToGroup(ProcessId, ProcessSignals.SigKill);
+        await StopSequence.RunAsync(_process, ProcessId, _launch, _abandoned, ServerName, _logger).ConfigureAwait(false);
         _children?.Forget(ProcessId);
-    }
-
-    private async Task<bool> WaitForExitAsync(TimeSpan timeout)
-    {
-        try
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
     }
 
     private static bool IsBlank(in ReadOnlySequence<byte> line)
@@ -494,8 +436,5 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
 
         [LoggerMessage(Observability.EventIds.ProcessGarbage, LogLevel.Warning, "Upstream '{Server}' wrote something that is not JSON-RPC to stdout: {Preview}")]
         public static partial void Garbage(ILogger logger, string server, string preview);
-
-        [LoggerMessage(Observability.EventIds.ProcessStopForced, LogLevel.Warning, "Upstream '{Server}' process {Pid} did not stop when asked; killed")]
-        public static partial void StopForced(ILogger logger, string server, int pid);
     }
 }

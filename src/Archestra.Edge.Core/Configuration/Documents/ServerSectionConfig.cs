@@ -1,4 +1,4 @@
-namespace Archestra.Edge.Configuration.Model;
+namespace Archestra.Edge.Configuration.Documents;
 
 /// <summary>The <c>server:</c> section: where the gateway listens and whom it lets in.</summary>
 internal sealed class ServerSectionConfig

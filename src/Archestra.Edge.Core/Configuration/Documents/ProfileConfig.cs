@@ -1,4 +1,6 @@
-namespace Archestra.Edge.Configuration.Model;
+using Archestra.Edge.Model;
+
+namespace Archestra.Edge.Configuration.Documents;
 
 /// <summary>A profile: the tools, prompts and resources one endpoint exposes.</summary>
 internal sealed class ProfileConfig

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Archestra.Edge.Upstreams.Processes;
+namespace Archestra.Edge.Upstreams.Supervision.Processes;
 
 /// <summary>
 /// What to run for a stdio upstream: a configured process, or a container runtime's <c>run -i</c>. The

@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Archestra.Edge.Utilities;
 
-namespace Archestra.Edge.Configuration;
+namespace Archestra.Edge.Model;
 
 internal enum ToolNaming
 {

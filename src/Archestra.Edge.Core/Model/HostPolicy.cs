@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace Archestra.Edge.Configuration;
+namespace Archestra.Edge.Model;
 
 /// <summary>
 /// DNS-rebinding and browser-origin protection: which Host headers and Origins may reach the gateway.

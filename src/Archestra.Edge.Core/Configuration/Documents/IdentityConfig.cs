@@ -1,4 +1,4 @@
-namespace Archestra.Edge.Configuration.Model;
+namespace Archestra.Edge.Configuration.Documents;
 
 /// <summary>A user of the organisation: the teams they belong to.</summary>
 internal sealed class UserConfig

@@ -1,4 +1,4 @@
-namespace Archestra.Edge.Configuration.Model;
+namespace Archestra.Edge.Configuration.Documents;
 
 /// <summary>One upstream MCP server. Exactly one of <c>remote</c>, <c>process</c>, <c>container</c> or <c>builtin</c> is set.</summary>
 internal sealed class UpstreamServerConfig

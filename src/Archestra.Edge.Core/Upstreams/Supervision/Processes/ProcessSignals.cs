@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Archestra.Edge.Upstreams.Processes;
+namespace Archestra.Edge.Upstreams.Supervision.Processes;
 
 /// <summary>POSIX process control the BCL does not offer: signals to a process or a whole group, sessions, parent-death signals.</summary>
 internal static partial class ProcessSignals

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 
-namespace Archestra.Edge.Configuration;
+namespace Archestra.Edge.Model;
 
 /// <summary>
 /// A validated, compiled configuration. Immutable: the running gateway holds one and swaps it whole on reload,

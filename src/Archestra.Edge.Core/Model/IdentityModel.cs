@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text;
 
-namespace Archestra.Edge.Configuration;
+namespace Archestra.Edge.Model;
 
 internal enum PrincipalKind : byte
 {
@@ -123,12 +123,12 @@ internal sealed record ExternalIdentityProviderSettings(
 /// </summary>
 internal static class CredentialTemplate
 {
-    public static bool HasReferences(string value) => value.Contains(Yaml.ReferenceResolver.CredentialMarker, StringComparison.Ordinal);
+    public static bool HasReferences(string value) => value.Contains(Configuration.Yaml.ReferenceResolver.CredentialMarker, StringComparison.Ordinal);
 
     /// <summary>The credential names a value refers to.</summary>
     public static IEnumerable<string> Names(string value)
     {
-        var parts = value.Split(Yaml.ReferenceResolver.CredentialMarker);
+        var parts = value.Split(Configuration.Yaml.ReferenceResolver.CredentialMarker);
         for (var i = 1; i < parts.Length; i += 2)
         {
             yield return parts[i];
@@ -143,7 +143,7 @@ internal static class CredentialTemplate
             return value;
         }
 
-        var parts = value.Split(Yaml.ReferenceResolver.CredentialMarker);
+        var parts = value.Split(Configuration.Yaml.ReferenceResolver.CredentialMarker);
         var output = new StringBuilder(value.Length + 32);
         for (var i = 0; i < parts.Length; i++)
         {

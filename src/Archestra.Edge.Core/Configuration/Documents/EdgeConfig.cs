@@ -1,4 +1,4 @@
-namespace Archestra.Edge.Configuration.Model;
+namespace Archestra.Edge.Configuration.Documents;
 
 /// <summary>
 /// The root of <c>archestra.yaml</c>, exactly as written (the DTO layer). Keys are snake_case in YAML.

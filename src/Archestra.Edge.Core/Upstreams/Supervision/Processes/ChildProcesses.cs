@@ -3,7 +3,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace Archestra.Edge.Upstreams.Processes;
+namespace Archestra.Edge.Upstreams.Supervision.Processes;
 
 /// <summary>
 /// Starts the gateway's child processes so that none outlives it:

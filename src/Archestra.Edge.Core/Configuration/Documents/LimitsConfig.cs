@@ -1,4 +1,4 @@
-namespace Archestra.Edge.Configuration.Model;
+namespace Archestra.Edge.Configuration.Documents;
 
 /// <summary>The <c>limits:</c> section.</summary>
 internal sealed class LimitsConfig

@@ -1,4 +1,4 @@
-namespace Archestra.Edge.Upstreams.Processes;
+namespace Archestra.Edge.Upstreams.Supervision.Processes;
 
 /// <summary>The last lines a process wrote to stderr, shown in start-up failures and status.</summary>
 internal sealed class StderrTail

@@ -2,11 +2,11 @@ using System.Collections.Immutable;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Net.Sockets;
-using Archestra.Edge.Configuration;
-using Archestra.Edge.Upstreams.Processes;
+using Archestra.Edge.Model;
+using Archestra.Edge.Upstreams.Supervision.Processes;
 using Microsoft.Extensions.Logging;
 
-namespace Archestra.Edge.Upstreams.Containers;
+namespace Archestra.Edge.Upstreams.Supervision.Containers;
 
 /// <summary>
 /// Runs container servers with the podman or docker command line. Every container the gateway starts carries the
