@@ -256,7 +256,7 @@ public sealed class AuthTests : IClassFixture<AuthFixture>
         var secret = create.Output.Split('\n').First(l => l.StartsWith("archestra_", StringComparison.Ordinal)).Trim();
 
         // The running gateway sees the new token within a second or so.
-        await CurationTests.WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var response = await SendAsync(Profile("platform-tools"), secret, InitializeBody);
             return response.StatusCode == HttpStatusCode.OK;
@@ -264,7 +264,7 @@ public sealed class AuthTests : IClassFixture<AuthFixture>
 
         await using var revoke = ChildProcess.Start(Repository.GatewayBinary, ["token", "revoke", "carol-cli", "--config", configPath]);
         Assert.Equal(0, await revoke.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        await CurationTests.WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var response = await SendAsync(Profile("platform-tools"), secret, InitializeBody);
             return response.StatusCode == HttpStatusCode.Unauthorized;

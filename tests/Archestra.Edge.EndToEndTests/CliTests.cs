@@ -125,41 +125,13 @@ public sealed class CliTests
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync();
         await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"local__identify","arguments":{}}}""");
-        Assert.NotEmpty(ChildrenNamed("sigterm-child"));
+        Assert.NotEmpty(ProcessProbe.ChildrenNamed("sigterm-child"));
 
         gateway.Process.Signal(15);
         var code = await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(15));
 
         Assert.Equal(0, code);
-        Assert.Empty(ChildrenNamed("sigterm-child", withShims: true));
-    }
-
-    /// <summary>Processes whose command line holds <paramref name="marker"/>: the servers, and with <paramref name="withShims"/> the gateway's <c>__child</c> shims around them.</summary>
-    internal static List<int> ChildrenNamed(string marker, bool withShims = false)
-    {
-        var pids = new List<int>();
-        foreach (var directory in Directory.GetDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(marker, StringComparison.Ordinal) && !commandLine.Contains("dotnet test", StringComparison.Ordinal)
-                    && (withShims || !commandLine.Contains(" __child ", StringComparison.Ordinal)))
-                {
-                    pids.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        return pids;
+        Assert.Empty(ProcessProbe.ChildrenNamed("sigterm-child", withShims: true));
     }
 
     private static async Task<(int Code, string Output)> RunAsync(params string[] args)

@@ -37,30 +37,30 @@ public sealed class ContainerTests
             await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
 
             Assert.Equal(["boxed__echo", "boxed__tool_1", "boxed__tool_2"], (await client.ListToolsAsync()).Select(t => t.Name).Order().ToArray());
-            Assert.Contains("from the box", RelayTests.Text(await client.CallToolAsync("boxed__echo", new Dictionary<string, object?> { ["text"] = "from the box" })));
+            Assert.Contains("from the box", Clients.Text(await client.CallToolAsync("boxed__echo", new Dictionary<string, object?> { ["text"] = "from the box" })));
 
             var containers = await ContainerImages.WithLabelAsync(label);
             var container = Assert.Single(containers);
             var (_, inspect) = await ContainerImages.PodmanAsync("inspect", "--format", "{{.HostConfig.NetworkMode}} {{.HostConfig.Memory}} {{.Config.Labels}}", container);
             Assert.StartsWith("none 134217728", inspect.Trim(), StringComparison.Ordinal); // no network, 128 MiB
             Assert.Contains("archestra.edge.server:boxed", inspect, StringComparison.Ordinal);
-            var status = (await SupervisionTests.StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!;
+            var status = (await gateway.StatusAsync())["servers"]![0]!["replicas"]![0]!;
             Assert.StartsWith("container archestra-", status["id"]!.GetValue<string>(), StringComparison.Ordinal);
 
             // Killed from outside: the gateway brings it back.
             await ContainerImages.PodmanAsync("kill", container);
-            await CurationTests.WaitUntilAsync(async () =>
+            await Eventually.TrueAsync(async () =>
             {
-                var replica = (await SupervisionTests.StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!;
+                var replica = (await gateway.StatusAsync())["servers"]![0]!["replicas"]![0]!;
                 return replica["state"]!.GetValue<string>() == "ready" && replica["restarts"]!.GetValue<int>() == 1;
             }, seconds: 30);
-            Assert.Contains("again", RelayTests.Text(await client.CallToolAsync("boxed__echo", new Dictionary<string, object?> { ["text"] = "again" })));
+            Assert.Contains("again", Clients.Text(await client.CallToolAsync("boxed__echo", new Dictionary<string, object?> { ["text"] = "again" })));
             Assert.NotEqual(container, Assert.Single(await ContainerImages.WithLabelAsync(label)));
 
             // Stopped with the gateway: nothing left.
             gateway.Process.Signal(15);
             await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
-            await CurationTests.WaitUntilAsync(async () => (await ContainerImages.WithLabelAsync(label)).Length == 0);
+            await Eventually.TrueAsync(async () => (await ContainerImages.WithLabelAsync(label)).Length == 0);
         }
         finally
         {
@@ -92,7 +92,7 @@ public sealed class ContainerTests
             var gateway = await GatewayProcess.StartAsync(yaml);
             var instance = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "instance-id"))).Trim();
             var label = $"archestra.edge.instance={instance}";
-            await CurationTests.WaitUntilAsync(async () => (await ContainerImages.WithLabelAsync(label)).Length == 1, seconds: 30);
+            await Eventually.TrueAsync(async () => (await ContainerImages.WithLabelAsync(label)).Length == 1, seconds: 30);
 
             // A container of this instance that something left behind (started by hand here), plus the gateway dying hard.
             var (code, output) = await ContainerImages.PodmanAsync("run", "-d", "--label", label, "--network", "none", ContainerImages.Echo, "--http", "--port", "1");
@@ -103,7 +103,7 @@ public sealed class ContainerTests
 
             // The stdio container goes with its client's stdin; the stray one is swept at the next start.
             await using var next = await GatewayProcess.StartAsync(yaml.Replace("start: eager", "start: lazy", StringComparison.Ordinal));
-            await CurationTests.WaitUntilAsync(async () => (await ContainerImages.WithLabelAsync(label)).Length == 0, seconds: 30);
+            await Eventually.TrueAsync(async () => (await ContainerImages.WithLabelAsync(label)).Length == 0, seconds: 30);
         }
         finally
         {
@@ -134,8 +134,8 @@ public sealed class ContainerTests
             """);
         await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
 
-        Assert.Contains("over http", RelayTests.Text(await client.CallToolAsync("web__echo", new Dictionary<string, object?> { ["text"] = "over http" })));
-        var id = (await SupervisionTests.StatusAsync(gateway))["servers"]![0]!["replicas"]![0]!["id"]!.GetValue<string>();
+        Assert.Contains("over http", Clients.Text(await client.CallToolAsync("web__echo", new Dictionary<string, object?> { ["text"] = "over http" })));
+        var id = (await gateway.StatusAsync())["servers"]![0]!["replicas"]![0]!["id"]!.GetValue<string>();
         Assert.StartsWith("container archestra-", id, StringComparison.Ordinal);
     }
 

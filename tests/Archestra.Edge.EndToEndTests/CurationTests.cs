@@ -62,7 +62,7 @@ public sealed class CurationTests : IAsyncLifetime
         Assert.True(schema.GetProperty("properties").TryGetProperty("title", out _));
         Assert.Equal(["title"], schema.GetProperty("required").EnumerateArray().Select(e => e.GetString()!).ToArray());
 
-        Assert.Equal("local", RelayTests.Text(await client.CallToolAsync("local__who")));
+        Assert.Equal("local", Clients.Text(await client.CallToolAsync("local__who")));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class CurationTests : IAsyncLifetime
     {
         await using var client = await Clients.ConnectAsync(_gateway.ProfileUrl("curated"));
 
-        var overridden = JsonNode.Parse(RelayTests.Text(await client.CallToolAsync("local__args", new Dictionary<string, object?> { ["owner"] = "evil", ["title"] = "t" })))!;
+        var overridden = JsonNode.Parse(Clients.Text(await client.CallToolAsync("local__args", new Dictionary<string, object?> { ["owner"] = "evil", ["title"] = "t" })))!;
         Assert.Equal("acme", overridden["owner"]!.GetValue<string>());
         Assert.Equal("t", overridden["title"]!.GetValue<string>());
 
@@ -93,7 +93,7 @@ public sealed class CurationTests : IAsyncLifetime
         Assert.Contains("identify", names);
         Assert.Contains("pid", names); // only b has it in this profile
         Assert.DoesNotContain("crash", names);
-        Assert.Equal("a", RelayTests.Text(await client.CallToolAsync("identify")));
+        Assert.Equal("a", Clients.Text(await client.CallToolAsync("identify")));
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class CurationTests : IAsyncLifetime
         var names = (await client.ListToolsAsync()).Select(t => t.Name).ToList();
         Assert.Contains("local__has_space_and_colon", names);
         Assert.All(names, n => Assert.Matches("^[A-Za-z0-9_.-]{1,128}$", n));
-        Assert.Equal("dynamic tool has space/and:colon called", RelayTests.Text(await client.CallToolAsync("local__has_space_and_colon")));
+        Assert.Equal("dynamic tool has space/and:colon called", Clients.Text(await client.CallToolAsync("local__has_space_and_colon")));
     }
 
     [Fact]
@@ -150,19 +150,9 @@ public sealed class CurationTests : IAsyncLifetime
         var garbage = await raw.RequestAsync("""{"jsonrpc":"2.0","id":90,"method":"tools/list","params":{"cursor":"not-ours"}}""");
         Assert.Equal(-32602, garbage["error"]!["code"]!.GetValue<int>());
         await client.CallToolAsync("add_tool", new Dictionary<string, object?> { ["name"] = "aaa_new_first" });
-        await WaitUntilAsync(async () => (await client.ListToolsAsync()).Any(t => t.Name == "aaa_new_first"));
+        await Eventually.TrueAsync(async () => (await client.ListToolsAsync()).Any(t => t.Name == "aaa_new_first"));
         var stale = await raw.RequestAsync($"{{\"jsonrpc\":\"2.0\",\"id\":91,\"method\":\"tools/list\",\"params\":{{\"cursor\":\"{firstCursor}\"}}}}");
         Assert.Equal(-32602, stale["error"]!["code"]!.GetValue<int>());
         Assert.Contains("list again", stale["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
-    }
-
-    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, int seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
-            await Task.Delay(100);
-        }
     }
 }

@@ -36,17 +36,17 @@ public sealed class LegacySseTests
         await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"), options);
 
         Assert.Equal(["legacy__echo", "legacy__identify", "legacy__progress", "legacy__sample"], (await client.ListToolsAsync()).Select(t => t.Name).ToArray());
-        Assert.Equal("legacy", RelayTests.Text(await client.CallToolAsync("legacy__identify")));
-        Assert.Equal("ünïcode ☕", RelayTests.Text(await client.CallToolAsync("legacy__echo", new Dictionary<string, object?> { ["text"] = "ünïcode ☕" })));
+        Assert.Equal("legacy", Clients.Text(await client.CallToolAsync("legacy__identify")));
+        Assert.Equal("ünïcode ☕", Clients.Text(await client.CallToolAsync("legacy__echo", new Dictionary<string, object?> { ["text"] = "ünïcode ☕" })));
 
         var progress = new ProgressCollector();
         var done = await client.CallToolAsync("legacy__progress", new Dictionary<string, object?> { ["steps"] = 3 }, progress);
-        Assert.Equal("done in 3 steps", RelayTests.Text(done));
+        Assert.Equal("done in 3 steps", Clients.Text(done));
         ProgressOnTheWire.AssertReceivedThroughTheSdk(progress.Received());
 
         await ProgressOnTheWire.AssertInOrderAsync(gateway.ProfileUrl("p"), "legacy__progress");
 
-        Assert.Equal("LLM response: through two transports", RelayTests.Text(await client.CallToolAsync("legacy__sample", new Dictionary<string, object?> { ["prompt"] = "hi" })));
+        Assert.Equal("LLM response: through two transports", Clients.Text(await client.CallToolAsync("legacy__sample", new Dictionary<string, object?> { ["prompt"] = "hi" })));
     }
 
     [Fact]
@@ -68,8 +68,8 @@ public sealed class LegacySseTests
         await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
 
         Assert.Equal(["everything__echo", "everything__get-sum"], (await client.ListToolsAsync()).Select(t => t.Name).ToArray());
-        Assert.Contains("over legacy sse", RelayTests.Text(await client.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = "over legacy sse" })));
-        Assert.Contains("42", RelayTests.Text(await client.CallToolAsync("everything__get-sum", new Dictionary<string, object?> { ["a"] = 40, ["b"] = 2 })));
+        Assert.Contains("over legacy sse", Clients.Text(await client.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = "over legacy sse" })));
+        Assert.Contains("42", Clients.Text(await client.CallToolAsync("everything__get-sum", new Dictionary<string, object?> { ["a"] = 40, ["b"] = 2 })));
         Assert.Contains(await client.ListPromptsAsync(), p => p.Name == "everything__simple-prompt");
     }
 

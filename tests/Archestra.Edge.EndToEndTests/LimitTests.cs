@@ -194,7 +194,7 @@ public sealed class LimitTests
         var result = await slow.WaitAsync(TimeSpan.FromSeconds(15));
         Assert.Equal("slept 2000 ms", result["result"]!["content"]![0]!["text"]!.GetValue<string>());
         Assert.Equal(0, await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(15)));
-        Assert.Empty(CliTests.ChildrenNamed("drain-local", withShims: true));
+        Assert.Empty(ProcessProbe.ChildrenNamed("drain-local", withShims: true));
     }
 
     [Fact]

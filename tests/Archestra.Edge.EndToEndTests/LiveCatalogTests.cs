@@ -58,7 +58,7 @@ public sealed class LiveCatalogTests
 
             await changed.Task.WaitAsync(TimeSpan.FromSeconds(45));
             Assert.Equal(["flaky__identify", "stable__identify"], (await client.ListToolsAsync()).Select(t => t.Name).ToArray());
-            Assert.Equal("flaky", RelayTests.Text(await client.CallToolAsync("flaky__identify")));
+            Assert.Equal("flaky", Clients.Text(await client.CallToolAsync("flaky__identify")));
         }
         finally
         {

@@ -82,16 +82,16 @@ public sealed class NpmServersTests : IClassFixture<NpmServersFixture>
         {
             ["entities"] = new[] { new Dictionary<string, object?> { ["name"] = "archestra-edge", ["entityType"] = "gateway", ["observations"] = new[] { "routes MCP" } } },
         });
-        Assert.Contains("routes MCP", RelayTests.Text(await client.CallToolAsync("memory__read_graph")));
+        Assert.Contains("routes MCP", Clients.Text(await client.CallToolAsync("memory__read_graph")));
 
         // filesystem: write a file inside the allowed root, read it back.
         var note = Path.Combine(_fixture.Root, "note.txt");
         await client.CallToolAsync("fs__write_file", new Dictionary<string, object?> { ["path"] = note, ["content"] = "written via MCP" });
-        Assert.Equal("written via MCP", RelayTests.Text(await client.CallToolAsync("fs__read_text_file", new Dictionary<string, object?> { ["path"] = note })));
+        Assert.Equal("written via MCP", Clients.Text(await client.CallToolAsync("fs__read_text_file", new Dictionary<string, object?> { ["path"] = note })));
         Assert.Equal("written via MCP", await File.ReadAllTextAsync(note));
 
         // everything: tool, prompt, resource, template, completion.
-        Assert.Contains("across servers", RelayTests.Text(await client.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = "across servers" })));
+        Assert.Contains("across servers", Clients.Text(await client.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = "across servers" })));
         var prompts = (await client.ListPromptsAsync()).Select(p => p.Name).ToList();
         Assert.Contains("everything__simple-prompt", prompts);
         Assert.Contains("local__test_simple_prompt", prompts);

@@ -114,7 +114,7 @@ public sealed class OAuthTests : IClassFixture<AuthFixture>
         await using var revoke = ChildProcess.Start(Repository.GatewayBinary, ["grants", "revoke", "--user", "alice", "--config", _fixture.Gateway.ConfigPath]);
         Assert.True(await revoke.WaitForExitAsync(TimeSpan.FromSeconds(20)) == 0, revoke.Output);
         Assert.Matches(@"revoked \d+ grant\(s\)", revoke.Output);
-        await CurationTests.WaitUntilAsync(async () => await InitializeStatusAsync(access) == HttpStatusCode.Unauthorized, seconds: 10);
+        await Eventually.TrueAsync(async () => await InitializeStatusAsync(access) == HttpStatusCode.Unauthorized, seconds: 10);
 
         await using var listCommand = ChildProcess.Start(Repository.GatewayBinary, ["grants", "list", "--user", "alice", "--config", _fixture.Gateway.ConfigPath]);
         Assert.Equal(0, await listCommand.WaitForExitAsync(TimeSpan.FromSeconds(20)));

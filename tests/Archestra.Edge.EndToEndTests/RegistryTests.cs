@@ -196,7 +196,7 @@ public sealed class RegistryTests
             await using var gateway = await GatewayProcess.StartAsync(await File.ReadAllTextAsync(config));
             using var client = new RawMcpClient(gateway.ProfileUrl("p"));
             await client.InitializeAsync();
-            await CurationTests.WaitUntilAsync(async () =>
+            await Eventually.TrueAsync(async () =>
             {
                 var list = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""");
                 return list["result"]?["tools"]?.AsArray().Any(t => t!["name"]!.GetValue<string>() == "memory__read_graph") == true;

@@ -39,11 +39,11 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
     {
         await using var client = await Clients.ConnectAsync(_fixture.Gateway.ProfileUrl("mixed"));
 
-        Assert.Equal("remote", Text(await client.CallToolAsync("remote__identify")));
-        Assert.Equal("local", Text(await client.CallToolAsync("local__identify")));
-        Assert.Equal("3", Text(await client.CallToolAsync("remote__add", new Dictionary<string, object?> { ["a"] = 1, ["b"] = 2 })));
-        Assert.Contains("hello from the gateway", Text(await client.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = "hello from the gateway" })));
-        Assert.Contains("42", Text(await client.CallToolAsync("everything__get-sum", new Dictionary<string, object?> { ["a"] = 40, ["b"] = 2 })));
+        Assert.Equal("remote", Clients.Text(await client.CallToolAsync("remote__identify")));
+        Assert.Equal("local", Clients.Text(await client.CallToolAsync("local__identify")));
+        Assert.Equal("3", Clients.Text(await client.CallToolAsync("remote__add", new Dictionary<string, object?> { ["a"] = 1, ["b"] = 2 })));
+        Assert.Contains("hello from the gateway", Clients.Text(await client.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = "hello from the gateway" })));
+        Assert.Contains("42", Clients.Text(await client.CallToolAsync("everything__get-sum", new Dictionary<string, object?> { ["a"] = 40, ["b"] = 2 })));
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
         foreach (var server in new[] { "remote", "local" })
         {
             var result = await client.CallToolAsync($"{server}__echo", new Dictionary<string, object?> { ["text"] = text });
-            Assert.Equal(text, Text(result));
+            Assert.Equal(text, Clients.Text(result));
             Assert.Equal(text, result.StructuredContent!.Value.GetProperty("text").GetString());
         }
     }
@@ -90,7 +90,7 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
         var updates = new ProgressCollector();
         var result = await client.CallToolAsync($"{server}__progress", new Dictionary<string, object?> { ["steps"] = 3 }, updates);
 
-        Assert.Equal("done in 3 steps", Text(result));
+        Assert.Equal("done in 3 steps", Clients.Text(result));
         ProgressOnTheWire.AssertReceivedThroughTheSdk(updates.Received());
     }
 
@@ -146,7 +146,7 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
 
         var result = await client.CallToolAsync($"{server}__sample", new Dictionary<string, object?> { ["prompt"] = "the prompt" });
 
-        Assert.Equal("LLM response: sampled: the prompt", Text(result));
+        Assert.Equal("LLM response: sampled: the prompt", Clients.Text(result));
     }
 
     [Theory]
@@ -173,8 +173,8 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
 
         var result = await client.CallToolAsync($"{server}__elicit", new Dictionary<string, object?> { ["message"] = "who are you?" });
 
-        Assert.Contains("\"action\":\"accept\"", Text(result));
-        Assert.Contains("ada@example.com", Text(result));
+        Assert.Contains("\"action\":\"accept\"", Clients.Text(result));
+        Assert.Contains("ada@example.com", Clients.Text(result));
     }
 
     [Fact]
@@ -264,7 +264,7 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
 
         await changed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains(await client.ListToolsAsync(), t => t.Name == $"local__{name}");
-        Assert.Equal($"dynamic tool {name} called", Text(await client.CallToolAsync($"local__{name}")));
+        Assert.Equal($"dynamic tool {name} called", Clients.Text(await client.CallToolAsync($"local__{name}")));
     }
 
     [Fact]
@@ -285,6 +285,4 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
 
     private static string RawTool(JsonNode response, string name)
         => response["result"]!["tools"]!.AsArray().Single(t => t!["name"]!.GetValue<string>() == name)!.ToJsonString();
-
-    internal static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 }

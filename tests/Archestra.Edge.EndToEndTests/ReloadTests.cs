@@ -32,8 +32,8 @@ public sealed class ReloadTests
             """));
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync();
-        var steadyPid = await PidAsync(client, "steady__pid");
-        var changingPid = await PidAsync(client, "changing__pid");
+        var steadyPid = await client.CallTextAsync("steady__pid");
+        var changingPid = await client.CallTextAsync("changing__pid");
 
         // 'changing' gets an argument more, 'added' is new and joins the profile.
         await WriteAtomicallyAsync(gateway.ConfigPath, Config(marker, """
@@ -43,12 +43,12 @@ public sealed class ReloadTests
                 {{TestServerProcess.StdioYaml($"{marker}-added")}}
             """).Replace($"\"{marker}-changing\"", $"\"{marker}-changing\", \"--name\", \"{marker}-changing-v2\"", StringComparison.Ordinal));
 
-        await WaitUntilAsync(async () => (await ToolNamesAsync(client)).Contains("added__pid"), gateway);
+        await Eventually.TrueAsync(async () => (await ToolNamesAsync(client)).Contains("added__pid"), 20, () => $"the reload did not happen in time; the gateway said:\n{gateway.Process.Output}");
 
-        Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));      // untouched: the same process
-        Assert.NotEqual(changingPid, await PidAsync(client, "changing__pid")); // changed: restarted
-        await WaitUntilAsync(() => Task.FromResult(!ProcessExists(changingPid)));
-        Assert.NotNull(await PidAsync(client, "added__pid"));                  // the same session sees the new server
+        Assert.Equal(steadyPid, await client.CallTextAsync("steady__pid"));      // untouched: the same process
+        Assert.NotEqual(changingPid, await client.CallTextAsync("changing__pid")); // changed: restarted
+        await Eventually.TrueAsync(() => Task.FromResult(!ProcessExists(changingPid)));
+        Assert.NotNull(await client.CallTextAsync("added__pid"));                  // the same session sees the new server
 
         var ready = await gateway.ReadyAsync();
         Assert.True(ready["last_reload"]!["succeeded"]!.GetValue<bool>());
@@ -64,12 +64,12 @@ public sealed class ReloadTests
         await using var gateway = await GatewayProcess.StartAsync(good);
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync();
-        var pid = await PidAsync(client, "steady__pid");
+        var pid = await client.CallTextAsync("steady__pid");
 
         await WriteAtomicallyAsync(gateway.ConfigPath, good.Replace("tools:", "toolz:", StringComparison.Ordinal));
         var failed = await WaitForReloadAsync(gateway, succeeded: false);
         Assert.Contains("unknown key 'toolz'", failed["error"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal(pid, await PidAsync(client, "steady__pid")); // nothing changed
+        Assert.Equal(pid, await client.CallTextAsync("steady__pid")); // nothing changed
         Assert.Contains("archestra_config_reloads_total{result=\"failure\"} 1", await new HttpClient().GetStringAsync(new Uri(gateway.BaseUrl, "/metrics")), StringComparison.Ordinal);
         Assert.Contains("unknown key 'toolz'", gateway.Process.Output, StringComparison.Ordinal);
 
@@ -77,7 +77,7 @@ public sealed class ReloadTests
         await WriteAtomicallyAsync(gateway.ConfigPath, Config(marker, """
               p: { tools: [{ server: steady }] }
             """, serverSection: "server: { listen: [\"http://127.0.0.1:9999\"] }"));
-        await WaitUntilAsync(async () => (await gateway.ReadyAsync())["last_reload"]!["error"]?.GetValue<string>().Contains("restart", StringComparison.Ordinal) == true);
+        await Eventually.TrueAsync(async () => (await gateway.ReadyAsync())["last_reload"]!["error"]?.GetValue<string>().Contains("restart", StringComparison.Ordinal) == true);
 
         await WriteAtomicallyAsync(gateway.ConfigPath, good.Replace("p: { tools: [{ server: steady }] }", "p: { tools: [{ server: steady }, { server: changing }] }", StringComparison.Ordinal));
         await WaitForReloadAsync(gateway, succeeded: true);
@@ -101,14 +101,14 @@ public sealed class ReloadTests
         await client.InitializeAsync();
         using var doomed = new RawMcpClient(gateway.ProfileUrl("doomed"));
         await doomed.InitializeAsync();
-        var steadyPid = await PidAsync(client, "steady__pid");
-        var changingPid = await PidAsync(client, "changing__pid");
+        var steadyPid = await client.CallTextAsync("steady__pid");
+        var changingPid = await client.CallTextAsync("changing__pid");
 
         // Only the referenced file changes: the YAML is the same, so it takes a SIGHUP.
         await File.WriteAllTextAsync(secret, "two");
         gateway.Process.Signal(1);
-        await WaitUntilAsync(async () => await PidAsync(client, "changing__pid") != changingPid, gateway);
-        Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));
+        await Eventually.TrueAsync(async () => await client.CallTextAsync("changing__pid") != changingPid, 20, () => $"the reload did not happen in time; the gateway said:\n{gateway.Process.Output}");
+        Assert.Equal(steadyPid, await client.CallTextAsync("steady__pid"));
         Assert.False(gateway.Process.HasExited, "SIGHUP reloads; it does not stop the gateway");
 
         // Now the profile 'doomed' and the server 'changing' go.
@@ -118,18 +118,12 @@ public sealed class ReloadTests
               changing:
                 {{TestServerProcess.StdioYaml($"{marker}-changing")}}
             """, string.Empty, StringComparison.Ordinal));
-        await WaitUntilAsync(async () => !(await ToolNamesAsync(client)).Contains("changing__pid"), gateway);
+        await Eventually.TrueAsync(async () => !(await ToolNamesAsync(client)).Contains("changing__pid"), 20, () => $"the reload did not happen in time; the gateway said:\n{gateway.Process.Output}");
 
         using var gone = await doomed.SendAsync("""{"jsonrpc":"2.0","id":5,"method":"ping"}""");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
-        await WaitUntilAsync(() => Task.FromResult(CliTests.ChildrenNamed($"{marker}-changing").Count == 0));
-        Assert.Equal(steadyPid, await PidAsync(client, "steady__pid"));
-    }
-
-    private static async Task<string?> PidAsync(RawMcpClient client, string tool)
-    {
-        var response = await client.RequestAsync("""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"TOOL","arguments":{}}}""".Replace("TOOL", tool, StringComparison.Ordinal));
-        return response["result"]?["content"]?[0]?["text"]?.GetValue<string>();
+        await Eventually.TrueAsync(() => Task.FromResult(ProcessProbe.ChildrenNamed($"{marker}-changing").Count == 0));
+        Assert.Equal(steadyPid, await client.CallTextAsync("steady__pid"));
     }
 
     private static async Task<List<string>> ToolNamesAsync(RawMcpClient client)
@@ -142,7 +136,7 @@ public sealed class ReloadTests
     private static async Task<JsonNode> WaitForReloadAsync(GatewayProcess gateway, bool succeeded)
     {
         JsonNode? last = null;
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             last = (await gateway.ReadyAsync())["last_reload"];
             return last?["succeeded"]?.GetValue<bool>() == succeeded;
@@ -159,14 +153,4 @@ public sealed class ReloadTests
     }
 
     private static bool ProcessExists(string? pid) => pid is not null && Directory.Exists($"/proc/{pid}");
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, GatewayProcess? gateway = null)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the reload did not happen in time; the gateway said:\n{gateway?.Process.Output}");
-            await Task.Delay(100);
-        }
-    }
 }

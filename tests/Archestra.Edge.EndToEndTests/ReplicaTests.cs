@@ -31,7 +31,7 @@ public sealed class ReplicaTests
         }
 
         Assert.Equal(3, pids.Count);
-        var children = CliTests.ChildrenNamed("--name pool");
+        var children = ProcessProbe.ChildrenNamed("--name pool");
         Assert.Equal(3, children.Count);
     }
 }

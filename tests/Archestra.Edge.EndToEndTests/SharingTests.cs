@@ -50,18 +50,18 @@ public sealed class SharingTests : IAsyncLifetime
         await first.InitializeAsync();
         await second.InitializeAsync();
 
-        var firstOwn = await PidAsync(first, "own__pid");
-        Assert.Equal(firstOwn, await PidAsync(first, "own__pid"));
-        var secondOwn = await PidAsync(second, "own__pid");
+        var firstOwn = await first.ToolTextAsync("own__pid");
+        Assert.Equal(firstOwn, await first.ToolTextAsync("own__pid"));
+        var secondOwn = await second.ToolTextAsync("own__pid");
         Assert.NotEqual(firstOwn, secondOwn);
-        Assert.Equal(await PidAsync(first, "shared__pid"), await PidAsync(second, "shared__pid"));
+        Assert.Equal(await first.ToolTextAsync("shared__pid"), await second.ToolTextAsync("shared__pid"));
 
         // The list came from one more (shared) process of the server; the sessions' own ones are extra.
-        Assert.Contains(int.Parse(firstOwn, System.Globalization.CultureInfo.InvariantCulture), CliTests.ChildrenNamed(_marker));
+        Assert.Contains(int.Parse(firstOwn, System.Globalization.CultureInfo.InvariantCulture), ProcessProbe.ChildrenNamed(_marker));
 
         using var deleted = await first.DeleteAsync();
-        await CurationTests.WaitUntilAsync(() => Task.FromResult(!CliTests.ChildrenNamed(_marker).Contains(int.Parse(firstOwn, System.Globalization.CultureInfo.InvariantCulture))));
-        Assert.Contains(int.Parse(secondOwn, System.Globalization.CultureInfo.InvariantCulture), CliTests.ChildrenNamed(_marker));
+        await Eventually.TrueAsync(() => Task.FromResult(!ProcessProbe.ChildrenNamed(_marker).Contains(int.Parse(firstOwn, System.Globalization.CultureInfo.InvariantCulture))));
+        Assert.Contains(int.Parse(secondOwn, System.Globalization.CultureInfo.InvariantCulture), ProcessProbe.ChildrenNamed(_marker));
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class SharingTests : IAsyncLifetime
         };
         await using var client = await Clients.ConnectAsync(_gateway.ProfileUrl("p"), options);
 
-        var roots = JsonNode.Parse(RelayTests.Text(await client.CallToolAsync("own__roots")))!;
+        var roots = JsonNode.Parse(Clients.Text(await client.CallToolAsync("own__roots")))!;
 
         Assert.Equal("file:///work/project-a", roots["roots"]![0]!["uri"]!.GetValue<string>());
     }
@@ -133,7 +133,7 @@ public sealed class SharingTests : IAsyncLifetime
         string result;
         try
         {
-            result = RelayTests.Text(await client.CallToolAsync(tool, new Dictionary<string, object?> { ["prompt"] = $"question of {who}" }));
+            result = Clients.Text(await client.CallToolAsync(tool, new Dictionary<string, object?> { ["prompt"] = $"question of {who}" }));
         }
         catch (ModelContextProtocol.McpException ex)
         {
@@ -142,11 +142,5 @@ public sealed class SharingTests : IAsyncLifetime
 
         Assert.All(seen, prompt => Assert.Equal($"question of {who}", prompt));
         return result;
-    }
-
-    private static async Task<string> PidAsync(RawMcpClient client, string tool)
-    {
-        var response = await client.RequestAsync($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"{tool}\"}}}}");
-        return response["result"]!["content"]![0]!["text"]!.GetValue<string>();
     }
 }

@@ -18,4 +18,7 @@ internal static class Clients
         options.ClientInfo ??= new Implementation { Name = "archestra-e2e", Version = "1.0.0" };
         return McpClient.CreateAsync(transport, options, cancellationToken: cancellationToken);
     }
+
+    /// <summary>The text blocks of a tool result, joined.</summary>
+    public static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 }

@@ -83,6 +83,13 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         return System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri(BaseUrl, "/readyz")))!;
     }
 
+    /// <summary>The <c>/admin/status</c> document (the gateway has no <c>auth:</c>, so a loopback client may read it).</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> StatusAsync()
+    {
+        using var http = new HttpClient();
+        return System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri(BaseUrl, "/admin/status")))!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Process.DisposeAsync();

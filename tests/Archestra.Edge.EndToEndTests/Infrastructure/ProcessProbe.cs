@@ -72,4 +72,46 @@ internal static class ProcessProbe
 
         return 0;
     }
+
+    /// <summary>Processes whose command line holds <paramref name="marker"/>: the servers, and with <paramref name="withShims"/> the gateway's <c>__child</c> shims around them.</summary>
+    public static List<int> ChildrenNamed(string marker, bool withShims = false)
+    {
+        var pids = new List<int>();
+        foreach (var directory in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(marker, StringComparison.Ordinal) && !commandLine.Contains("dotnet test", StringComparison.Ordinal)
+                    && (withShims || !commandLine.Contains(" __child ", StringComparison.Ordinal)))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return pids;
+    }
+
+    /// <summary>The process no longer runs (gone, or a zombie waiting for its parent to reap it).</summary>
+    public static bool IsGone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Archestra.Edge.EndToEndTests.Infrastructure;
@@ -47,6 +48,21 @@ internal sealed class RawMcpClient : IDisposable
         Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {string.Join("\n", body.Select(b => b.ToJsonString()))}");
         return body.Last();
     }
+
+    /// <summary>Calls a tool without arguments and returns the text of its first content block (null when the call failed).</summary>
+    public async Task<string?> CallTextAsync(string tool) => Text(await CallAsync(tool));
+
+    /// <summary>Calls a tool without arguments that must succeed, and returns the text of its first content block.</summary>
+    public async Task<string> ToolTextAsync(string tool)
+    {
+        var response = await CallAsync(tool);
+        return Text(response) ?? throw new Xunit.Sdk.XunitException($"{tool} failed: {response.ToJsonString()}");
+    }
+
+    private Task<JsonNode> CallAsync(string tool)
+        => RequestAsync("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":" + JsonSerializer.Serialize(tool) + ",\"arguments\":{}}}");
+
+    private static string? Text(JsonNode response) => response["result"]?["content"]?[0]?["text"]?.GetValue<string>();
 
     /// <summary>Sends <paramref name="body"/> as a POST with the usual headers, unless overridden.</summary>
     public Task<HttpResponseMessage> SendAsync(string body, string contentType = "application/json", string? accept = "application/json, text/event-stream", IDictionary<string, string>? headers = null)
