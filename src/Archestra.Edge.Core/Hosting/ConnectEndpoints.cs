@@ -1,9 +1,9 @@
+using Archestra.Edge.Contracts;
 using Archestra.Edge.Gateway;
 using Archestra.Edge.Gateway.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Archestra.Edge.Hosting;
 
@@ -12,14 +12,14 @@ namespace Archestra.Edge.Hosting;
 /// <c>?format=json</c> or <c>Accept: application/json</c>). It is guarded like the profile itself: with <c>auth:</c>
 /// on, only a credential that may use the profile gets it.
 /// </summary>
-internal static class ConnectEndpoints
+internal sealed class ConnectEndpoints(GatewayHost host, Observability.GatewayMetrics metrics)
 {
-    public static void MapConnect(this IEndpointRouteBuilder app)
+    public void Map(IEndpointRouteBuilder app)
         => app.MapGet("/v1/profiles/{profile}/connect", (RequestDelegate)ConnectAsync);
 
-    private static async Task ConnectAsync(HttpContext context)
+    private async Task ConnectAsync(HttpContext context)
     {
-        var runtime = context.RequestServices.GetRequiredService<GatewayHost>().Current;
+        var runtime = host.Current;
         var name = (string)context.Request.RouteValues["profile"]!;
         if (!runtime.Profiles.TryGetValue(name, out var profile))
         {
@@ -31,20 +31,19 @@ internal static class ConnectEndpoints
         var auth = await runtime.Authenticator.AuthenticateAsync(context, profile.Model).ConfigureAwait(false);
         if (auth.Outcome != Identity.AuthOutcome.Ok)
         {
-            await ResponseWriter.WriteAuthChallengeAsync(context, auth, SessionRequest.ResourceMetadataUrl(runtime, context, profile), default).ConfigureAwait(false);
+            await ResponseWriter.WriteAuthChallengeAsync(context, auth, SessionRequest.ResourceMetadataUrl(runtime, context, profile), default, metrics).ConfigureAwait(false);
             return;
         }
 
         var baseUrl = runtime.Authenticator.BaseUrl(context.Request);
         var settings = runtime.Authenticator.Settings;
-        context.Response.Headers.CacheControl = "no-store";
         if (WantsJson(context.Request))
         {
-            context.Response.ContentType = "application/json";
-            await context.Response.Body.WriteAsync(ConnectInstructions.RenderJson(baseUrl, name, settings)).ConfigureAwait(false);
+            await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, ConnectInstructions.Document(baseUrl, name, settings), EdgeJsonContext.Relaxed.ConnectDocument).ConfigureAwait(false);
             return;
         }
 
+        context.Response.Headers.CacheControl = "no-store";
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(ConnectInstructions.RenderText(baseUrl, name, settings)).ConfigureAwait(false);
     }

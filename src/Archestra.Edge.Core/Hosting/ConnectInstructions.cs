@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
+using Archestra.Edge.Contracts;
 using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Hosting;
@@ -92,42 +93,14 @@ internal static class ConnectInstructions
         return text.ToString();
     }
 
-    /// <summary>The snippets as JSON: <c>{ profile, url, auth: [...], clients: [{ client, title, auth, where, language, snippet }] }</c>.</summary>
-    public static byte[] RenderJson(string baseUrl, string profile, AuthSettings auth)
-    {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("profile", profile);
-            json.WriteString("url", $"{baseUrl}/v1/mcp/{profile}");
-            json.WriteStartArray("auth");
-            foreach (var mode in Modes(auth))
-            {
-                json.WriteStringValue(ModeName(mode));
-            }
-
-            json.WriteEndArray();
-            json.WriteString("token_variable", TokenVariable);
-            json.WriteStartArray("clients");
-            foreach (var snippet in Build(baseUrl, profile, auth))
-            {
-                json.WriteStartObject();
-                json.WriteString("client", snippet.Client);
-                json.WriteString("title", snippet.Title);
-                json.WriteString("auth", ModeName(snippet.Auth));
-                json.WriteString("where", snippet.Where);
-                json.WriteString("language", snippet.Language);
-                json.WriteString("snippet", snippet.Text);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    /// <summary>The snippets as a document (<see cref="ConnectDocument"/>), for JSON output.</summary>
+    public static ConnectDocument Document(string baseUrl, string profile, AuthSettings auth)
+        => new(
+            profile,
+            $"{baseUrl}/v1/mcp/{profile}",
+            [.. Modes(auth).Select(ModeName)],
+            TokenVariable,
+            [.. Build(baseUrl, profile, auth).Select(s => new ConnectClient(s.Client, s.Title, ModeName(s.Auth), s.Where, s.Language, s.Text))]);
 
     public static string ModeName(ConnectAuth mode) => mode switch
     {

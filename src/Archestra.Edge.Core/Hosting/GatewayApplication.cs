@@ -133,6 +133,16 @@ internal static class GatewayApplication
         services.AddSingleton<Observability.GatewayMetrics>();
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();
+        services.AddSingleton<Admin.AdminHandler>();
+        services.AddSingleton<ConnectEndpoints>();
+        services.AddSingleton(sp => new ObservabilityEndpoints(
+            sp.GetRequiredService<GatewayHost>(),
+            sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
+            sp.GetRequiredService<Observability.GatewayMetrics>(),
+            sp.GetRequiredService<ConfigReloader>(),
+            sp.GetRequiredService<Observability.Audit.AuditTrail>(),
+            sp.GetService<Observability.Tracing.OtlpExporter>()));
+        services.AddSingleton<Identity.OAuth.AuthorizationServerEndpoints>();
         services.AddHostedService<SessionSweeper>();
         services.AddHostedService<SupervisionStarter>();
         services.AddRoutingCore();
@@ -152,10 +162,10 @@ internal static class GatewayApplication
         app.UseBrowserAccess();
         app.UseMcpEndpoints();
         app.UseRouting();
-        app.MapAdmin();
-        app.MapConnect();
-        app.MapObservability(snapshot.MetricsPath);
-        Identity.OAuth.AuthorizationServerEndpoints.MapOAuth(app);
+        app.Services.GetRequiredService<Admin.AdminHandler>().Map(app);
+        app.Services.GetRequiredService<ConnectEndpoints>().Map(app);
+        app.Services.GetRequiredService<ObservabilityEndpoints>().Map(app, snapshot.MetricsPath);
+        app.Services.GetRequiredService<Identity.OAuth.AuthorizationServerEndpoints>().Map(app);
         return app;
     }
 }

@@ -1,12 +1,11 @@
 using System.Globalization;
-using System.Text.Json;
+using Archestra.Edge.Contracts;
 using Archestra.Edge.Gateway;
 using Archestra.Edge.Observability;
 using Archestra.Edge.Upstreams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Archestra.Edge.Hosting;
@@ -16,60 +15,44 @@ namespace Archestra.Edge.Hosting;
 /// names the config and any server that is not ready) and <c>/metrics</c> (or <c>observability.metrics.path</c>: Prometheus text; an organisation token
 /// when <c>auth:</c> is on).
 /// </summary>
-internal static class ObservabilityEndpoints
+internal sealed class ObservabilityEndpoints(
+    GatewayHost host,
+    IHostApplicationLifetime lifetime,
+    GatewayMetrics metrics,
+    ConfigReloader reloader,
+    Observability.Audit.AuditTrail audit,
+    Observability.Tracing.OtlpExporter? traces = null)
 {
-    public static void MapObservability(this IEndpointRouteBuilder app, string metricsPath)
+    public void Map(IEndpointRouteBuilder app, string metricsPath)
     {
         app.MapGet("/healthz", (RequestDelegate)(context => context.Response.WriteAsync("ok\n")));
         app.MapGet("/readyz", (RequestDelegate)ReadyAsync);
         app.MapGet(metricsPath, (RequestDelegate)MetricsAsync);
     }
 
-    private static async Task ReadyAsync(HttpContext context)
+    private Task ReadyAsync(HttpContext context)
     {
-        var runtime = context.RequestServices.GetRequiredService<GatewayHost>().Current;
-        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
-        context.Response.StatusCode = stopping ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
-        context.Response.ContentType = "application/json";
-        context.Response.Headers.CacheControl = "no-store";
-
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        var runtime = host.Current;
+        var stopping = lifetime.ApplicationStopping.IsCancellationRequested;
+        var servers = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var server in runtime.AllServers())
         {
-            json.WriteStartObject();
-            json.WriteString("status", stopping ? "stopping" : "ready");
-            json.WriteString("config", runtime.Snapshot.SourcePath);
-            json.WriteNumber("sessions", runtime.Sessions.Count);
-            if (context.RequestServices.GetService<ConfigReloader>()?.Last is { } reload)
-            {
-                json.WriteStartObject("last_reload");
-                json.WriteString("at", reload.At);
-                json.WriteBoolean("succeeded", reload.Error is null);
-                if (reload.Error is { } reason)
-                {
-                    json.WriteString("error", reason);
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteStartObject("servers");
-            foreach (var server in runtime.AllServers())
-            {
-                json.WriteString(server.Name, StatusWriter.StateName(server.State));
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
+            servers[server.Name] = StatusReport.StateName(server.State);
         }
 
-        await context.Response.Body.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+        var report = new ReadinessReport(
+            stopping ? "stopping" : "ready",
+            runtime.Snapshot.SourcePath,
+            runtime.Sessions.Count,
+            reloader.Last is { } reload ? new ReloadOutcome(reload.At, reload.Error is null, reload.Error) : null,
+            servers);
+        return JsonResponse.WriteAsync(context, stopping ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK, report, EdgeJsonContext.Relaxed.ReadinessReport);
     }
 
-    private static async Task MetricsAsync(HttpContext context)
+    private async Task MetricsAsync(HttpContext context)
     {
-        var runtime = context.RequestServices.GetRequiredService<GatewayHost>().Current;
-        if (!await AdminEndpoints.AllowedAsync(context, runtime, openWithoutAuth: true).ConfigureAwait(false))
+        var runtime = host.Current;
+        if (!await Admin.AdminAccess.AllowedAsync(context, runtime, openWithoutAuth: true).ConfigureAwait(false))
         {
             return;
         }
@@ -82,15 +65,15 @@ internal static class ObservabilityEndpoints
         writer.Family("archestra_sessions", "gauge", "Open downstream MCP sessions.");
         writer.Sample("archestra_sessions", runtime.Sessions.Count);
         WriteUpstreams(writer, runtime);
-        context.RequestServices.GetRequiredService<GatewayMetrics>().Render(writer);
-        if (context.RequestServices.GetService<Observability.Tracing.OtlpExporter>() is { } traces)
+        metrics.Render(writer);
+        if (traces is not null)
         {
             writer.Family("archestra_trace_spans_total", "counter", "Spans sent to the OTLP collector, and dropped (queue full or export failed).");
             writer.Sample("archestra_trace_spans_total", traces.Exported, ("result", "exported"));
             writer.Sample("archestra_trace_spans_total", traces.Dropped, ("result", "dropped"));
         }
 
-        if (context.RequestServices.GetService<Observability.Audit.AuditTrail>() is { Enabled: true } audit)
+        if (audit.Enabled)
         {
             writer.Family("archestra_audit_records_total", "counter", "Audit records written, and dropped (queue full or write failed).");
             writer.Sample("archestra_audit_records_total", audit.Written, ("result", "written"));
@@ -126,7 +109,7 @@ internal static class ObservabilityEndpoints
 
             foreach (var state in Enum.GetValues<UpstreamState>())
             {
-                writer.Sample("archestra_upstream_replicas", byState[(int)state], ("server", server.Name), ("state", StatusWriter.StateName(state)));
+                writer.Sample("archestra_upstream_replicas", byState[(int)state], ("server", server.Name), ("state", StatusReport.StateName(state)));
             }
 
             restarts.Add((server.Name, serverRestarts));

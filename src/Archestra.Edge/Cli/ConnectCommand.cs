@@ -46,7 +46,7 @@ internal static class ConnectCommand
         if (options.Json)
         {
             using var stdout = Console.OpenStandardOutput();
-            stdout.Write(ConnectInstructions.RenderJson(baseUrl, profile, snapshot.Auth));
+            stdout.Write(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(ConnectInstructions.Document(baseUrl, profile, snapshot.Auth), Contracts.EdgeJsonContext.Relaxed.ConnectDocument));
             stdout.WriteByte((byte)'\n');
         }
         else

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Archestra.Edge.Configuration;
+using Archestra.Edge.Contracts;
 
 namespace Archestra.Edge.Cli;
 
@@ -64,46 +65,60 @@ internal static class StatusCommand
             return CommandLine.Success;
         }
 
-        using var document = JsonDocument.Parse(body);
-        Console.Out.Write(Render(document.RootElement));
+        GatewayStatus? status;
+        try
+        {
+            status = JsonSerializer.Deserialize(body, EdgeJsonContext.Default.GatewayStatus);
+        }
+        catch (JsonException ex)
+        {
+            Console.Error.WriteLine($"error: {baseUrl}/admin/status is not a status document: {ex.Message}");
+            return CommandLine.Failure;
+        }
+
+        if (status is null)
+        {
+            Console.Error.WriteLine($"error: {baseUrl}/admin/status is empty");
+            return CommandLine.Failure;
+        }
+
+        Console.Out.Write(Render(status));
         return CommandLine.Success;
     }
 
     /// <summary>A listen URL as a client on this machine reaches it (wildcard hosts become loopback).</summary>
-    internal static string Render(JsonElement status)
+    internal static string Render(GatewayStatus status)
     {
         var text = new StringBuilder();
-        var gateway = status.GetProperty("gateway");
+        var gateway = status.Gateway;
         text.Append(CultureInfo.InvariantCulture,
-            $"archestra-edge {gateway.GetProperty("version").GetString()}, up {Duration(gateway.GetProperty("uptime_seconds").GetInt64())}, {gateway.GetProperty("sessions").GetInt32()} session(s), instance {gateway.GetProperty("instance").GetString()}\n\n");
+            $"archestra-edge {gateway.Version}, up {Duration(gateway.UptimeSeconds)}, {gateway.Sessions} session(s), instance {gateway.Instance}\n\n");
 
         var rows = new List<string[]> { s_header };
         var troubles = new List<string>();
-        foreach (var server in status.GetProperty("servers").EnumerateArray())
+        foreach (var server in status.Servers)
         {
-            var name = server.GetProperty("name").GetString()!;
-            foreach (var replica in server.GetProperty("replicas").EnumerateArray())
+            foreach (var replica in server.Replicas)
             {
-                var state = replica.GetProperty("state").GetString()!;
                 rows.Add(
                 [
-                    name,
-                    server.GetProperty("kind").GetString()!,
-                    replica.GetProperty("replica").GetInt32().ToString(CultureInfo.InvariantCulture),
-                    state,
-                    Optional(replica, "id") ?? "-",
-                    replica.TryGetProperty("uptime_seconds", out var uptime) ? Duration(uptime.GetInt64()) : "-",
-                    replica.GetProperty("restarts").GetInt32().ToString(CultureInfo.InvariantCulture),
-                    Shorten(Optional(replica, "last_exit") ?? "-", 60),
+                    server.Name,
+                    server.Kind,
+                    replica.Replica.ToString(CultureInfo.InvariantCulture),
+                    replica.State,
+                    replica.Id ?? "-",
+                    replica.UptimeSeconds is { } uptime ? Duration(uptime) : "-",
+                    replica.Restarts.ToString(CultureInfo.InvariantCulture),
+                    Shorten(replica.LastExit ?? "-", 60),
                 ]);
 
-                if (state is "failed" or "crash_loop")
+                if (replica.State is "failed" or "crash_loop")
                 {
-                    troubles.Add($"{name} #{replica.GetProperty("replica").GetInt32()}: {Optional(replica, "last_error") ?? Optional(replica, "last_exit")}"
-                        + (Optional(replica, "next_attempt_at") is { } next ? $" (next attempt {next})" : string.Empty));
-                    foreach (var line in replica.GetProperty("stderr_tail").EnumerateArray())
+                    troubles.Add($"{server.Name} #{replica.Replica}: {replica.LastError ?? replica.LastExit}"
+                        + (replica.NextAttemptAt is { } next ? $" (next attempt {next:O})" : string.Empty));
+                    foreach (var line in replica.StderrTail)
                     {
-                        troubles.Add($"    | {line.GetString()}");
+                        troubles.Add($"    | {line}");
                     }
                 }
             }
@@ -139,9 +154,6 @@ internal static class StatusCommand
 
         return text.ToString();
     }
-
-    private static string? Optional(JsonElement element, string name)
-        => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Archestra.Edge.Hosting;
+using Archestra.Edge.Hosting.Admin;
 using Archestra.Edge.Identity;
 using Archestra.Edge.Storage;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -7,7 +7,7 @@ internal static class McpDeleteHandler
 {
     public static async Task HandleAsync(McpRequest request)
     {
-        var (context, runtime, _) = request;
+        var (context, runtime, _, _) = request;
         var (session, error) = await SessionRequest.ResolveAsync(request).ConfigureAwait(false);
         if (error.Kind == GatewayErrorKind.Unauthorized)
         {

@@ -31,7 +31,7 @@ internal static class McpEndpoints
             var runtime = host.Current;
             var name = path.AsSpan(Prefix.Length);
             var profile = name.IndexOf('/') < 0 && runtime.ProfileLookup.TryGetValue(name, out var found) ? found : null;
-            var request = new McpRequest(context, runtime, profile);
+            var request = new McpRequest(context, runtime, profile, metrics);
             var method = context.Request.Method;
             var handling = method switch
             {
@@ -75,4 +75,5 @@ internal static class McpEndpoints
 }
 
 /// <summary>One request to an MCP endpoint: the runtime it is served by, and its profile (null when unknown).</summary>
-internal readonly record struct McpRequest(HttpContext Context, GatewayRuntime Runtime, ProfileRuntime? Profile);
+/// <param name="Metrics">Where auth failures are counted (null in benchmarks).</param>
+internal readonly record struct McpRequest(HttpContext Context, GatewayRuntime Runtime, ProfileRuntime? Profile, Observability.GatewayMetrics? Metrics = null);

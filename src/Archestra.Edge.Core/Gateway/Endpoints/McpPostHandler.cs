@@ -25,7 +25,7 @@ internal sealed partial class McpPostHandler
 
     public async Task HandleAsync(McpRequest request)
     {
-        var (context, runtime, profile) = request;
+        var (context, runtime, profile, metrics) = request;
         var error = RequestGuard.CheckHostAndOrigin(context.Request, runtime.Snapshot.Listener.Hosts);
         if (error.Kind != GatewayErrorKind.None)
         {
@@ -42,7 +42,7 @@ internal sealed partial class McpPostHandler
         var auth = await runtime.Authenticator.AuthenticateAsync(context, profile.Model).ConfigureAwait(false);
         if (auth.Outcome != Identity.AuthOutcome.Ok)
         {
-            await ResponseWriter.WriteAuthChallengeAsync(context, auth, SessionRequest.ResourceMetadataUrl(runtime, context, profile), default).ConfigureAwait(false);
+            await ResponseWriter.WriteAuthChallengeAsync(context, auth, SessionRequest.ResourceMetadataUrl(runtime, context, profile), default, metrics).ConfigureAwait(false);
             return;
         }
 

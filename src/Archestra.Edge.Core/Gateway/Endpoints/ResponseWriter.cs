@@ -43,7 +43,7 @@ internal static class ResponseWriter
     /// 401 (no or an invalid credential) or 403 (valid, but not for this profile), with the <c>WWW-Authenticate</c>
     /// challenge that points an MCP client at the profile's protected resource metadata (RFC 9728).
     /// </summary>
-    public static Task WriteAuthChallengeAsync(HttpContext context, Identity.AuthResult result, string resourceMetadataUrl, ReadOnlySpan<byte> rawId)
+    public static Task WriteAuthChallengeAsync(HttpContext context, Identity.AuthResult result, string resourceMetadataUrl, ReadOnlySpan<byte> rawId, Observability.GatewayMetrics? metrics)
     {
         var challenge = result.Outcome switch
         {
@@ -52,7 +52,7 @@ internal static class ResponseWriter
             _ => $"Bearer error=\"invalid_token\", error_description=\"the token is invalid, expired or revoked\", resource_metadata=\"{resourceMetadataUrl}\"",
         };
         context.Response.Headers.WWWAuthenticate = challenge;
-        (context.RequestServices?.GetService(typeof(Observability.GatewayMetrics)) as Observability.GatewayMetrics)?.RecordAuthFailure(result.Outcome switch
+        metrics?.RecordAuthFailure(result.Outcome switch
         {
             Identity.AuthOutcome.Missing => "missing",
             Identity.AuthOutcome.Forbidden => "forbidden",

@@ -12,7 +12,7 @@ internal static class SessionRequest
     /// </summary>
     public static async ValueTask<(DownstreamSession? Session, GatewayError Error)> ResolveAsync(McpRequest request)
     {
-        var (context, runtime, profile) = request;
+        var (context, runtime, profile, metrics) = request;
         var error = RequestGuard.CheckHostAndOrigin(context.Request, runtime.Snapshot.Listener.Hosts);
         if (error.Kind != GatewayErrorKind.None)
         {
@@ -27,7 +27,7 @@ internal static class SessionRequest
         var auth = await runtime.Authenticator.AuthenticateAsync(context, profile.Model).ConfigureAwait(false);
         if (auth.Outcome != Identity.AuthOutcome.Ok)
         {
-            await ResponseWriter.WriteAuthChallengeAsync(context, auth, ResourceMetadataUrl(runtime, context, profile), default).ConfigureAwait(false);
+            await ResponseWriter.WriteAuthChallengeAsync(context, auth, ResourceMetadataUrl(runtime, context, profile), default, metrics).ConfigureAwait(false);
             return (null, new GatewayError(GatewayErrorKind.Unauthorized, "answered"));
         }
 

@@ -265,24 +265,6 @@ internal sealed partial class AuthorizationServer
     private static bool FixedEquals(string a, string b)
         => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
-    /// <summary>The JSON of a token response.</summary>
-    public static byte[] TokenResponseJson(IssuedTokens tokens)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("access_token", tokens.AccessToken);
-            writer.WriteString("token_type", "Bearer");
-            writer.WriteNumber("expires_in", tokens.ExpiresIn);
-            writer.WriteString("refresh_token", tokens.RefreshToken);
-            writer.WriteString("scope", tokens.Scope);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
-
     private static partial class Log
     {
         [LoggerMessage(Observability.EventIds.OAuthCodeIssued, LogLevel.Information, "Authorization code issued to client {ClientId} for {User} on profile '{Profile}'")]

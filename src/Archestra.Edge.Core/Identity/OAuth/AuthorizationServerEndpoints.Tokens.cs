@@ -1,3 +1,5 @@
+using Archestra.Edge.Contracts;
+using Archestra.Edge.Hosting;
 using Archestra.Edge.Identity.Jwt;
 using Archestra.Edge.Model;
 using Microsoft.AspNetCore.Http;
@@ -5,11 +7,11 @@ using Microsoft.AspNetCore.Http;
 namespace Archestra.Edge.Identity.OAuth;
 
 /// <summary>The token endpoint (code and refresh grants), RFC 7009 revocation and the JWKS of the built-in server.</summary>
-internal static partial class AuthorizationServerEndpoints
+internal sealed partial class AuthorizationServerEndpoints
 {
-    private static async Task TokenAsync(HttpContext context)
+    private async Task TokenAsync(HttpContext context)
     {
-        var runtime = Runtime(context);
+        var runtime = host.Current;
         if (runtime.Identity is not { AuthorizationServer: { } server })
         {
             await NotFoundAsync(context).ConfigureAwait(false);
@@ -44,10 +46,10 @@ internal static partial class AuthorizationServerEndpoints
             return;
         }
 
-        context.Response.Headers.CacheControl = "no-store";
+        var tokens = result.Tokens;
         context.Response.Headers.Pragma = "no-cache";
-        context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(AuthorizationServer.TokenResponseJson(result.Tokens)).ConfigureAwait(false);
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK,
+            new TokenResponse(tokens.AccessToken, "Bearer", tokens.ExpiresIn, tokens.RefreshToken, tokens.Scope), EdgeJsonContext.Relaxed.TokenResponse).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -55,9 +57,9 @@ internal static partial class AuthorizationServerEndpoints
     /// server) and <c>client_id</c>. The token's grant is revoked if it is that client's; the answer is 200 whether or
     /// not it was, so the endpoint says nothing about tokens it is shown.
     /// </summary>
-    private static async Task RevokeAsync(HttpContext context)
+    private async Task RevokeAsync(HttpContext context)
     {
-        var runtime = Runtime(context);
+        var runtime = host.Current;
         if (runtime.Identity is not { AuthorizationServer: { } server })
         {
             await NotFoundAsync(context).ConfigureAwait(false);
@@ -123,9 +125,9 @@ internal static partial class AuthorizationServerEndpoints
         }
     }
 
-    private static async Task JwksAsync(HttpContext context)
+    private async Task JwksAsync(HttpContext context)
     {
-        if (Runtime(context).Identity?.Keys is not { } keys)
+        if (host.Current.Identity?.Keys is not { } keys)
         {
             await NotFoundAsync(context).ConfigureAwait(false);
             return;

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Archestra.Edge.Contracts;
 using Archestra.Edge.Gateway;
+using Archestra.Edge.Hosting;
 using Archestra.Edge.Identity.Jwt;
 using Archestra.Edge.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Identity.OAuth;
@@ -17,11 +18,11 @@ namespace Archestra.Edge.Identity.OAuth;
 /// (and the OIDC discovery alias), and — with the built-in server — registration and the authorize page (here), the
 /// token and revocation endpoints and the JWKS (<c>AuthorizationServerEndpoints.Tokens.cs</c>).
 /// </summary>
-internal static partial class AuthorizationServerEndpoints
+internal sealed partial class AuthorizationServerEndpoints(GatewayHost host, ILogger<AuthorizationServerEndpoints> logger)
 {
     private const string CsrfCookie = "archestra_csrf";
 
-    public static void MapOAuth(this IEndpointRouteBuilder app)
+    public void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/.well-known/oauth-protected-resource/v1/mcp/{profile}", (RequestDelegate)ProtectedResourceMetadataAsync);
         app.MapGet("/.well-known/oauth-authorization-server", (RequestDelegate)AuthorizationServerMetadataAsync);
@@ -34,11 +35,9 @@ internal static partial class AuthorizationServerEndpoints
         app.MapGet("/oauth/jwks", (RequestDelegate)JwksAsync);
     }
 
-    private static GatewayRuntime Runtime(HttpContext context) => context.RequestServices.GetRequiredService<GatewayHost>().Current;
-
-    private static Task ProtectedResourceMetadataAsync(HttpContext context)
+    private Task ProtectedResourceMetadataAsync(HttpContext context)
     {
-        var runtime = Runtime(context);
+        var runtime = host.Current;
         var name = context.Request.RouteValues["profile"] as string ?? string.Empty;
         var auth = runtime.Authenticator;
         if (!auth.Enabled || !runtime.Profiles.TryGetValue(name, out var profile))
@@ -46,34 +45,19 @@ internal static partial class AuthorizationServerEndpoints
             return NotFoundAsync(context);
         }
 
-        return WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+        string[] servers = auth.Settings.OAuth switch
         {
-            writer.WriteString("resource", auth.ResourceUrl(context.Request, name));
-            writer.WriteStartArray("authorization_servers");
-            switch (auth.Settings.OAuth)
-            {
-                case OAuthMode.Builtin:
-                    writer.WriteStringValue(auth.Issuer(context.Request));
-                    break;
-                case OAuthMode.External:
-                    writer.WriteStringValue(auth.Settings.External!.Issuer);
-                    break;
-            }
-
-            writer.WriteEndArray();
-            writer.WriteStartArray("bearer_methods_supported");
-            writer.WriteStringValue("header");
-            writer.WriteEndArray();
-            writer.WriteStartArray("scopes_supported");
-            writer.WriteStringValue("mcp");
-            writer.WriteEndArray();
-            writer.WriteString("resource_name", profile.Model.Title ?? $"Archestra Edge · {name}");
-        });
+            OAuthMode.Builtin => [auth.Issuer(context.Request)],
+            OAuthMode.External => [auth.Settings.External!.Issuer],
+            _ => [],
+        };
+        var metadata = new ProtectedResourceMetadata(auth.ResourceUrl(context.Request, name), servers, ["header"], ["mcp"], profile.Model.Title ?? $"Archestra Edge · {name}");
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, metadata, EdgeJsonContext.Relaxed.ProtectedResourceMetadata);
     }
 
-    private static Task AuthorizationServerMetadataAsync(HttpContext context)
+    private Task AuthorizationServerMetadataAsync(HttpContext context)
     {
-        var runtime = Runtime(context);
+        var runtime = host.Current;
         var auth = runtime.Authenticator;
         if (auth.Settings.OAuth != OAuthMode.Builtin || runtime.Identity?.Keys is null)
         {
@@ -82,34 +66,29 @@ internal static partial class AuthorizationServerEndpoints
 
         var issuer = auth.Issuer(context.Request);
         var settings = auth.Settings.Builtin;
-        return WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
-        {
-            writer.WriteString("issuer", issuer);
-            writer.WriteString("authorization_endpoint", $"{issuer}/oauth/authorize");
-            writer.WriteString("token_endpoint", $"{issuer}/oauth/token");
-            writer.WriteString("jwks_uri", $"{issuer}/oauth/jwks");
-            writer.WriteString("revocation_endpoint", $"{issuer}/oauth/revoke");
-            if (settings.DynamicClientRegistration)
-            {
-                writer.WriteString("registration_endpoint", $"{issuer}/oauth/register");
-            }
-
-            WriteArray(writer, "response_types_supported", "code");
-            WriteArray(writer, "grant_types_supported", "authorization_code", "refresh_token");
-            WriteArray(writer, "code_challenge_methods_supported", "S256");
-            WriteArray(writer, "token_endpoint_auth_methods_supported", "none");
-            WriteArray(writer, "revocation_endpoint_auth_methods_supported", "none");
-            WriteArray(writer, "scopes_supported", "mcp");
-            WriteArray(writer, "id_token_signing_alg_values_supported", settings.SigningAlgorithm);
-            WriteArray(writer, "subject_types_supported", "public");
-            writer.WriteBoolean("client_id_metadata_document_supported", settings.ClientIdMetadataDocuments);
-            writer.WriteBoolean("authorization_response_iss_parameter_supported", true);
-        });
+        var metadata = new AuthorizationServerMetadata(
+            Issuer: issuer,
+            AuthorizationEndpoint: $"{issuer}/oauth/authorize",
+            TokenEndpoint: $"{issuer}/oauth/token",
+            JwksUri: $"{issuer}/oauth/jwks",
+            RevocationEndpoint: $"{issuer}/oauth/revoke",
+            RegistrationEndpoint: settings.DynamicClientRegistration ? $"{issuer}/oauth/register" : null,
+            ResponseTypesSupported: ["code"],
+            GrantTypesSupported: ["authorization_code", "refresh_token"],
+            CodeChallengeMethodsSupported: ["S256"],
+            TokenEndpointAuthMethodsSupported: ["none"],
+            RevocationEndpointAuthMethodsSupported: ["none"],
+            ScopesSupported: ["mcp"],
+            IdTokenSigningAlgValuesSupported: [settings.SigningAlgorithm],
+            SubjectTypesSupported: ["public"],
+            ClientIdMetadataDocumentSupported: settings.ClientIdMetadataDocuments,
+            AuthorizationResponseIssParameterSupported: true);
+        return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, metadata, EdgeJsonContext.Relaxed.AuthorizationServerMetadata);
     }
 
-    private static async Task RegisterAsync(HttpContext context)
+    private async Task RegisterAsync(HttpContext context)
     {
-        var identity = Runtime(context).Identity;
+        var identity = host.Current.Identity;
         if (identity?.Clients is not { } clients)
         {
             await NotFoundAsync(context).ConfigureAwait(false);
@@ -122,12 +101,8 @@ internal static partial class AuthorizationServerEndpoints
         if (!clients.TryAdmitRegistration(source, out var retryAfter))
         {
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.Headers.CacheControl = "no-store";
-            await WriteJsonAsync(context, StatusCodes.Status429TooManyRequests, writer =>
-            {
-                writer.WriteString("error", "temporarily_unavailable");
-                writer.WriteString("error_description", "too many registrations from this address; try again later");
-            }).ConfigureAwait(false);
+            await JsonResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests,
+                new OAuthErrorResponse("temporarily_unavailable", "too many registrations from this address; try again later"), EdgeJsonContext.Relaxed.OAuthErrorResponse).ConfigureAwait(false);
             return;
         }
 
@@ -158,20 +133,9 @@ internal static partial class AuthorizationServerEndpoints
                 return;
             }
 
-            await WriteJsonAsync(context, StatusCodes.Status201Created, writer =>
-            {
-                writer.WriteString("client_id", client.ClientId);
-                writer.WriteNumber("client_id_issued_at", identity.Time.GetUtcNow().ToUnixTimeSeconds());
-                if (client.Name is { } name)
-                {
-                    writer.WriteString("client_name", name);
-                }
-
-                WriteArray(writer, "redirect_uris", [.. client.RedirectUris]);
-                writer.WriteString("token_endpoint_auth_method", "none");
-                WriteArray(writer, "grant_types", "authorization_code", "refresh_token");
-                WriteArray(writer, "response_types", "code");
-            }).ConfigureAwait(false);
+            var registered = new ClientRegistrationResponse(client.ClientId, identity.Time.GetUtcNow().ToUnixTimeSeconds(), client.Name, [.. client.RedirectUris],
+                "none", ["authorization_code", "refresh_token"], ["code"]);
+            await JsonResponse.WriteAsync(context, StatusCodes.Status201Created, registered, EdgeJsonContext.Relaxed.ClientRegistrationResponse).ConfigureAwait(false);
         }
     }
 
@@ -179,9 +143,9 @@ internal static partial class AuthorizationServerEndpoints
     /// GET /oauth/authorize: checks the client and its redirect URI first (errors before that are shown, never
     /// redirected), then the rest (errors redirect back with <c>error=</c>), then shows the login and consent page.
     /// </summary>
-    private static async Task AuthorizeAsync(HttpContext context)
+    private async Task AuthorizeAsync(HttpContext context)
     {
-        var runtime = Runtime(context);
+        var runtime = host.Current;
         if (runtime.Identity is not { Clients: { } clients, AuthorizationServer: { } server })
         {
             await NotFoundAsync(context).ConfigureAwait(false);
@@ -200,7 +164,7 @@ internal static partial class AuthorizationServerEndpoints
 
         if (!client.Accepts(redirectUri))
         {
-            Log.Refused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Identity"), clientId, "unregistered redirect_uri");
+            Log.Refused(logger, clientId, "unregistered redirect_uri");
             await PageAsync(context, StatusCodes.Status400BadRequest, "Unregistered redirect", "This sign-in link would send you to an address the application did not register, so the gateway stops here.").ConfigureAwait(false);
             return;
         }
@@ -241,9 +205,9 @@ internal static partial class AuthorizationServerEndpoints
     }
 
     /// <summary>POST /oauth/authorize: the user signs in with a personal token and approves, or denies.</summary>
-    private static async Task DecideAsync(HttpContext context)
+    private async Task DecideAsync(HttpContext context)
     {
-        var runtime = Runtime(context);
+        var runtime = host.Current;
         if (runtime.Identity is not { AuthorizationServer: { } server })
         {
             await NotFoundAsync(context).ConfigureAwait(false);
@@ -396,15 +360,10 @@ internal static partial class AuthorizationServerEndpoints
         return uri.Scheme is "http" or "https" ? $" {uri.GetLeftPart(UriPartial.Authority)}" : $" {uri.Scheme}:";
     }
 
-    private static Task OAuthErrorAsync(HttpContext context, string error, string description)
+    private Task OAuthErrorAsync(HttpContext context, string error, string description)
     {
-        Log.Refused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Identity"), error, description);
-        context.Response.Headers.CacheControl = "no-store";
-        return WriteJsonAsync(context, StatusCodes.Status400BadRequest, writer =>
-        {
-            writer.WriteString("error", error);
-            writer.WriteString("error_description", description);
-        });
+        Log.Refused(logger, error, description);
+        return JsonResponse.WriteAsync(context, StatusCodes.Status400BadRequest, new OAuthErrorResponse(error, description), EdgeJsonContext.Relaxed.OAuthErrorResponse);
     }
 
     /// <summary>The whole body if it is at most <paramref name="limit"/> bytes, else null (nothing past the limit is read).</summary>
@@ -435,32 +394,6 @@ internal static partial class AuthorizationServerEndpoints
     {
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         return Task.CompletedTask;
-    }
-
-    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Protocol.JsonRpc.JsonRpcWriter.RelaxedOptions.Encoder }))
-        {
-            writer.WriteStartObject();
-            write(writer);
-            writer.WriteEndObject();
-        }
-
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
-    }
-
-    private static void WriteArray(Utf8JsonWriter writer, string name, params string[] values)
-    {
-        writer.WriteStartArray(name);
-        foreach (var value in values)
-        {
-            writer.WriteStringValue(value);
-        }
-
-        writer.WriteEndArray();
     }
 
     private static partial class Log

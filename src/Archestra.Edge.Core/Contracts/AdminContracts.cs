@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using Archestra.Edge.Identity;
+using Archestra.Edge.Identity.OAuth;
+
+namespace Archestra.Edge.Contracts;
+
+/// <summary>A refusal of the admin API: <c>{"error": "..."}</c>.</summary>
+internal sealed record AdminError(string Error);
+
+/// <summary><c>GET /admin/tokens</c>.</summary>
+internal sealed record TokenList(IReadOnlyList<TokenView> Tokens);
+
+/// <summary>A token as the admin API shows it: never the secret, except once, when it is created.</summary>
+internal record TokenView(
+    string Id,
+    string Name,
+    string Scope,
+    ImmutableArray<string> Profiles,
+    string Source,
+    DateTimeOffset? CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt)
+{
+    public static TokenView From(TokenRecord token) => new(
+        token.Id,
+        token.Name,
+        token.Scope.ToString(),
+        token.Profiles.IsDefault ? [] : token.Profiles,
+        token.Declared ? "config" : "database",
+        token.Declared ? null : token.CreatedAt,
+        token.ExpiresAt,
+        token.RevokedAt);
+}
+
+/// <summary><c>POST /admin/tokens</c>: the new token's secret first, then what the list shows of it.</summary>
+internal sealed record CreatedToken(
+    [property: JsonPropertyOrder(-1)] string Token,
+    string Id,
+    string Name,
+    string Scope,
+    ImmutableArray<string> Profiles,
+    string Source,
+    DateTimeOffset? CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt)
+    : TokenView(Id, Name, Scope, Profiles, Source, CreatedAt, ExpiresAt, RevokedAt)
+{
+    public static CreatedToken From(string secret, TokenRecord token)
+    {
+        var view = TokenView.From(token);
+        return new CreatedToken(secret, view.Id, view.Name, view.Scope, view.Profiles, view.Source, view.CreatedAt, view.ExpiresAt, view.RevokedAt);
+    }
+}
+
+/// <summary>The body of <c>POST /admin/tokens</c>: every member optional but the scope.</summary>
+internal sealed record CreateTokenRequest(string? Name, string? Scope, ImmutableArray<string>? Profiles, string? Expires);
+
+/// <summary><c>GET /admin/grants</c>.</summary>
+internal sealed record GrantList(IReadOnlyList<GrantInfo> Grants);
+
+/// <summary><c>DELETE /admin/grants/{id}</c>: how many grants were revoked.</summary>
+internal sealed record RevokedCount(int Revoked);
+
+/// <summary><c>POST /admin/keys/rotate</c>: the new signing key's id.</summary>
+internal sealed record RotatedKey(string Kid);
