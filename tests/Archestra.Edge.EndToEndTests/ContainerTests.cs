@@ -8,13 +8,10 @@ namespace Archestra.Edge.EndToEndTests;
 /// <summary>Servers in real podman containers, from a locally built image: called, restarted, never left behind.</summary>
 public sealed class ContainerTests
 {
-    [Fact]
+    [SkippableFact]
     public async Task StdioContainer_IsCalled_RestartedWhenKilled_AndRemovedWithTheGateway()
     {
-        if (ContainerImages.Skipped)
-        {
-            return;
-        }
+        Skip.If(ContainerImages.Skipped, ContainerImages.SkipReason);
 
         await ContainerImages.EnsureAsync();
         var dataDirectory = Directory.CreateTempSubdirectory("archestra-data-").FullName;
@@ -68,13 +65,10 @@ public sealed class ContainerTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task KilledGateway_LeavesNoContainer_AndTheNextStartSweepsByLabel()
     {
-        if (ContainerImages.Skipped)
-        {
-            return;
-        }
+        Skip.If(ContainerImages.Skipped, ContainerImages.SkipReason);
 
         await ContainerImages.EnsureAsync();
         var dataDirectory = Directory.CreateTempSubdirectory("archestra-data-").FullName;
@@ -111,13 +105,10 @@ public sealed class ContainerTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task HttpContainer_OnAPublishedLoopbackPort_IsCalled()
     {
-        if (ContainerImages.Skipped)
-        {
-            return;
-        }
+        Skip.If(ContainerImages.Skipped, ContainerImages.SkipReason);
 
         await ContainerImages.EnsureAsync();
         await using var gateway = await GatewayProcess.StartAsync($$"""
@@ -139,13 +130,10 @@ public sealed class ContainerTests
         Assert.StartsWith("container archestra-", id, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task MissingImage_IsAClearError()
     {
-        if (ContainerImages.Skipped)
-        {
-            return;
-        }
+        Skip.If(ContainerImages.Skipped, ContainerImages.SkipReason);
 
         await using var gateway = await GatewayProcess.StartAsync("""
             servers:

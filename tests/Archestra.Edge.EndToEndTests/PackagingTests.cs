@@ -77,13 +77,10 @@ public sealed class PackagingTests
 [Collection(RunsAlone.Name)]
 public sealed class DockerfileTests
 {
-    [Fact]
+    [SkippableFact]
     public async Task Dockerfile_BuildsTheAotBinary_AndItsImageServesTheExampleConfig_AsANonRootUser()
     {
-        if (ContainerImages.Skipped)
-        {
-            return;
-        }
+        Skip.If(ContainerImages.Skipped, ContainerImages.SkipReason);
 
         await ContainerImages.EnsureGatewayBaseAsync();
         await ContainerImages.EnsureSdkBaseAsync();

@@ -30,6 +30,9 @@ internal static class ContainerImages
 
     public static bool Skipped => Environment.GetEnvironmentVariable("ARCHESTRA_CONTAINER_TESTS") == "skip";
 
+    /// <summary>Shown for each skipped container test, so a run without containers says so instead of passing.</summary>
+    public const string SkipReason = "ARCHESTRA_CONTAINER_TESTS=skip: no container runtime on this machine";
+
     public static string EchoBinary => Path.Combine(Repository.Root, "artifacts", "perf-echo", "archestra-perf-echo");
 
     public static Task EnsureAsync() => s_built.Value;
