@@ -3,7 +3,7 @@ using Archestra.Edge.Configuration;
 using Archestra.Edge.Identity;
 using Archestra.Edge.Identity.Jwt;
 using Archestra.Edge.Model;
-using Archestra.Edge.Storage;
+using Archestra.Edge.Storage.Sqlite;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -40,7 +40,7 @@ public class IdentityBenchmarks
             auth:
               oauth: { authorization_server: builtin }
             """, "bench.yaml", _ => null).Snapshot!;
-        _services = new IdentityServices(snapshot, StateDatabase.Open(_directory), TimeProvider.System, NullLoggerFactory.Instance);
+        _services = new IdentityServices(snapshot, Archestra.Edge.Storage.StateStores.Sqlite(_directory), TimeProvider.System, NullLoggerFactory.Instance);
         _authenticator = new Authenticator(snapshot, _services, NullLogger.Instance);
         _open = new Authenticator(ConfigLoader.Load("servers: { edge: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: edge }] } }\n", "open.yaml", _ => null).Snapshot!, null, NullLogger.Instance);
         _profile = snapshot.Profiles["p"];

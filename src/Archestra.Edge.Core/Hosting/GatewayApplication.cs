@@ -34,7 +34,7 @@ internal sealed record GatewayApplicationOptions
     /// Opens the local state (tokens, OAuth, audit), when <c>auth:</c> or <c>audit:</c> need it; a gateway process
     /// opens <c>data_dir/archestra.db</c>. Null: no local state, so no audit trail and no auth that needs storage.
     /// </summary>
-    public Func<Storage.StateDatabase>? OpenStateDatabase { get; init; }
+    public Func<Storage.StateStores>? OpenState { get; init; }
 }
 
 /// <summary>Builds the ASP.NET Core application for a compiled configuration: Kestrel, services and endpoints.</summary>
@@ -104,14 +104,14 @@ internal static class GatewayApplication
         var selfHosting = options.SelfHosting;
         // Local state is opened at start when auth: needs it, else by the audit writer in the background (never on the
         // start-up path). A host without local state has no audit trail.
-        var database = new Lazy<Storage.StateDatabase?>(() => options.OpenStateDatabase?.Invoke());
+        var state = new Lazy<Storage.StateStores?>(() => options.OpenState?.Invoke());
         services.AddSingleton(sp => new Identity.IdentityServices(
             snapshot,
-            snapshot.Auth.Enabled ? database.Value : null,
+            snapshot.Auth.Enabled ? state.Value : null,
             options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>()));
-        var audit = options.OpenStateDatabase is null ? snapshot.Audit with { Enabled = false } : snapshot.Audit;
-        services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => database.Value!, options.TimeProvider,
+        var audit = options.OpenState is null ? snapshot.Audit with { Enabled = false } : snapshot.Audit;
+        services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => state.Value!.Audit, options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Audit")));
         services.AddHostedService(sp => sp.GetRequiredService<Observability.Audit.AuditTrail>());
         if (snapshot.Tracing is { } tracing)

@@ -7,26 +7,26 @@ using Microsoft.Extensions.Logging;
 namespace Archestra.Edge.Identity;
 
 /// <summary>
-/// What identity needs beyond the config: the state database, the token store, the built-in server's signing keys
+/// What identity needs beyond the config: the state stores, the token store, the built-in server's signing keys
 /// and the external provider's key cache. One per gateway process (it outlives config reloads).
 /// </summary>
 internal sealed class IdentityServices : IDisposable
 {
     private readonly HttpMessageHandler _http;
 
-    public IdentityServices(GatewaySnapshot snapshot, StateDatabase? database, TimeProvider time, ILoggerFactory loggerFactory)
+    public IdentityServices(GatewaySnapshot snapshot, StateStores? stores, TimeProvider time, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger("Archestra.Edge.Identity");
         Time = time;
-        Database = database;
-        Tokens = new TokenStore(database, snapshot.Auth.Tokens, time, logger);
+        Stores = stores;
+        Tokens = new TokenStore(stores?.Tokens(), snapshot.Auth.Tokens, time, logger);
         _http = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5), PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
-        if (snapshot.Auth.OAuth == OAuthMode.Builtin && database is not null)
+        if (snapshot.Auth.OAuth == OAuthMode.Builtin && stores is not null)
         {
             var builtin = snapshot.Auth.Builtin;
-            Keys = new SigningKeys(database, builtin.SigningAlgorithm, builtin.AccessTokenTtl, time, logger);
-            Clients = new ClientRegistry(database, builtin, time, logger);
-            AuthorizationServer = new AuthorizationServer(database, Keys, builtin, time, logger, new GrantStore(database, builtin.AccessTokenTtl, time, logger, Tokens.Refresh));
+            Keys = new SigningKeys(stores.SigningKeys, builtin.SigningAlgorithm, builtin.AccessTokenTtl, time, logger);
+            Clients = new ClientRegistry(stores.Clients, builtin, time, logger);
+            AuthorizationServer = new AuthorizationServer(stores.Grants, Keys, builtin, time, logger, new GrantStore(stores.Grants, builtin.AccessTokenTtl, time, logger, Tokens.Refresh));
         }
 
         if (snapshot.Auth.External is { } external)
@@ -58,7 +58,8 @@ internal sealed class IdentityServices : IDisposable
         Interlocked.CompareExchange(ref _listenBase, $"{uri.Scheme}://{host}{port}", null);
     }
 
-    public StateDatabase? Database { get; }
+    /// <summary>The local state (null for a host without it: declared tokens only, no built-in server).</summary>
+    public StateStores? Stores { get; }
 
     public TokenStore Tokens { get; }
 

@@ -3,8 +3,6 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Archestra.Edge.Model;
-using Archestra.Edge.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Identity;
@@ -30,26 +28,26 @@ internal sealed record TokenRecord(
 /// </summary>
 internal sealed partial class TokenStore : IDisposable
 {
-    private readonly StateDatabase? _database;
+    private readonly ITokenRepository? _repository;
     private ImmutableArray<DeclaredToken> _declared;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
-    private readonly SqliteConnection? _watch;
     private readonly ITimer? _timer;
     private long _dataVersion = -1;
     private volatile FrozenDictionary<HashKey, TokenRecord> _index = FrozenDictionary<HashKey, TokenRecord>.Empty;
     private volatile FrozenSet<string> _revokedGrants = FrozenSet<string>.Empty;
 
-    public TokenStore(StateDatabase? database, ImmutableArray<DeclaredToken> declared, TimeProvider time, ILogger logger, bool watch = true)
+    /// <param name="repository">Where issued tokens are kept; null: declared tokens only.</param>
+    /// <param name="watch">Whether to poll the repository for changes other processes make (a gateway does; a CLI command does not).</param>
+    public TokenStore(ITokenRepository? repository, ImmutableArray<DeclaredToken> declared, TimeProvider time, ILogger logger, bool watch = true)
     {
-        _database = database;
+        _repository = repository;
         _declared = declared;
         _time = time;
         _logger = logger;
-        if (database is not null && watch)
+        if (repository is not null && watch)
         {
-            _watch = database.Connect();
             _timer = time.CreateTimer(static state => ((TokenStore)state!).ReloadIfChanged(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         }
 
@@ -81,24 +79,11 @@ internal sealed partial class TokenStore : IDisposable
     /// <summary>Creates a token; its secret is returned once and never stored.</summary>
     public (TokenRecord Record, string Secret) Create(string name, TokenScope scope, ImmutableArray<string> profiles, DateTimeOffset? expires)
     {
-        var database = _database ?? throw new InvalidOperationException("tokens can only be created with a data directory");
+        var repository = _repository ?? throw new InvalidOperationException("tokens can only be created with a data directory");
         var secret = TokenSecrets.NewToken();
         var now = _time.GetUtcNow();
         var record = new TokenRecord($"tok_{Utilities.SecureRandom.HexString(8)}", name, TokenSecrets.Hash(secret), scope, profiles, now, expires, null, Declared: false);
-        using (var connection = database.Connect())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = "INSERT INTO tokens (id, name, hash, scope, profiles, created_at, expires_at) VALUES ($id, $name, $hash, $scope, $profiles, $created, $expires)";
-            command.Parameters.AddWithValue("$id", record.Id);
-            command.Parameters.AddWithValue("$name", name);
-            command.Parameters.AddWithValue("$hash", record.Hash);
-            command.Parameters.AddWithValue("$scope", scope.ToString());
-            command.Parameters.AddWithValue("$profiles", profiles.IsDefaultOrEmpty ? DBNull.Value : string.Join(',', profiles));
-            command.Parameters.AddWithValue("$created", now.ToUnixTimeSeconds());
-            command.Parameters.AddWithValue("$expires", expires is { } e ? e.ToUnixTimeSeconds() : DBNull.Value);
-            command.ExecuteNonQuery();
-        }
-
+        repository.Add(record);
         Reload();
         return (record, secret);
     }
@@ -106,26 +91,14 @@ internal sealed partial class TokenStore : IDisposable
     /// <summary>Revokes the token with this id (or, if unique, name). Takes effect here at once. False if none matched.</summary>
     public bool Revoke(string idOrName)
     {
-        if (_database is null)
+        if (_repository is null)
         {
             return false;
         }
 
-        int changed;
-        using (var connection = _database.Connect())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = """
-                UPDATE tokens SET revoked_at = $now
-                WHERE revoked_at IS NULL AND (id = $key OR (name = $key AND (SELECT count(*) FROM tokens WHERE name = $key AND revoked_at IS NULL) = 1))
-                """;
-            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeSeconds());
-            command.Parameters.AddWithValue("$key", idOrName);
-            changed = command.ExecuteNonQuery();
-        }
-
+        var changed = _repository.Revoke(idOrName, _time.GetUtcNow());
         Reload();
-        return changed > 0;
+        return changed;
     }
 
     /// <summary>A reloaded config declares these tokens now: the index is rebuilt at once (a token removed from the file stops working).</summary>
@@ -155,20 +128,20 @@ internal sealed partial class TokenStore : IDisposable
     public void Dispose()
     {
         _timer?.Dispose();
-        _watch?.Dispose();
+        _repository?.Dispose();
     }
 
     private void ReloadIfChanged()
     {
         try
         {
-            var version = StateDatabase.DataVersion(_watch!);
+            var version = _repository!.ChangeVersion();
             if (version != Interlocked.Read(ref _dataVersion))
             {
                 Reload();
             }
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or IOException)
         {
             Log.ReloadFailed(_logger, ex.Message);
         }
@@ -178,9 +151,9 @@ internal sealed partial class TokenStore : IDisposable
     {
         lock (_lock)
         {
-            if (_watch is not null)
+            if (_timer is not null)
             {
-                Interlocked.Exchange(ref _dataVersion, StateDatabase.DataVersion(_watch));
+                Interlocked.Exchange(ref _dataVersion, _repository!.ChangeVersion());
             }
 
             var index = new Dictionary<HashKey, TokenRecord>();
@@ -204,58 +177,11 @@ internal sealed partial class TokenStore : IDisposable
 
     private FrozenSet<string> LoadRevokedGrants()
     {
-        if (_database is null)
-        {
-            return FrozenSet<string>.Empty;
-        }
-
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT family FROM oauth_revoked_grants WHERE expires_at > $now";
-        command.Parameters.AddWithValue("$now", StateDatabase.Now(_time));
-        using var reader = command.ExecuteReader();
-        var grants = new List<string>();
-        while (reader.Read())
-        {
-            grants.Add(reader.GetString(0));
-        }
-
-        return grants.Count == 0 ? FrozenSet<string>.Empty : grants.ToFrozenSet(StringComparer.Ordinal);
+        var grants = _repository?.RevokedGrants(_time.GetUtcNow());
+        return grants is null or { Count: 0 } ? FrozenSet<string>.Empty : grants.ToFrozenSet(StringComparer.Ordinal);
     }
 
-    private List<TokenRecord> LoadFromDatabase()
-    {
-        var result = new List<TokenRecord>();
-        if (_database is null)
-        {
-            return result;
-        }
-
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, hash, scope, profiles, created_at, expires_at, revoked_at FROM tokens ORDER BY created_at, id";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            if (!TokenScope.TryParse(reader.GetString(3), out var scope))
-            {
-                continue;
-            }
-
-            result.Add(new TokenRecord(
-                reader.GetString(0),
-                reader.GetString(1),
-                (byte[])reader.GetValue(2),
-                scope,
-                reader.IsDBNull(4) ? [] : [.. reader.GetString(4).Split(',', StringSplitOptions.RemoveEmptyEntries)],
-                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5)),
-                reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(6)),
-                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(7)),
-                Declared: false));
-        }
-
-        return result;
-    }
+    private IReadOnlyList<TokenRecord> LoadFromDatabase() => _repository?.LoadAll() ?? [];
 
     private static TokenRecord FromDeclared(DeclaredToken token)
         => new($"config:{token.Name}", token.Name, token.Hash, token.Scope, token.Profiles, DateTimeOffset.UnixEpoch, token.Expires, null, Declared: true);

@@ -79,7 +79,7 @@ internal static class AuditCommand
             return CommandLine.Failure;
         }
 
-        var store = new AuditStore(StateDatabase.Open(dataDirectory));
+        var store = StateStores.Sqlite(dataDirectory).Audit;
         var records = store.Read(from, to, verb == "tail" ? last : null);
         var output = Console.Out;
         if (verb == "tail" && format != "json")

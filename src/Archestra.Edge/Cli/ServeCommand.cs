@@ -36,7 +36,7 @@ internal static class ServeCommand
                 ListenOverride = options.Listen,
                 // Children run under this very binary in its __child mode (see ChildShim), recorded in data_dir.
                 SelfHosting = Upstreams.SelfHosting.ForDataDirectory(snapshot.Listener.DataDirectory, Environment.ProcessPath),
-                OpenStateDatabase = () => Storage.StateDatabase.Open(snapshot.Listener.DataDirectory),
+                OpenState = () => Storage.StateStores.Sqlite(snapshot.Listener.DataDirectory),
             });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

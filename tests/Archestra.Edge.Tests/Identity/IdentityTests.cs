@@ -159,7 +159,7 @@ public sealed class IdentityTests
         var directory = Directory.CreateTempSubdirectory().FullName;
         try
         {
-            var database = Archestra.Edge.Storage.StateDatabase.Open(directory);
+            var database = Archestra.Edge.Storage.StateStores.Sqlite(directory).Tokens();
             using var store = new TokenStore(database, [new DeclaredToken("declared", TokenSecrets.Hash("archestra_declared"), TokenScope.Org, [], null)],
                 TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, watch: false);
             var (record, secret) = store.Create("mine", new TokenScope(PrincipalKind.User, "alice"), ["p"], null);

@@ -1,7 +1,7 @@
 using System.Text;
 using Archestra.Edge.Model;
 using Archestra.Edge.Observability.Audit;
-using Archestra.Edge.Storage;
+using Archestra.Edge.Storage.Sqlite;
 
 namespace Archestra.Edge.Tests.Observability;
 
@@ -18,13 +18,13 @@ public sealed class AuditStoreTests : IDisposable
     public void Arguments_AreKeptAsConfigured(string raw, string mode, string? kept)
     {
         var arguments = mode switch { "full" => AuditArguments.Full, "none" => AuditArguments.None, _ => AuditArguments.Redacted };
-        Assert.Equal(kept, AuditStore.Keep(Encoding.UTF8.GetBytes(raw), arguments));
+        Assert.Equal(kept, AuditRedaction.Keep(Encoding.UTF8.GetBytes(raw), arguments));
     }
 
     [Fact]
     public void Records_RoundTrip_NewestLast_AndPruningRemovesOnlyTheOldOnes()
     {
-        var store = new AuditStore(StateDatabase.Open(_directory));
+        IAuditRepository store = new SqliteAuditRepository(StateDatabase.Open(_directory));
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
         var records = new List<AuditRecord>();
         for (var day = 0; day < 10; day++)

@@ -56,7 +56,7 @@ internal sealed partial class AdminHandler(GatewayHost host, ILogger<AdminHandle
             return;
         }
 
-        if (runtime.Identity is not { Database: not null } identity)
+        if (runtime.Identity is not { Stores: not null } identity)
         {
             await AdminAccess.RefuseAsync(context, StatusCodes.Status409Conflict, "tokens can only be created when auth: is configured (they are stored in data_dir)").ConfigureAwait(false);
             return;

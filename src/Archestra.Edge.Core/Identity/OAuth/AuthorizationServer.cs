@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Archestra.Edge.Identity.Jwt;
 using Archestra.Edge.Model;
-using Archestra.Edge.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Identity.OAuth;
@@ -25,16 +24,16 @@ internal sealed partial class AuthorizationServer
 {
     private static readonly TimeSpan s_codeLifetime = TimeSpan.FromSeconds(60);
 
-    private readonly StateDatabase _database;
+    private readonly IGrantRepository _repository;
     private readonly SigningKeys _keys;
     private readonly BuiltinAuthorizationServerSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public AuthorizationServer(StateDatabase database, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger, GrantStore grants)
+    public AuthorizationServer(IGrantRepository repository, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger, GrantStore grants)
     {
         Grants = grants;
-        _database = database;
+        _repository = repository;
         _keys = keys;
         _settings = settings;
         _time = time;
@@ -52,22 +51,8 @@ internal sealed partial class AuthorizationServer
     public string IssueCode(PendingAuthorization pending, string user)
     {
         var code = TokenSecrets.NewToken("archestra_ac_");
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO oauth_codes (hash, client_id, redirect_uri, challenge, user_id, resource, scope, expires_at, family)
-            VALUES ($hash, $client, $redirect, $challenge, $user, $resource, $scope, $expires, $family)
-            """;
-        command.Parameters.AddWithValue("$hash", TokenSecrets.Hash(code));
-        command.Parameters.AddWithValue("$client", pending.ClientId);
-        command.Parameters.AddWithValue("$redirect", pending.RedirectUri);
-        command.Parameters.AddWithValue("$challenge", pending.CodeChallenge);
-        command.Parameters.AddWithValue("$user", user);
-        command.Parameters.AddWithValue("$resource", pending.Resource);
-        command.Parameters.AddWithValue("$scope", (object?)pending.Scope ?? DBNull.Value);
-        command.Parameters.AddWithValue("$expires", (_time.GetUtcNow() + s_codeLifetime).ToUnixTimeSeconds());
-        command.Parameters.AddWithValue("$family", Utilities.SecureRandom.HexString(16));
-        command.ExecuteNonQuery();
+        _repository.AddCode(new NewCode(TokenSecrets.Hash(code), pending.ClientId, pending.RedirectUri, pending.CodeChallenge, user, pending.Resource,
+            pending.Scope, _time.GetUtcNow() + s_codeLifetime, Utilities.SecureRandom.HexString(16)));
         Log.CodeIssued(_logger, pending.ClientId, user, pending.Profile);
         return code;
     }
@@ -79,65 +64,47 @@ internal sealed partial class AuthorizationServer
     public (IssuedTokens? Tokens, string? Error, string? Description) RedeemCode(string issuer, string code, string clientId, string redirectUri, string verifier, Func<string, string, bool> userAllowed)
     {
         var hash = TokenSecrets.Hash(code);
-        var now = StateDatabase.Now(_time);
-        using var connection = _database.Connect();
-        using var transaction = connection.BeginTransaction();
-        string client, redirect, challenge, user, resource, family;
-        string? scope;
-        long expires;
-        long? used;
-        using (var select = connection.CreateCommand())
+        var now = _time.GetUtcNow();
+        using var transaction = _repository.Begin();
+        if (transaction.FindCode(hash) is not { } stored)
         {
-            select.Transaction = transaction;
-            select.CommandText = "SELECT client_id, redirect_uri, challenge, user_id, resource, scope, expires_at, used_at, family FROM oauth_codes WHERE hash = $hash";
-            select.Parameters.AddWithValue("$hash", hash);
-            using var reader = select.ExecuteReader();
-            if (!reader.Read())
-            {
-                return (null, "invalid_grant", "unknown authorization code");
-            }
-
-            (client, redirect, challenge, user, resource) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
-            scope = reader.IsDBNull(5) ? null : reader.GetString(5);
-            expires = reader.GetInt64(6);
-            used = reader.IsDBNull(7) ? null : reader.GetInt64(7);
-            family = reader.GetString(8);
+            return (null, "invalid_grant", "unknown authorization code");
         }
 
-        if (used is not null)
+        if (stored.Used)
         {
             // A replayed code: whoever holds it, the tokens issued from it are no longer trusted.
-            Grants.RevokeFamily(connection, transaction, family, now);
+            Grants.RevokeFamily(transaction, stored.Grant, now);
             transaction.Commit();
             Grants.Revoked();
-            Log.Reuse(_logger, "authorization code", client, user);
+            Log.Reuse(_logger, "authorization code", stored.ClientId, stored.User);
             return (null, "invalid_grant", "the authorization code was already used");
         }
 
-        if (expires < now)
+        if (stored.ExpiresAt < now)
         {
             return (null, "invalid_grant", "the authorization code has expired");
         }
 
-        if (client != clientId || redirect != redirectUri)
+        if (stored.ClientId != clientId || stored.RedirectUri != redirectUri)
         {
             return (null, "invalid_grant", "the code was issued to another client or redirect_uri");
         }
 
-        if (!VerifierMatches(verifier, challenge))
+        if (!VerifierMatches(verifier, stored.Challenge))
         {
             return (null, "invalid_grant", "code_verifier does not match the code_challenge");
         }
 
-        if (!userAllowed(user, resource))
+        if (!userAllowed(stored.User, stored.Resource))
         {
             return (null, "invalid_grant", "the user may no longer use this resource");
         }
 
-        MarkUsed(connection, transaction, "UPDATE oauth_codes SET used_at = $now WHERE hash = $hash", hash, now);
-        var tokens = Issue(connection, transaction, issuer, clientId, user, resource, scope, family, now);
+        transaction.MarkCodeUsed(hash, now);
+        var tokens = Issue(transaction, issuer, clientId, stored.User, stored.Resource, stored.Scope, stored.Grant, now);
         transaction.Commit();
-        Log.TokenIssued(_logger, clientId, user, "authorization_code");
+        Log.TokenIssued(_logger, clientId, stored.User, "authorization_code");
         return (tokens, null, null);
     }
 
@@ -145,75 +112,46 @@ internal sealed partial class AuthorizationServer
     public (IssuedTokens? Tokens, string? Error, string? Description) Refresh(string issuer, string refreshToken, string clientId, Func<string, string, bool> userAllowed)
     {
         var hash = TokenSecrets.Hash(refreshToken);
-        var now = StateDatabase.Now(_time);
-        using var connection = _database.Connect();
-        using var transaction = connection.BeginTransaction();
-        string family, client, user, resource;
-        string? scope;
-        long expires;
-        long? used, revoked;
-        using (var select = connection.CreateCommand())
+        var now = _time.GetUtcNow();
+        using var transaction = _repository.Begin();
+        if (transaction.FindRefreshToken(hash) is not { } stored)
         {
-            select.Transaction = transaction;
-            select.CommandText = "SELECT family, client_id, user_id, resource, scope, expires_at, used_at, revoked_at FROM oauth_refresh_tokens WHERE hash = $hash";
-            select.Parameters.AddWithValue("$hash", hash);
-            using var reader = select.ExecuteReader();
-            if (!reader.Read())
-            {
-                return (null, "invalid_grant", "unknown refresh token");
-            }
-
-            (family, client, user, resource) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3));
-            scope = reader.IsDBNull(4) ? null : reader.GetString(4);
-            expires = reader.GetInt64(5);
-            used = reader.IsDBNull(6) ? null : reader.GetInt64(6);
-            revoked = reader.IsDBNull(7) ? null : reader.GetInt64(7);
+            return (null, "invalid_grant", "unknown refresh token");
         }
 
-        if (used is not null || revoked is not null)
+        if (stored.Used || stored.Revoked)
         {
             // Reuse of a rotated token means it leaked: the legitimate holder and the thief both lose the family.
-            Grants.RevokeFamily(connection, transaction, family, now);
+            Grants.RevokeFamily(transaction, stored.Grant, now);
             transaction.Commit();
             Grants.Revoked();
-            Log.Reuse(_logger, "refresh token", client, user);
+            Log.Reuse(_logger, "refresh token", stored.ClientId, stored.User);
             return (null, "invalid_grant", "the refresh token was already used; every token of this grant is revoked");
         }
 
-        if (expires < now || client != clientId)
+        if (stored.ExpiresAt < now || stored.ClientId != clientId)
         {
-            return (null, "invalid_grant", expires < now ? "the refresh token has expired" : "the refresh token was issued to another client");
+            return (null, "invalid_grant", stored.ExpiresAt < now ? "the refresh token has expired" : "the refresh token was issued to another client");
         }
 
-        if (!userAllowed(user, resource))
+        if (!userAllowed(stored.User, stored.Resource))
         {
-            Grants.RevokeFamily(connection, transaction, family, now);
+            Grants.RevokeFamily(transaction, stored.Grant, now);
             transaction.Commit();
             Grants.Revoked();
             return (null, "invalid_grant", "the user may no longer use this resource");
         }
 
-        MarkUsed(connection, transaction, "UPDATE oauth_refresh_tokens SET used_at = $now WHERE hash = $hash", hash, now);
-        var tokens = Issue(connection, transaction, issuer, clientId, user, resource, scope, family, now);
+        transaction.MarkRefreshTokenUsed(hash, now);
+        var tokens = Issue(transaction, issuer, clientId, stored.User, stored.Resource, stored.Scope, stored.Grant, now);
         transaction.Commit();
-        Log.TokenIssued(_logger, clientId, user, "refresh_token");
+        Log.TokenIssued(_logger, clientId, stored.User, "refresh_token");
         return (tokens, null, null);
     }
 
-    /// <summary>Marks a code or refresh token used (a second use is then detected as a replay).</summary>
-    private static void MarkUsed(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string update, byte[] hash, long now)
+    private IssuedTokens Issue(IGrantTransaction transaction, string issuer, string clientId, string user, string resource, string? scope, string family, DateTimeOffset at)
     {
-        using var mark = connection.CreateCommand();
-        mark.Transaction = transaction;
-        mark.CommandText = update;
-        mark.Parameters.AddWithValue("$now", now);
-        mark.Parameters.AddWithValue("$hash", hash);
-        mark.ExecuteNonQuery();
-    }
-
-    private IssuedTokens Issue(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction,
-        string issuer, string clientId, string user, string resource, string? scope, string family, long now)
-    {
+        var now = at.ToUnixTimeSeconds();
         var lifetime = (long)_settings.AccessTokenTtl.TotalSeconds;
         var grantedScope = scope ?? "mcp";
         var access = JsonWebToken.Sign(_keys.Active, writer =>
@@ -231,23 +169,9 @@ internal sealed partial class AuthorizationServer
         });
 
         var refresh = TokenSecrets.NewToken(TokenSecrets.RefreshPrefix);
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO oauth_refresh_tokens (hash, family, client_id, user_id, resource, scope, expires_at)
-            VALUES ($hash, $family, $client, $user, $resource, $scope, $expires)
-            """;
-        insert.Parameters.AddWithValue("$hash", TokenSecrets.Hash(refresh));
-        insert.Parameters.AddWithValue("$family", family);
-        insert.Parameters.AddWithValue("$client", clientId);
-        insert.Parameters.AddWithValue("$user", user);
-        insert.Parameters.AddWithValue("$resource", resource);
-        insert.Parameters.AddWithValue("$scope", (object?)scope ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$expires", now + (long)_settings.RefreshTokenTtl.TotalSeconds);
-        insert.ExecuteNonQuery();
+        transaction.AddRefreshToken(new NewRefreshToken(TokenSecrets.Hash(refresh), family, clientId, user, resource, scope, at + _settings.RefreshTokenTtl));
         return new IssuedTokens(access, (int)lifetime, refresh, grantedScope);
     }
-
 
     /// <summary>PKCE S256: <c>BASE64URL(SHA256(verifier)) == challenge</c>, compared in constant time.</summary>
     internal static bool VerifierMatches(string verifier, string challenge)

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Archestra.Edge.Model;
-using Archestra.Edge.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Identity.OAuth;
@@ -62,7 +61,7 @@ internal sealed partial class ClientRegistry : IDisposable
     internal static readonly TimeSpan IdleClientLifetime = TimeSpan.FromDays(90);
     private static readonly TimeSpan s_documentCache = TimeSpan.FromMinutes(5);
 
-    private readonly StateDatabase _database;
+    private readonly IClientRepository _clients;
     private readonly BuiltinAuthorizationServerSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -70,9 +69,9 @@ internal sealed partial class ClientRegistry : IDisposable
     private readonly ConcurrentDictionary<string, (OAuthClient Client, DateTimeOffset FetchedAt)> _documents = new(StringComparer.Ordinal);
     private readonly Gateway.Limits.RateLimiter _registrations;
 
-    public ClientRegistry(StateDatabase database, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger)
+    public ClientRegistry(IClientRepository clients, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger)
     {
-        _database = database;
+        _clients = clients;
         _settings = settings;
         _time = time;
         _logger = logger;
@@ -132,27 +131,15 @@ internal sealed partial class ClientRegistry : IDisposable
 
         var name = request.TryGetProperty("client_name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
         var client = new OAuthClient($"client_{Utilities.SecureRandom.HexString(12)}", name is { Length: > 200 } ? name[..200] : name, redirects.ToImmutable(), "registered");
-        using (var connection = _database.Connect())
-        using (var command = connection.CreateCommand())
+        // Expired registrations go first; then the table's bound holds whatever the sources.
+        PruneExpired();
+        if (_clients.Count() >= _settings.MaxClients)
         {
-            // Expired registrations go first; then the table's bound holds whatever the sources.
-            PruneExpired(command);
-            command.CommandText = "SELECT count(*) FROM oauth_clients";
-            if ((long)command.ExecuteScalar()! >= _settings.MaxClients)
-            {
-                Log.RegistrationFull(_logger, _settings.MaxClients);
-                return (null, "the gateway holds as many registered clients as it may; try again later");
-            }
-
-            command.CommandText = "INSERT INTO oauth_clients (client_id, name, redirect_uris, kind, created_at) VALUES ($id, $name, $uris, $kind, $now)";
-            command.Parameters.AddWithValue("$id", client.ClientId);
-            command.Parameters.AddWithValue("$name", (object?)client.Name ?? DBNull.Value);
-            command.Parameters.AddWithValue("$uris", string.Join('\n', client.RedirectUris));
-            command.Parameters.AddWithValue("$kind", client.Kind);
-            command.Parameters.AddWithValue("$now", StateDatabase.Now(_time));
-            command.ExecuteNonQuery();
+            Log.RegistrationFull(_logger, _settings.MaxClients);
+            return (null, "the gateway holds as many registered clients as it may; try again later");
         }
 
+        _clients.Add(client, _time.GetUtcNow());
         Log.Registered(_logger, client.ClientId, client.Name ?? "(unnamed)");
         return (client, null);
     }
@@ -165,35 +152,14 @@ internal sealed partial class ClientRegistry : IDisposable
             return;
         }
 
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE oauth_clients SET last_used_at = $now WHERE client_id = $id";
-        command.Parameters.AddWithValue("$now", StateDatabase.Now(_time));
-        command.Parameters.AddWithValue("$id", clientId);
-        command.ExecuteNonQuery();
+        _clients.Touch(clientId, _time.GetUtcNow());
     }
 
     /// <summary>Deletes registrations never used within a day, and those unused for 90 days.</summary>
     public int PruneExpired()
     {
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        return PruneExpired(command);
-    }
-
-    private int PruneExpired(Microsoft.Data.Sqlite.SqliteCommand command)
-    {
-        var now = StateDatabase.Now(_time);
-        command.CommandText = """
-            DELETE FROM oauth_clients WHERE kind = 'registered' AND (
-                (last_used_at IS NULL AND created_at < $unused) OR (last_used_at IS NOT NULL AND last_used_at < $idle))
-            """;
-        command.Parameters.Clear();
-        command.Parameters.AddWithValue("$unused", now - (long)UnusedClientLifetime.TotalSeconds);
-        command.Parameters.AddWithValue("$idle", now - (long)IdleClientLifetime.TotalSeconds);
-        var deleted = command.ExecuteNonQuery();
-        command.Parameters.Clear();
-        return deleted;
+        var now = _time.GetUtcNow();
+        return _clients.Prune(now - UnusedClientLifetime, now - IdleClientLifetime);
     }
 
     /// <summary>The client with this id: registered, or (an https URL) described by its metadata document.</summary>
@@ -204,17 +170,7 @@ internal sealed partial class ClientRegistry : IDisposable
             return await FetchDocumentAsync(clientId, cancellationToken).ConfigureAwait(false);
         }
 
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, redirect_uris, kind FROM oauth_clients WHERE client_id = $id";
-        command.Parameters.AddWithValue("$id", clientId);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
-        {
-            return (null, "unknown client_id");
-        }
-
-        return (new OAuthClient(clientId, reader.IsDBNull(0) ? null : reader.GetString(0), [.. reader.GetString(1).Split('\n')], reader.GetString(2)), null);
+        return _clients.Find(clientId) is { } client ? (client, null) : (null, "unknown client_id");
     }
 
     public bool IsMetadataDocumentId(string clientId)

@@ -1,5 +1,3 @@
-using Archestra.Edge.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Identity.OAuth;
@@ -10,21 +8,21 @@ internal sealed record GrantInfo(string Id, string ClientId, string User, string
 /// <summary>
 /// The built-in authorization server's grants (refresh-token families), listed and revoked by an operator (the
 /// <c>grants</c> command, the admin API), by a client (RFC 7009), or on reuse of a code or refresh token. Revoking
-/// a grant revokes its refresh tokens and records it in <c>oauth_revoked_grants</c> until the last access token it
-/// may have issued has expired; the token store reads that table, so those access tokens are refused too.
+/// a grant revokes its refresh tokens and records the grant as revoked until the last access token it
+/// may have issued has expired; the token store reads those records, so those access tokens are refused too.
 /// </summary>
 internal sealed partial class GrantStore
 {
-    private readonly StateDatabase _database;
+    private readonly IGrantRepository _repository;
     private readonly TimeSpan _accessTokenTtl;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Action? _revoked;
 
     /// <param name="revoked">Called after grants were revoked (the token store re-reads the revoked grants at once).</param>
-    public GrantStore(StateDatabase database, TimeSpan accessTokenTtl, TimeProvider time, ILogger logger, Action? revoked = null)
+    public GrantStore(IGrantRepository repository, TimeSpan accessTokenTtl, TimeProvider time, ILogger logger, Action? revoked = null)
     {
-        _database = database;
+        _repository = repository;
         _accessTokenTtl = accessTokenTtl;
         _time = time;
         _logger = logger;
@@ -32,66 +30,31 @@ internal sealed partial class GrantStore
     }
 
     /// <summary>The grants whose refresh tokens have not expired, newest first; revoked ones included (marked).</summary>
-    public List<GrantInfo> ListGrants(string? user = null)
-    {
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT family, client_id, user_id, resource, max(expires_at), max(revoked_at) FROM oauth_refresh_tokens
-            WHERE ($user IS NULL OR user_id = $user)
-            GROUP BY family HAVING max(expires_at) > $now
-            ORDER BY max(expires_at) DESC, family
-            """;
-        command.Parameters.AddWithValue("$user", (object?)user ?? DBNull.Value);
-        command.Parameters.AddWithValue("$now", StateDatabase.Now(_time));
-        using var reader = command.ExecuteReader();
-        var grants = new List<GrantInfo>();
-        while (reader.Read())
-        {
-            grants.Add(new GrantInfo(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(4)), reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5))));
-        }
-
-        return grants;
-    }
+    public List<GrantInfo> ListGrants(string? user = null) => _repository.List(user, _time.GetUtcNow());
 
     /// <summary>Revokes the grant <paramref name="grant"/>, or every grant of <paramref name="user"/>. Returns how many were active.</summary>
     public int RevokeGrants(string? grant, string? user)
     {
-        var now = StateDatabase.Now(_time);
-        using var connection = _database.Connect();
-        using var transaction = connection.BeginTransaction();
-        var families = new List<string>();
-        using (var select = connection.CreateCommand())
+        var now = _time.GetUtcNow();
+        IReadOnlyList<string> grants;
+        using (var transaction = _repository.Begin())
         {
-            select.Transaction = transaction;
-            select.CommandText = """
-                SELECT DISTINCT family FROM oauth_refresh_tokens
-                WHERE revoked_at IS NULL AND expires_at > $now AND (family = $grant OR user_id = $user)
-                """;
-            select.Parameters.AddWithValue("$now", now);
-            select.Parameters.AddWithValue("$grant", (object?)grant ?? DBNull.Value);
-            select.Parameters.AddWithValue("$user", (object?)user ?? DBNull.Value);
-            using var reader = select.ExecuteReader();
-            while (reader.Read())
+            grants = transaction.ActiveGrants(grant, user, now);
+            foreach (var family in grants)
             {
-                families.Add(reader.GetString(0));
+                RevokeFamily(transaction, family, now);
             }
+
+            transaction.Commit();
         }
 
-        foreach (var family in families)
-        {
-            RevokeFamily(connection, transaction, family, now);
-        }
-
-        transaction.Commit();
-        if (families.Count > 0)
+        if (grants.Count > 0)
         {
             Revoked();
-            Log.GrantsRevoked(_logger, families.Count, grant ?? $"user {user}");
+            Log.GrantsRevoked(_logger, grants.Count, grant ?? $"user {user}");
         }
 
-        return families.Count;
+        return grants.Count;
     }
 
     /// <summary>
@@ -101,48 +64,27 @@ internal sealed partial class GrantStore
     /// </summary>
     public void RevokeByClient(string clientId, string? refreshToken, string? accessTokenGrant)
     {
-        using var connection = _database.Connect();
-        using var transaction = connection.BeginTransaction();
-        string? family = null;
-        using (var select = connection.CreateCommand())
+        using (var transaction = _repository.Begin())
         {
-            select.Transaction = transaction;
-            select.CommandText = refreshToken is not null
-                ? "SELECT family FROM oauth_refresh_tokens WHERE hash = $hash AND client_id = $client"
-                : "SELECT family FROM oauth_refresh_tokens WHERE family = $family AND client_id = $client LIMIT 1";
-            select.Parameters.AddWithValue("$hash", refreshToken is null ? DBNull.Value : TokenSecrets.Hash(refreshToken));
-            select.Parameters.AddWithValue("$family", (object?)accessTokenGrant ?? DBNull.Value);
-            select.Parameters.AddWithValue("$client", clientId);
-            family = select.ExecuteScalar() as string;
+            if (transaction.GrantOfClient(clientId, refreshToken is null ? null : TokenSecrets.Hash(refreshToken), accessTokenGrant) is not { } family)
+            {
+                return;
+            }
+
+            RevokeFamily(transaction, family, _time.GetUtcNow());
+            transaction.Commit();
         }
 
-        if (family is null)
-        {
-            return;
-        }
-
-        RevokeFamily(connection, transaction, family, StateDatabase.Now(_time));
-        transaction.Commit();
         Revoked();
         Log.GrantsRevoked(_logger, 1, $"client {clientId}");
     }
 
-    /// <summary>Revokes a grant inside the caller's transaction; the caller commits, then calls <see cref="Revoked"/>.</summary>
-    public void RevokeFamily(SqliteConnection connection, SqliteTransaction transaction, string family, long now)
-    {
-        using var revoke = connection.CreateCommand();
-        revoke.Transaction = transaction;
-        revoke.CommandText = """
-            UPDATE oauth_refresh_tokens SET revoked_at = $now WHERE family = $family AND revoked_at IS NULL;
-            INSERT INTO oauth_revoked_grants (family, revoked_at, expires_at) VALUES ($family, $now, $until)
-                ON CONFLICT (family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at);
-            DELETE FROM oauth_revoked_grants WHERE expires_at <= $now;
-            """;
-        revoke.Parameters.AddWithValue("$now", now);
-        revoke.Parameters.AddWithValue("$until", now + (long)(_accessTokenTtl + Jwt.JsonWebToken.ClockSkew).TotalSeconds + 1);
-        revoke.Parameters.AddWithValue("$family", family);
-        revoke.ExecuteNonQuery();
-    }
+    /// <summary>
+    /// Revokes a grant inside the caller's unit of work, remembered as revoked until its last access token has
+    /// expired; the caller commits, then calls <see cref="Revoked"/>.
+    /// </summary>
+    public void RevokeFamily(IGrantTransaction transaction, string family, DateTimeOffset now)
+        => transaction.RevokeGrant(family, now, now + _accessTokenTtl + Jwt.JsonWebToken.ClockSkew + TimeSpan.FromSeconds(1));
 
     /// <summary>After a commit that revoked grants: the token store re-reads them, so their access tokens stop at once.</summary>
     public void Revoked() => _revoked?.Invoke();

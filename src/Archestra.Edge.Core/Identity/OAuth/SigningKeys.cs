@@ -1,18 +1,17 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Archestra.Edge.Identity.Jwt;
-using Archestra.Edge.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Identity.OAuth;
 
 /// <summary>
-/// The built-in authorization server's signing keys, kept in SQLite. The newest one signs; retired keys stay in
+/// The built-in authorization server's signing keys, kept in its <see cref="ISigningKeyRepository"/>. The newest one signs; retired keys stay in
 /// the published JWKS until every token they signed has expired, so a rotation never breaks a client.
 /// </summary>
 internal sealed partial class SigningKeys : IDisposable
 {
-    private readonly StateDatabase _database;
+    private readonly ISigningKeyRepository _repository;
     private readonly string _algorithm;
     private readonly TimeSpan _tokenLifetime;
     private readonly TimeProvider _time;
@@ -20,9 +19,9 @@ internal sealed partial class SigningKeys : IDisposable
     private readonly Lock _lock = new();
     private volatile Snapshot _snapshot;
 
-    public SigningKeys(StateDatabase database, string algorithm, TimeSpan tokenLifetime, TimeProvider time, ILogger logger)
+    public SigningKeys(ISigningKeyRepository repository, string algorithm, TimeSpan tokenLifetime, TimeProvider time, ILogger logger)
     {
-        _database = database;
+        _repository = repository;
         _algorithm = algorithm;
         _tokenLifetime = tokenLifetime;
         _time = time;
@@ -58,32 +57,7 @@ internal sealed partial class SigningKeys : IDisposable
                 privateKey = ec.ExportPkcs8PrivateKey();
             }
 
-            var now = StateDatabase.Now(_time);
-            using (var connection = _database.Connect())
-            using (var transaction = connection.BeginTransaction())
-            {
-                using (var retire = connection.CreateCommand())
-                {
-                    retire.Transaction = transaction;
-                    retire.CommandText = "UPDATE signing_keys SET retired_at = $now WHERE retired_at IS NULL";
-                    retire.Parameters.AddWithValue("$now", now);
-                    retire.ExecuteNonQuery();
-                }
-
-                using (var insert = connection.CreateCommand())
-                {
-                    insert.Transaction = transaction;
-                    insert.CommandText = "INSERT INTO signing_keys (kid, algorithm, private_key, created_at) VALUES ($kid, $alg, $key, $now)";
-                    insert.Parameters.AddWithValue("$kid", kid);
-                    insert.Parameters.AddWithValue("$alg", _algorithm);
-                    insert.Parameters.AddWithValue("$key", privateKey);
-                    insert.Parameters.AddWithValue("$now", now);
-                    insert.ExecuteNonQuery();
-                }
-
-                transaction.Commit();
-            }
-
+            _repository.Rotate(kid, _algorithm, privateKey, _time.GetUtcNow());
             CryptographicOperations.ZeroMemory(privateKey);
             var previous = _snapshot;
             _snapshot = Load();
@@ -132,17 +106,9 @@ internal sealed partial class SigningKeys : IDisposable
     {
         var keys = new Dictionary<string, JsonWebKey>(StringComparer.Ordinal);
         JsonWebKey? active = null;
-        var oldest = StateDatabase.Now(_time) - (long)(_tokenLifetime + JsonWebToken.ClockSkew).TotalSeconds;
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT kid, algorithm, private_key, retired_at FROM signing_keys WHERE retired_at IS NULL OR retired_at >= $oldest ORDER BY created_at";
-        command.Parameters.AddWithValue("$oldest", oldest);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        foreach (var stored in _repository.Load(_time.GetUtcNow() - (_tokenLifetime + JsonWebToken.ClockSkew)))
         {
-            var kid = reader.GetString(0);
-            var algorithm = reader.GetString(1);
-            var material = (byte[])reader.GetValue(2);
+            var (kid, algorithm, material) = (stored.Kid, stored.Algorithm, stored.PrivateKey);
             JsonWebKey key;
             if (algorithm == "RS256")
             {
@@ -159,7 +125,7 @@ internal sealed partial class SigningKeys : IDisposable
 
             CryptographicOperations.ZeroMemory(material);
             keys[kid] = key;
-            if (reader.IsDBNull(3))
+            if (stored.RetiredAt is null)
             {
                 active = key;
             }

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Archestra.Edge.Model;
-using Archestra.Edge.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +18,7 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
     private static readonly TimeSpan s_gather = TimeSpan.FromMilliseconds(50);
 
     private readonly AuditSettings _settings;
-    private readonly Func<StateDatabase> _database;
+    private readonly Func<IAuditRepository> _repository;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<AuditRecord> _channel;
@@ -27,10 +26,10 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
     private long _written;
     private long _dropped;
 
-    public AuditTrail(AuditSettings settings, Func<StateDatabase> database, TimeProvider time, ILogger logger)
+    public AuditTrail(AuditSettings settings, Func<IAuditRepository> repository, TimeProvider time, ILogger logger)
     {
         _settings = settings;
-        _database = database;
+        _repository = repository;
         _time = time;
         _logger = logger;
         _channel = Channel.CreateBounded<AuditRecord>(
@@ -83,14 +82,14 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
             return;
         }
 
-        AuditStore store;
-        AuditStore.Writer writer;
+        IAuditRepository store;
+        IAuditWriter writer;
         try
         {
-            store = new AuditStore(_database());
+            store = _repository();
             writer = store.OpenWriter(_settings.Arguments);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
         {
             Log.Unavailable(_logger, ex.Message);
             return;
@@ -129,7 +128,7 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
                 writer.Write(batch);
                 Interlocked.Add(ref _written, batch.Count);
             }
-            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
             {
                 Interlocked.Add(ref _dropped, batch.Count);
                 Log.WriteFailed(_logger, batch.Count, ex.Message);
@@ -139,7 +138,7 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
         }
     }
 
-    private void Prune(AuditStore store)
+    private void Prune(IAuditRepository store)
     {
         try
         {
@@ -149,7 +148,7 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
                 Log.Pruned(_logger, removed);
             }
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        catch (System.Data.Common.DbException ex)
         {
             Log.WriteFailed(_logger, 0, ex.Message);
         }

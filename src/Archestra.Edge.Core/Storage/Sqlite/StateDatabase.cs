@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
-namespace Archestra.Edge.Storage;
+namespace Archestra.Edge.Storage.Sqlite;
 
 /// <summary>
 /// The gateway's little local state in SQLite (<c>data_dir/archestra.db</c>, WAL): issued tokens, OAuth clients,

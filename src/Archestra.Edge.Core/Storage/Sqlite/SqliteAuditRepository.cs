@@ -1,20 +1,11 @@
-using System.Buffers;
-using System.Text;
-using System.Text.Json;
 using Archestra.Edge.Model;
-using Archestra.Edge.Storage;
+using Archestra.Edge.Observability.Audit;
 
-namespace Archestra.Edge.Observability.Audit;
+namespace Archestra.Edge.Storage.Sqlite;
 
 /// <summary>The <c>audit</c> table: batched inserts, retention pruning, and reads for <c>audit tail|export</c>.</summary>
-internal sealed class AuditStore
+internal sealed class SqliteAuditRepository(StateDatabase database) : IAuditRepository
 {
-    private readonly StateDatabase _database;
-
-    public AuditStore(StateDatabase database)
-    {
-        _database = database;
-    }
 
     /// <summary>Writes a batch in one transaction (a one-off writer; the trail keeps one open).</summary>
     public void Insert(IReadOnlyList<AuditRecord> records, AuditArguments arguments)
@@ -24,9 +15,9 @@ internal sealed class AuditStore
     }
 
     /// <summary>A long-lived connection with its INSERT prepared once: a batch then costs one transaction and a step per row.</summary>
-    public Writer OpenWriter(AuditArguments arguments) => new(_database.Connect(), arguments);
+    public IAuditWriter OpenWriter(AuditArguments arguments) => new Writer(database.Connect(), arguments);
 
-    internal sealed class Writer : IDisposable
+    private sealed class Writer : IAuditWriter
     {
         private readonly Microsoft.Data.Sqlite.SqliteConnection _connection;
         private readonly Microsoft.Data.Sqlite.SqliteCommand _insert;
@@ -76,7 +67,7 @@ internal sealed class AuditStore
                 _values[7].Value = record.DurationMilliseconds;
                 _values[8].Value = record.RequestBytes;
                 _values[9].Value = record.ResponseBytes;
-                _values[10].Value = (object?)Keep(record.Arguments, _arguments) ?? DBNull.Value;
+                _values[10].Value = (object?)AuditRedaction.Keep(record.Arguments, _arguments) ?? DBNull.Value;
                 _values[11].Value = record.Session;
                 _insert.ExecuteNonQuery();
             }
@@ -94,7 +85,7 @@ internal sealed class AuditStore
     /// <summary>Deletes records older than <paramref name="cutoff"/>; returns how many.</summary>
     public int Prune(DateTimeOffset cutoff)
     {
-        using var connection = _database.Connect();
+        using var connection = database.Connect();
         using var delete = connection.CreateCommand();
         delete.CommandText = "DELETE FROM audit WHERE at < $cutoff";
         delete.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
@@ -104,7 +95,7 @@ internal sealed class AuditStore
     /// <summary>Records from <paramref name="since"/> on, oldest first; with <paramref name="last"/>, only the newest that many.</summary>
     public List<AuditRecord> Read(DateTimeOffset? since, DateTimeOffset? until, int? last)
     {
-        using var connection = _database.Connect();
+        using var connection = database.Connect();
         using var select = connection.CreateCommand();
         var filter = "WHERE at >= $since AND at < $until";
         select.CommandText = last is null
@@ -130,54 +121,5 @@ internal sealed class AuditStore
         }
 
         return records;
-    }
-
-    /// <summary>What the trail keeps of raw arguments: all, none, or each top-level name with its value hidden.</summary>
-    internal static string? Keep(byte[]? raw, AuditArguments mode)
-    {
-        if (raw is null || mode == AuditArguments.None)
-        {
-            return null;
-        }
-
-        if (mode == AuditArguments.Full)
-        {
-            return Encoding.UTF8.GetString(raw);
-        }
-
-        try
-        {
-            // Names only: one pass over the top-level object, skipping every value unread.
-            var reader = new Utf8JsonReader(raw);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return "\"[redacted]\"";
-            }
-
-            var buffer = new ArrayBufferWriter<byte>(64);
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    writer.WritePropertyName(reader.HasValueSequence || reader.ValueIsEscaped ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan));
-                    writer.WriteStringValue("[redacted]");
-                    if (!reader.Read())
-                    {
-                        throw new JsonException("truncated");
-                    }
-
-                    reader.Skip();
-                }
-
-                writer.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
-        catch (JsonException)
-        {
-            return "\"[redacted]\"";
-        }
     }
 }

@@ -1,0 +1,51 @@
+using Archestra.Edge.Identity.OAuth;
+
+namespace Archestra.Edge.Storage.Sqlite;
+
+/// <summary>Signing keys in the <c>signing_keys</c> table of the owner-only state database.</summary>
+internal sealed class SqliteSigningKeyRepository(StateDatabase database) : ISigningKeyRepository
+{
+    public IReadOnlyList<StoredSigningKey> Load(DateTimeOffset retiredSince)
+    {
+        var keys = new List<StoredSigningKey>();
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT kid, algorithm, private_key, retired_at FROM signing_keys WHERE retired_at IS NULL OR retired_at >= $oldest ORDER BY created_at";
+        command.Parameters.AddWithValue("$oldest", retiredSince.ToUnixTimeSeconds());
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            keys.Add(new StoredSigningKey(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2),
+                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3))));
+        }
+
+        return keys;
+    }
+
+    public void Rotate(string kid, string algorithm, byte[] privateKey, DateTimeOffset at)
+    {
+        var now = at.ToUnixTimeSeconds();
+        using var connection = database.Connect();
+        using var transaction = connection.BeginTransaction();
+        using (var retire = connection.CreateCommand())
+        {
+            retire.Transaction = transaction;
+            retire.CommandText = "UPDATE signing_keys SET retired_at = $now WHERE retired_at IS NULL";
+            retire.Parameters.AddWithValue("$now", now);
+            retire.ExecuteNonQuery();
+        }
+
+        using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO signing_keys (kid, algorithm, private_key, created_at) VALUES ($kid, $alg, $key, $now)";
+            insert.Parameters.AddWithValue("$kid", kid);
+            insert.Parameters.AddWithValue("$alg", algorithm);
+            insert.Parameters.AddWithValue("$key", privateKey);
+            insert.Parameters.AddWithValue("$now", now);
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+}

@@ -1,0 +1,104 @@
+using Archestra.Edge.Identity;
+using Archestra.Edge.Model;
+using Microsoft.Data.Sqlite;
+
+namespace Archestra.Edge.Storage.Sqlite;
+
+/// <summary>Tokens in the <c>tokens</c> table, revoked grants in <c>oauth_revoked_grants</c>; changes seen through <c>data_version</c>.</summary>
+internal sealed class SqliteTokenRepository(StateDatabase database) : ITokenRepository
+{
+    private readonly Lock _watchLock = new();
+    private SqliteConnection? _watch;
+
+    public void Add(TokenRecord token)
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO tokens (id, name, hash, scope, profiles, created_at, expires_at) VALUES ($id, $name, $hash, $scope, $profiles, $created, $expires)";
+        command.Parameters.AddWithValue("$id", token.Id);
+        command.Parameters.AddWithValue("$name", token.Name);
+        command.Parameters.AddWithValue("$hash", token.Hash);
+        command.Parameters.AddWithValue("$scope", token.Scope.ToString());
+        command.Parameters.AddWithValue("$profiles", token.Profiles.IsDefaultOrEmpty ? DBNull.Value : string.Join(',', token.Profiles));
+        command.Parameters.AddWithValue("$created", token.CreatedAt.ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$expires", token.ExpiresAt is { } e ? e.ToUnixTimeSeconds() : DBNull.Value);
+        command.ExecuteNonQuery();
+    }
+
+    public bool Revoke(string idOrName, DateTimeOffset at)
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE tokens SET revoked_at = $now
+            WHERE revoked_at IS NULL AND (id = $key OR (name = $key AND (SELECT count(*) FROM tokens WHERE name = $key AND revoked_at IS NULL) = 1))
+            """;
+        command.Parameters.AddWithValue("$now", at.ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$key", idOrName);
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    public IReadOnlyList<TokenRecord> LoadAll()
+    {
+        var result = new List<TokenRecord>();
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, name, hash, scope, profiles, created_at, expires_at, revoked_at FROM tokens ORDER BY created_at, id";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (!TokenScope.TryParse(reader.GetString(3), out var scope))
+            {
+                continue;
+            }
+
+            result.Add(new TokenRecord(
+                reader.GetString(0),
+                reader.GetString(1),
+                (byte[])reader.GetValue(2),
+                scope,
+                reader.IsDBNull(4) ? [] : [.. reader.GetString(4).Split(',', StringSplitOptions.RemoveEmptyEntries)],
+                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(6)),
+                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(7)),
+                Declared: false));
+        }
+
+        return result;
+    }
+
+    public IReadOnlyList<string> RevokedGrants(DateTimeOffset now)
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT family FROM oauth_revoked_grants WHERE expires_at > $now";
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
+        using var reader = command.ExecuteReader();
+        var grants = new List<string>();
+        while (reader.Read())
+        {
+            grants.Add(reader.GetString(0));
+        }
+
+        return grants;
+    }
+
+    /// <summary><c>PRAGMA data_version</c> of one long-lived connection: it changes when another connection commits.</summary>
+    public long ChangeVersion()
+    {
+        lock (_watchLock)
+        {
+            _watch ??= database.Connect();
+            return StateDatabase.DataVersion(_watch);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_watchLock)
+        {
+            _watch?.Dispose();
+            _watch = null;
+        }
+    }
+}
