@@ -138,7 +138,6 @@ public sealed class CliTests
     {
         await using var process = ChildProcess.Start(Repository.GatewayBinary, args);
         var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        await Task.Delay(50);
         return (code, process.Output);
     }
 }

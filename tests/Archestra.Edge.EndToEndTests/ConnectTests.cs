@@ -92,7 +92,6 @@ public sealed class ConnectTests : IClassFixture<AuthFixture>
 
         await using var shell = ChildProcess.Start("bash", ["-c", curl], new Dictionary<string, string> { ["ARCHESTRA_TOKEN"] = AuthFixture.Carol });
         Assert.Equal(0, await shell.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        await Task.Delay(50);
 
         Assert.Contains("HTTP/1.1 200", shell.Output, StringComparison.Ordinal);
         Assert.Contains("mcp-session-id:", shell.Output, StringComparison.OrdinalIgnoreCase);
@@ -104,7 +103,6 @@ public sealed class ConnectTests : IClassFixture<AuthFixture>
     {
         await using var json = ChildProcess.Start(Repository.GatewayBinary, ["connect", "everyone", "--config", _fixture.Gateway.ConfigPath, "--json"]);
         Assert.Equal(0, await json.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        await Task.Delay(50);
         var document = JsonNode.Parse(json.Output)!;
         Assert.Equal("everyone", document["profile"]!.GetValue<string>());
         Assert.EndsWith("/v1/mcp/everyone", document["url"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -112,7 +110,6 @@ public sealed class ConnectTests : IClassFixture<AuthFixture>
 
         await using var missing = ChildProcess.Start(Repository.GatewayBinary, ["connect", "nope", "--config", _fixture.Gateway.ConfigPath]);
         Assert.Equal(1, await missing.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        await Task.Delay(50);
         Assert.Contains("no profile 'nope'", missing.Output, StringComparison.Ordinal);
         Assert.Contains("alice-only, everyone, platform-tools", missing.Output, StringComparison.Ordinal);
     }

@@ -187,7 +187,7 @@ public sealed class LimitTests
         using var client = new RawMcpClient(gateway.ProfileUrl("p"));
         await client.InitializeAsync();
         var slow = client.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"local__slow","arguments":{"ms":2000}}}""");
-        await Task.Delay(500);
+        await gateway.Process.WaitForLineAsync(line => line.Contains("drain-local: slow call started", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
 
         gateway.Process.Signal(15);
 
@@ -204,7 +204,6 @@ public sealed class LimitTests
         await File.WriteAllTextAsync(path, "limits: { rate_per_profile: lots }\nservers: { edge: { builtin: archestra } }\nprofiles: { p: { tools: [{ server: edge }] } }\n");
         await using var validate = ChildProcess.Start(Repository.GatewayBinary, ["validate", "--config", path]);
         Assert.Equal(1, await validate.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        await Task.Delay(50);
         Assert.Contains("limits.rate_per_profile: 'lots' is not a rate", validate.Output, StringComparison.Ordinal);
     }
 

@@ -25,7 +25,6 @@ public sealed class PackagingTests
 
         await using var verify = ChildProcess.Start("/usr/bin/systemd-analyze", ["verify", unit]);
         var code = await verify.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        await Task.Delay(50);
         Assert.True(code == 0, verify.Output);
         Assert.DoesNotContain("archestra-edge.service:", verify.Output, StringComparison.Ordinal); // no warnings about our unit
     }

@@ -217,7 +217,6 @@ public sealed class RegistryTests
     {
         await using var process = ChildProcess.Start(Repository.GatewayBinary, args, workingDirectory: Path.GetTempPath());
         var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        await Task.Delay(50);
         return (code, process.Output);
     }
 }

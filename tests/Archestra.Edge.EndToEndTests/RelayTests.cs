@@ -113,11 +113,8 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
 
         await client.CallToolAsync($"{server}__log", new Dictionary<string, object?> { ["level"] = "warning", ["message"] = $"hello from {server}" });
 
-        // The SDK client runs notification handlers asynchronously; give it a moment.
-        for (var i = 0; i < 50 && !messages.Contains($"hello from {server}"); i++)
-        {
-            await Task.Delay(100);
-        }
+        // The SDK client runs notification handlers asynchronously.
+        await Eventually.TrueAsync(() => { lock (messages) { return messages.Contains($"hello from {server}"); } }, seconds: 5);
 
         lock (messages)
         {

@@ -75,7 +75,6 @@ public sealed class TracingAndLogsTests
 
         gateway.Signal(15);
         Assert.Equal(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        await Task.Delay(100);
         var lines = gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(lines.Length >= 3, gateway.Output);
         foreach (var line in lines)

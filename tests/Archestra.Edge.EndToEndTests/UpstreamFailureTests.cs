@@ -125,7 +125,7 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
         var before = (await CallAsync(client, "victim__pid"))["result"]!["content"]![0]!["text"]!.GetValue<string>();
 
         var hanging = CallAsync(client, "victim__hang", id: 5);
-        await Task.Delay(300);
+        await _gateway.Process.WaitForLineAsync(line => line.Contains($"[victim] victim: hanging call started", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         Process.GetProcessById(int.Parse(before, System.Globalization.CultureInfo.InvariantCulture)).Kill();
 
         var failed = await hanging;

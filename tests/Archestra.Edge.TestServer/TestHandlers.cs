@@ -83,9 +83,11 @@ internal static class TestHandlers
                 return Text(string.Join("\n", names));
             case "slow":
                 var ms = args.TryGetValue("ms", out var m) ? m.GetInt32() : 100;
+                Console.Error.WriteLine($"{state.Options.Name}: slow call started ({ms} ms)");
                 await Task.Delay(ms, ct);
                 return Text($"slept {ms} ms");
             case "hang":
+                Console.Error.WriteLine($"{state.Options.Name}: hanging call started");
                 await Task.Delay(Timeout.Infinite, ct);
                 return Text("unreachable");
             case "crash":

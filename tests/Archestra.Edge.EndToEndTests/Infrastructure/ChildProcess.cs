@@ -10,6 +10,8 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     private readonly List<string> _lines = [];
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _newLine = new(0);
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ChildProcess(Process process)
     {
@@ -56,8 +58,8 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var child = new ChildProcess(process);
-        process.OutputDataReceived += (_, e) => child.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => child.Add(e.Data);
+        process.OutputDataReceived += (_, e) => child.Add(e.Data, child._stdoutClosed);
+        process.ErrorDataReceived += (_, e) => child.Add(e.Data, child._stderrClosed);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -85,7 +87,7 @@ internal sealed partial class ChildProcess : IAsyncDisposable
             if (_process.HasExited)
             {
                 // Drain what is left of the output before giving up.
-                await Task.Delay(100);
+                await OutputClosedAsync();
                 lock (_lock)
                 {
                     for (; seen < _lines.Count; seen++)
@@ -111,12 +113,21 @@ internal sealed partial class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the process to exit and for its output to be read to the end, so <see cref="Output"/> is whole.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
+        await OutputClosedAsync();
         return _process.ExitCode;
     }
+
+    /// <summary>
+    /// Both output pipes reached their end (every line is in <see cref="Output"/>); bounded, because a descendant that
+    /// inherited them may keep them open after the process itself is gone.
+    /// </summary>
+    private Task OutputClosedAsync()
+        => Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(static _ => { }, TaskScheduler.Default);
 
     /// <summary>Sends a POSIX signal (15 = SIGTERM, 2 = SIGINT, 9 = SIGKILL).</summary>
     public void Signal(int signal)
@@ -147,10 +158,11 @@ internal sealed partial class ChildProcess : IAsyncDisposable
         _newLine.Dispose();
     }
 
-    private void Add(string? line)
+    private void Add(string? line, TaskCompletionSource closed)
     {
         if (line is null)
         {
+            closed.TrySetResult();
             return;
         }
 
