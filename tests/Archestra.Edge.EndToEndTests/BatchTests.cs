@@ -4,22 +4,28 @@ using Archestra.Edge.EndToEndTests.Infrastructure;
 namespace Archestra.Edge.EndToEndTests;
 
 /// <summary>JSON-RPC batches, which MCP allowed in 2025-03-26 only.</summary>
-public sealed class BatchTests : IAsyncLifetime
+public sealed class BatchTests(BatchTests.Fixture fixture) : IClassFixture<BatchTests.Fixture>
 {
-    private GatewayProcess _gateway = null!;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    public async Task InitializeAsync()
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        _gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              local:
-                {{TestServerProcess.StdioYaml("local")}}
-            profiles:
-              p: { tools: [{ server: local }] }
-            """);
-    }
+        internal GatewayProcess Gateway { get; private set; } = null!;
 
-    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+        public async Task InitializeAsync()
+        {
+            Gateway = await GatewayProcess.StartAsync($$"""
+                servers:
+                  local:
+                    {{TestServerProcess.StdioYaml("local")}}
+                profiles:
+                  p: { tools: [{ server: local }] }
+                """);
+        }
+
+        public async Task DisposeAsync() => await Gateway.DisposeAsync();
+    }
 
     [Fact]
     public async Task Batch_From2025_03_26_AnswersEveryRequest_OnOneStream()

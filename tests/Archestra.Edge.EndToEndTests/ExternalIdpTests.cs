@@ -12,57 +12,75 @@ using Microsoft.Extensions.Logging;
 namespace Archestra.Edge.EndToEndTests;
 
 /// <summary>JWTs from an external identity provider, validated locally against its JWKS (served here over loopback).</summary>
-public sealed class ExternalIdpTests : IAsyncLifetime
+public sealed class ExternalIdpTests(ExternalIdpTests.Fixture fixture) : IClassFixture<ExternalIdpTests.Fixture>
 {
     private const string Issuer = "https://idp.example.test/realms/acme";
-    private readonly RSA _rsa = RSA.Create(2048);
-    private readonly ECDsa _ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private WebApplication _idp = null!;
-    private GatewayProcess _gateway = null!;
 
-    public async Task InitializeAsync()
+    private readonly RSA _rsa = fixture.Rsa;
+    private readonly ECDsa _ec = fixture.Ec;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
+
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _idp = builder.Build();
-        _idp.MapGet("/jwks", (RequestDelegate)(context =>
+        internal RSA Rsa { get; } = RSA.Create(2048);
+
+        internal ECDsa Ec { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        internal WebApplication Idp { get; private set; } = null!;
+
+        internal GatewayProcess Gateway { get; private set; } = null!;
+
+        public async Task InitializeAsync()
         {
-            context.Response.ContentType = "application/json";
-            return context.Response.WriteAsync(Jwks());
-        }));
-        await _idp.StartAsync();
-        var jwksUri = $"{_idp.Urls.First()}/jwks";
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            Idp = builder.Build();
+            Idp.MapGet("/jwks", (RequestDelegate)(context =>
+            {
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync(Jwks());
+            }));
+            await Idp.StartAsync();
+            var jwksUri = $"{Idp.Urls.First()}/jwks";
 
-        _gateway = await GatewayProcess.StartAsync($$"""
-            teams: [platform, data]
-            users:
-              alice: { teams: [platform] }
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              platform-tools:
-                access: { teams: [platform] }
-                tools: [{ server: edge }]
-            auth:
-              oauth:
-                authorization_server: external
-                external:
-                  issuer: {{Issuer}}
-                  jwks_uri: {{jwksUri}}
-                  algorithms: [RS256, ES256]
-                  claims: { user: email, teams: groups }
-                  jwks_cache_ttl: 10m
-                  jwks_refresh_interval: 5s
-            """);
-    }
+            Gateway = await GatewayProcess.StartAsync($$"""
+                teams: [platform, data]
+                users:
+                  alice: { teams: [platform] }
+                servers:
+                  edge: { builtin: archestra }
+                profiles:
+                  platform-tools:
+                    access: { teams: [platform] }
+                    tools: [{ server: edge }]
+                auth:
+                  oauth:
+                    authorization_server: external
+                    external:
+                      issuer: {{Issuer}}
+                      jwks_uri: {{jwksUri}}
+                      algorithms: [RS256, ES256]
+                      claims: { user: email, teams: groups }
+                      jwks_cache_ttl: 10m
+                      jwks_refresh_interval: 5s
+                """);
+        }
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _idp.DisposeAsync();
-        _rsa.Dispose();
-        _ec.Dispose();
+        public async Task DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            await Idp.DisposeAsync();
+            Rsa.Dispose();
+            Ec.Dispose();
+        }
+
+        internal string Jwks()
+        {
+            var keys = new JsonArray { RsaJwk("rsa-1", Rsa), EcJwk("ec-1", Ec) };
+            return new JsonObject { ["keys"] = keys }.ToJsonString();
+        }
     }
 
     private string Resource => _gateway.ProfileUrl("platform-tools").ToString();
@@ -139,12 +157,6 @@ public sealed class ExternalIdpTests : IAsyncLifetime
             ["nbf"] = notBefore ?? now,
             ["exp"] = expires ?? now + 600,
         };
-    }
-
-    private string Jwks()
-    {
-        var keys = new JsonArray { RsaJwk("rsa-1", _rsa), EcJwk("ec-1", _ec) };
-        return new JsonObject { ["keys"] = keys }.ToJsonString();
     }
 
     private static JsonObject RsaJwk(string kid, RSA rsa)

@@ -8,30 +8,38 @@ namespace Archestra.Edge.EndToEndTests;
 /// Byte-level relay against an upstream whose bytes the test scripts: unknown fields, pretty-printed JSON
 /// answers, upstream session ids, and the recovery of an upstream session that ended.
 /// </summary>
-public sealed class PassthroughTests : IAsyncLifetime
+public sealed class PassthroughTests(PassthroughTests.Fixture fixture) : IClassFixture<PassthroughTests.Fixture>
 {
-    private CannedUpstream _upstream = null!;
-    private GatewayProcess _gateway = null!;
+    private readonly CannedUpstream _upstream = fixture.Upstream;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    public async Task InitializeAsync()
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        _upstream = await CannedUpstream.StartAsync();
-        _gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              canned:
-                remote:
-                  url: "{{_upstream.Url}}"
-                  headers: { X-Api-Key: "${env:HOME}" }
-            profiles:
-              p:
-                tools: [{ server: canned }]
-            """);
-    }
+        internal CannedUpstream Upstream { get; private set; } = null!;
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
+        internal GatewayProcess Gateway { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Upstream = await CannedUpstream.StartAsync();
+            Gateway = await GatewayProcess.StartAsync($$"""
+                servers:
+                  canned:
+                    remote:
+                      url: "{{Upstream.Url}}"
+                      headers: { X-Api-Key: "${env:HOME}" }
+                profiles:
+                  p:
+                    tools: [{ server: canned }]
+                """);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            await Upstream.DisposeAsync();
+        }
     }
 
     [Fact]

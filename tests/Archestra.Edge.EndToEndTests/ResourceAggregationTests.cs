@@ -7,37 +7,43 @@ using ModelContextProtocol.Protocol;
 namespace Archestra.Edge.EndToEndTests;
 
 /// <summary>Resources, templates, subscriptions and completions of several servers in one profile, routed back by URI.</summary>
-public sealed class ResourceAggregationTests : IAsyncLifetime
+public sealed class ResourceAggregationTests(ResourceAggregationTests.Fixture fixture) : IClassFixture<ResourceAggregationTests.Fixture>
 {
-    private GatewayProcess _gateway = null!;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    public async Task InitializeAsync()
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        _gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              alpha:
-                {{TestServerProcess.StdioYaml("alpha")}}
-              beta:
-                {{TestServerProcess.StdioYaml("beta")}}
-            profiles:
-              both:
-                tools: [{ server: alpha }, { server: beta }]
-                prompts: [{ server: alpha }, { server: beta }]
-                resources:
-                  - server: alpha
-                  - server: beta
-                    exclude: ["test://static-binary"]
-              flat:
-                naming: bare
-                tools: [{ server: beta, include: [touch_resource] }]
-                resources:
-                  - server: alpha
-                    exclude: ["test://identity"]
-                  - server: beta
-            """);
-    }
+        internal GatewayProcess Gateway { get; private set; } = null!;
 
-    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+        public async Task InitializeAsync()
+        {
+            Gateway = await GatewayProcess.StartAsync($$"""
+                servers:
+                  alpha:
+                    {{TestServerProcess.StdioYaml("alpha")}}
+                  beta:
+                    {{TestServerProcess.StdioYaml("beta")}}
+                profiles:
+                  both:
+                    tools: [{ server: alpha }, { server: beta }]
+                    prompts: [{ server: alpha }, { server: beta }]
+                    resources:
+                      - server: alpha
+                      - server: beta
+                        exclude: ["test://static-binary"]
+                  flat:
+                    naming: bare
+                    tools: [{ server: beta, include: [touch_resource] }]
+                    resources:
+                      - server: alpha
+                        exclude: ["test://identity"]
+                      - server: beta
+                """);
+        }
+
+        public async Task DisposeAsync() => await Gateway.DisposeAsync();
+    }
 
     [Fact]
     public async Task ResourcesOfEveryServer_AreListed_WithTheirServerInFrontOfTheUri()

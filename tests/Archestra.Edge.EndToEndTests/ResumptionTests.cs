@@ -4,22 +4,28 @@ using Archestra.Edge.EndToEndTests.Infrastructure;
 namespace Archestra.Edge.EndToEndTests;
 
 /// <summary>A client that loses an event stream resumes it with <c>Last-Event-ID</c> and gets exactly what it missed.</summary>
-public sealed class ResumptionTests : IAsyncLifetime
+public sealed class ResumptionTests(ResumptionTests.Fixture fixture) : IClassFixture<ResumptionTests.Fixture>
 {
-    private GatewayProcess _gateway = null!;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    public async Task InitializeAsync()
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        _gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              local:
-                {{TestServerProcess.StdioYaml("local")}}
-            profiles:
-              p: { tools: [{ server: local }] }
-            """);
-    }
+        internal GatewayProcess Gateway { get; private set; } = null!;
 
-    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+        public async Task InitializeAsync()
+        {
+            Gateway = await GatewayProcess.StartAsync($$"""
+                servers:
+                  local:
+                    {{TestServerProcess.StdioYaml("local")}}
+                profiles:
+                  p: { tools: [{ server: local }] }
+                """);
+        }
+
+        public async Task DisposeAsync() => await Gateway.DisposeAsync();
+    }
 
     [Fact]
     public async Task LostCallStream_IsResumed_WithExactlyTheMissedEvents_AndTheResponse()

@@ -6,40 +6,50 @@ using ModelContextProtocol.Protocol;
 namespace Archestra.Edge.EndToEndTests;
 
 /// <summary><c>sharing</c>: one upstream session for every client, or one per client session.</summary>
-public sealed class SharingTests : IAsyncLifetime
+public sealed class SharingTests(SharingTests.Fixture fixture) : IClassFixture<SharingTests.Fixture>
 {
-    private GatewayProcess _gateway = null!;
-    private TestServerProcess _remote = null!;
-    private readonly string _marker = $"own-{Guid.NewGuid():N}"[..12];
+    private readonly GatewayProcess _gateway = fixture.Gateway;
+    private readonly TestServerProcess _remote = fixture.Remote;
+    private readonly string _marker = fixture.Marker;
 
-    public async Task InitializeAsync()
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        _remote = await TestServerProcess.StartHttpAsync("remote");
-        _gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              remote:
-                remote: { url: "{{_remote.Url}}" }
-              shared:
-                {{TestServerProcess.StdioYaml("shared")}}
-              own:
-                {{TestServerProcess.StdioYaml(_marker)}}
-                sharing: per_session
-            profiles:
-              p:
-                tools:
-                  - server: remote
-                    include: [sample]
-                  - server: shared
-                    include: [pid, sample, roots]
-                  - server: own
-                    include: [pid, roots, identify]
-            """);
-    }
+        internal GatewayProcess Gateway { get; private set; } = null!;
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _remote.DisposeAsync();
+        internal TestServerProcess Remote { get; private set; } = null!;
+
+        internal string Marker { get; } = $"own-{Guid.NewGuid():N}"[..12];
+
+        public async Task InitializeAsync()
+        {
+            Remote = await TestServerProcess.StartHttpAsync("remote");
+            Gateway = await GatewayProcess.StartAsync($$"""
+                servers:
+                  remote:
+                    remote: { url: "{{Remote.Url}}" }
+                  shared:
+                    {{TestServerProcess.StdioYaml("shared")}}
+                  own:
+                    {{TestServerProcess.StdioYaml(Marker)}}
+                    sharing: per_session
+                profiles:
+                  p:
+                    tools:
+                      - server: remote
+                        include: [sample]
+                      - server: shared
+                        include: [pid, sample, roots]
+                      - server: own
+                        include: [pid, roots, identify]
+                """);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            await Remote.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -9,26 +9,32 @@ namespace Archestra.Edge.EndToEndTests;
 /// The downstream Streamable HTTP contract, request by request, including every kind of bad input: each gets
 /// the right status and JSON-RPC error, and the gateway keeps serving.
 /// </summary>
-public sealed class TransportTests : IAsyncLifetime
+public sealed class TransportTests(TransportTests.Fixture fixture) : IClassFixture<TransportTests.Fixture>
 {
-    private GatewayProcess _gateway = null!;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    public async Task InitializeAsync()
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        _gateway = await GatewayProcess.StartAsync("""
-            server:
-              allowed_origins: ["https://app.example.com"]
-            limits:
-              max_request_bytes: 64KiB
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              p:
-                tools: [{ server: edge }]
-            """);
-    }
+        internal GatewayProcess Gateway { get; private set; } = null!;
 
-    public Task DisposeAsync() => _gateway.DisposeAsync().AsTask();
+        public async Task InitializeAsync()
+        {
+            Gateway = await GatewayProcess.StartAsync("""
+                server:
+                  allowed_origins: ["https://app.example.com"]
+                limits:
+                  max_request_bytes: 64KiB
+                servers:
+                  edge: { builtin: archestra }
+                profiles:
+                  p:
+                    tools: [{ server: edge }]
+                """);
+        }
+
+        public Task DisposeAsync() => Gateway.DisposeAsync().AsTask();
+    }
 
     private RawMcpClient NewClient(string profile = "p") => new(_gateway.ProfileUrl(profile));
 

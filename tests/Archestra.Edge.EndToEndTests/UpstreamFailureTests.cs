@@ -5,77 +5,85 @@ using Archestra.Edge.EndToEndTests.Infrastructure;
 namespace Archestra.Edge.EndToEndTests;
 
 /// <summary>Upstreams that crash, hang, print garbage or cannot start: clear errors within the call timeout, never a hang, and other calls keep working.</summary>
-public sealed class UpstreamFailureTests : IAsyncLifetime
+public sealed class UpstreamFailureTests(UpstreamFailureTests.Fixture fixture) : IClassFixture<UpstreamFailureTests.Fixture>
 {
-    private TestServerProcess _remote = null!;
-    private GatewayProcess _gateway = null!;
+    private readonly TestServerProcess _remote = fixture.Remote;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    public async Task InitializeAsync()
+    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        _remote = await TestServerProcess.StartHttpAsync("remote");
-        // Only remote and local have the short call timeout the hang tests wait for; servers that must restart within
-        // a test get the generous default, so a slow start on a busy machine is not mistaken for a failure.
-        _gateway = await GatewayProcess.StartAsync($$$"""
-            limits:
-              call_timeout: 20s
-            servers:
-              remote:
-                remote: { url: "{{{_remote.Url}}}" }
-                call_timeout: 3s
-              local:
-                {{{TestServerProcess.StdioYaml("local")}}}
-                call_timeout: 3s
-                start: eager
-              fragile:
-                {{{TestServerProcess.StdioYaml("fragile")}}}
-                start: eager
-              victim:
-                {{{TestServerProcess.StdioYaml("victim")}}}
-                start: eager
-              missing:
-                process: { command: /nonexistent/mcp-server }
-              dead-on-arrival:
-                {{{TestServerProcess.StdioYaml("doa", "--exit-at-start", "7")}}}
-              unreachable:
-                remote: { url: "http://127.0.0.1:9/mcp" }
-            profiles:
-              p:
-                tools:
-                  - server: remote
-                  - server: local
-                  - server: fragile
-                  - server: victim
-                  - server: missing
-                  - server: dead-on-arrival
-                  - server: unreachable
-            """);
+        internal TestServerProcess Remote { get; private set; } = null!;
 
-        // Every working server started and listed before the tests, so what they time is only what they test.
-        foreach (var server in (string[])["local", "fragile", "victim"])
-        {
-            await _gateway.WaitForServerReadyAsync(server);
-        }
+        internal GatewayProcess Gateway { get; private set; } = null!;
 
-        using var client = new RawMcpClient(_gateway.ProfileUrl("p"));
-        await client.InitializeAsync();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        public async Task InitializeAsync()
         {
-            var list = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""");
-            var names = list["result"]!["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).ToHashSet();
-            if (names.IsSupersetOf(["remote__echo", "local__echo", "fragile__echo", "victim__echo"]) || DateTime.UtcNow > deadline)
+            Remote = await TestServerProcess.StartHttpAsync("remote");
+            // Only remote and local have the short call timeout the hang tests wait for; servers that must restart within
+            // a test get the generous default, so a slow start on a busy machine is not mistaken for a failure.
+            Gateway = await GatewayProcess.StartAsync($$$"""
+                limits:
+                  call_timeout: 20s
+                servers:
+                  remote:
+                    remote: { url: "{{{Remote.Url}}}" }
+                    call_timeout: 3s
+                  local:
+                    {{{TestServerProcess.StdioYaml("local")}}}
+                    call_timeout: 3s
+                    start: eager
+                  fragile:
+                    {{{TestServerProcess.StdioYaml("fragile")}}}
+                    start: eager
+                  victim:
+                    {{{TestServerProcess.StdioYaml("victim")}}}
+                    start: eager
+                  missing:
+                    process: { command: /nonexistent/mcp-server }
+                  dead-on-arrival:
+                    {{{TestServerProcess.StdioYaml("doa", "--exit-at-start", "7")}}}
+                  unreachable:
+                    remote: { url: "http://127.0.0.1:9/mcp" }
+                profiles:
+                  p:
+                    tools:
+                      - server: remote
+                      - server: local
+                      - server: fragile
+                      - server: victim
+                      - server: missing
+                      - server: dead-on-arrival
+                      - server: unreachable
+                """);
+
+            // Every working server started and listed before the tests, so what they time is only what they test.
+            foreach (var server in (string[])["local", "fragile", "victim"])
             {
-                break;
+                await Gateway.WaitForServerReadyAsync(server);
             }
 
-            await Task.Delay(200);
-        }
-    }
+            using var client = new RawMcpClient(Gateway.ProfileUrl("p"));
+            await client.InitializeAsync();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (true)
+            {
+                var list = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""");
+                var names = list["result"]!["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).ToHashSet();
+                if (names.IsSupersetOf(["remote__echo", "local__echo", "fragile__echo", "victim__echo"]) || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _remote.DisposeAsync();
+                await Task.Delay(200);
+            }
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            await Remote.DisposeAsync();
+        }
     }
 
     [Theory]
