@@ -8,24 +8,13 @@ public sealed class BatchTests(BatchTests.Fixture fixture) : IClassFixture<Batch
 {
     private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
-    public sealed class Fixture : IAsyncLifetime
-    {
-        internal GatewayProcess Gateway { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            Gateway = await GatewayProcess.StartAsync($$"""
-                servers:
-                  local:
-                    {{TestServerProcess.StdioYaml("local")}}
-                profiles:
-                  p: { tools: [{ server: local }] }
-                """);
-        }
-
-        public async Task DisposeAsync() => await Gateway.DisposeAsync();
-    }
+    public sealed class Fixture() : GatewayFixture(() => $$"""
+            servers:
+              local:
+                {{TestServerProcess.StdioYaml("local")}}
+            profiles:
+              p: { tools: [{ server: local }] }
+            """);
 
     [Fact]
     public async Task Batch_From2025_03_26_AnswersEveryRequest_OnOneStream()

@@ -11,44 +11,33 @@ public sealed class CurationTests(CurationTests.Fixture fixture) : IClassFixture
 {
     private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
-    public sealed class Fixture : IAsyncLifetime
-    {
-        internal GatewayProcess Gateway { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            Gateway = await GatewayProcess.StartAsync($$"""
-                limits: { list_page_size: 5 }
-                servers:
-                  local:
-                    {{TestServerProcess.StdioYaml("local")}}
-                  a:
-                    {{TestServerProcess.StdioYaml("a")}}
-                  b:
-                    {{TestServerProcess.StdioYaml("b")}}
-                profiles:
-                  curated:
-                    tools:
-                      - server: local
-                        include: [echo, identify, args, add_tool, "has*", "fresh*"]
-                        rename: { identify: who }
-                        describe: { echo: "Says your text back, verbatim" }
-                        fixed_arguments:
-                          args: { owner: acme }
-                  flat:
-                    naming: bare
-                    tools:
-                      - server: a
-                        include: [identify, echo]
-                      - server: b
-                        include: ["*"]
-                        exclude: [crash, hang]
-                """);
-        }
-
-        public async Task DisposeAsync() => await Gateway.DisposeAsync();
-    }
+    public sealed class Fixture() : GatewayFixture(() => $$"""
+            limits: { list_page_size: 5 }
+            servers:
+              local:
+                {{TestServerProcess.StdioYaml("local")}}
+              a:
+                {{TestServerProcess.StdioYaml("a")}}
+              b:
+                {{TestServerProcess.StdioYaml("b")}}
+            profiles:
+              curated:
+                tools:
+                  - server: local
+                    include: [echo, identify, args, add_tool, "has*", "fresh*"]
+                    rename: { identify: who }
+                    describe: { echo: "Says your text back, verbatim" }
+                    fixed_arguments:
+                      args: { owner: acme }
+              flat:
+                naming: bare
+                tools:
+                  - server: a
+                    include: [identify, echo]
+                  - server: b
+                    include: ["*"]
+                    exclude: [crash, hang]
+            """);
 
     [Fact]
     public async Task RenamedDescribedAndFixed_AreWhatClientsSee()

@@ -3,11 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Archestra.Edge.EndToEndTests.Infrastructure;
+using Archestra.Edge.Testing;
 using Jose;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.EndToEndTests;
 
@@ -27,23 +24,16 @@ public sealed class ExternalIdpTests(ExternalIdpTests.Fixture fixture) : IClassF
 
         internal ECDsa Ec { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-        internal WebApplication Idp { get; private set; } = null!;
+        internal LoopbackIdentityProvider Idp { get; private set; } = null!;
 
         internal GatewayProcess Gateway { get; private set; } = null!;
 
         public async Task InitializeAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            Idp = builder.Build();
-            Idp.MapGet("/jwks", (RequestDelegate)(context =>
-            {
-                context.Response.ContentType = "application/json";
-                return context.Response.WriteAsync(Jwks());
-            }));
-            await Idp.StartAsync();
-            var jwksUri = $"{Idp.Urls.First()}/jwks";
+            Idp = await LoopbackIdentityProvider.StartAsync();
+            Idp.Publish("rsa-1", Rsa);
+            Idp.Publish("ec-1", Ec);
+            var jwksUri = Idp.JwksUri;
 
             Gateway = await GatewayProcess.StartAsync($$"""
                 teams: [platform, data]
@@ -74,12 +64,6 @@ public sealed class ExternalIdpTests(ExternalIdpTests.Fixture fixture) : IClassF
             await Idp.DisposeAsync();
             Rsa.Dispose();
             Ec.Dispose();
-        }
-
-        internal string Jwks()
-        {
-            var keys = new JsonArray { RsaJwk("rsa-1", Rsa), EcJwk("ec-1", Ec) };
-            return new JsonObject { ["keys"] = keys }.ToJsonString();
         }
     }
 
@@ -157,17 +141,5 @@ public sealed class ExternalIdpTests(ExternalIdpTests.Fixture fixture) : IClassF
             ["nbf"] = notBefore ?? now,
             ["exp"] = expires ?? now + 600,
         };
-    }
-
-    private static JsonObject RsaJwk(string kid, RSA rsa)
-    {
-        var p = rsa.ExportParameters(false);
-        return new JsonObject { ["kty"] = "RSA", ["kid"] = kid, ["use"] = "sig", ["alg"] = "RS256", ["n"] = Base64Url.Encode(p.Modulus!), ["e"] = Base64Url.Encode(p.Exponent!) };
-    }
-
-    private static JsonObject EcJwk(string kid, ECDsa ec)
-    {
-        var p = ec.ExportParameters(false);
-        return new JsonObject { ["kty"] = "EC", ["kid"] = kid, ["use"] = "sig", ["crv"] = "P-256", ["x"] = Base64Url.Encode(p.Q.X!), ["y"] = Base64Url.Encode(p.Q.Y!) };
     }
 }

@@ -11,39 +11,28 @@ public sealed class ResourceAggregationTests(ResourceAggregationTests.Fixture fi
 {
     private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
-    public sealed class Fixture : IAsyncLifetime
-    {
-        internal GatewayProcess Gateway { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            Gateway = await GatewayProcess.StartAsync($$"""
-                servers:
-                  alpha:
-                    {{TestServerProcess.StdioYaml("alpha")}}
-                  beta:
-                    {{TestServerProcess.StdioYaml("beta")}}
-                profiles:
-                  both:
-                    tools: [{ server: alpha }, { server: beta }]
-                    prompts: [{ server: alpha }, { server: beta }]
-                    resources:
-                      - server: alpha
-                      - server: beta
-                        exclude: ["test://static-binary"]
-                  flat:
-                    naming: bare
-                    tools: [{ server: beta, include: [touch_resource] }]
-                    resources:
-                      - server: alpha
-                        exclude: ["test://identity"]
-                      - server: beta
-                """);
-        }
-
-        public async Task DisposeAsync() => await Gateway.DisposeAsync();
-    }
+    public sealed class Fixture() : GatewayFixture(() => $$"""
+            servers:
+              alpha:
+                {{TestServerProcess.StdioYaml("alpha")}}
+              beta:
+                {{TestServerProcess.StdioYaml("beta")}}
+            profiles:
+              both:
+                tools: [{ server: alpha }, { server: beta }]
+                prompts: [{ server: alpha }, { server: beta }]
+                resources:
+                  - server: alpha
+                  - server: beta
+                    exclude: ["test://static-binary"]
+              flat:
+                naming: bare
+                tools: [{ server: beta, include: [touch_resource] }]
+                resources:
+                  - server: alpha
+                    exclude: ["test://identity"]
+                  - server: beta
+            """);
 
     [Fact]
     public async Task ResourcesOfEveryServer_AreListed_WithTheirServerInFrontOfTheUri()

@@ -13,28 +13,17 @@ public sealed class TransportTests(TransportTests.Fixture fixture) : IClassFixtu
 {
     private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    /// <summary>One gateway for the class: its tests run one after another against it, as clients of one running service do.</summary>
-    public sealed class Fixture : IAsyncLifetime
-    {
-        internal GatewayProcess Gateway { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            Gateway = await GatewayProcess.StartAsync("""
-                server:
-                  allowed_origins: ["https://app.example.com"]
-                limits:
-                  max_request_bytes: 64KiB
-                servers:
-                  edge: { builtin: archestra }
-                profiles:
-                  p:
-                    tools: [{ server: edge }]
-                """);
-        }
-
-        public Task DisposeAsync() => Gateway.DisposeAsync().AsTask();
-    }
+    public sealed class Fixture() : GatewayFixture(() => """
+            server:
+              allowed_origins: ["https://app.example.com"]
+            limits:
+              max_request_bytes: 64KiB
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p:
+                tools: [{ server: edge }]
+            """);
 
     private RawMcpClient NewClient(string profile = "p") => new(_gateway.ProfileUrl(profile));
 

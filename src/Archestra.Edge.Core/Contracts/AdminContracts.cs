@@ -34,23 +34,16 @@ internal record TokenView(
 }
 
 /// <summary><c>POST /admin/tokens</c>: the new token's secret first, then what the list shows of it.</summary>
-internal sealed record CreatedToken(
-    [property: JsonPropertyOrder(-1)] string Token,
-    string Id,
-    string Name,
-    string Scope,
-    ImmutableArray<string> Profiles,
-    string Source,
-    DateTimeOffset? CreatedAt,
-    DateTimeOffset? ExpiresAt,
-    DateTimeOffset? RevokedAt)
-    : TokenView(Id, Name, Scope, Profiles, Source, CreatedAt, ExpiresAt, RevokedAt)
+internal sealed record CreatedToken : TokenView
 {
-    public static CreatedToken From(string secret, TokenRecord token)
+    public CreatedToken(string secret, TokenRecord token)
+        : base(From(token))
     {
-        var view = TokenView.From(token);
-        return new CreatedToken(secret, view.Id, view.Name, view.Scope, view.Profiles, view.Source, view.CreatedAt, view.ExpiresAt, view.RevokedAt);
+        Token = secret;
     }
+
+    [JsonPropertyOrder(-1)]
+    public string Token { get; }
 }
 
 /// <summary>The body of <c>POST /admin/tokens</c>: every member optional but the scope.</summary>

@@ -3,12 +3,9 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Archestra.Edge.Testing;
 using Archestra.Edge.Tests.Infrastructure;
 using Jose;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Archestra.Edge.Tests.Identity;
@@ -24,26 +21,14 @@ public sealed class ExternalIdpClockTests : IAsyncLifetime
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly RSA _rsa = RSA.Create(2048);
     private readonly RSA _rotated = RSA.Create(2048);
-    private volatile bool _publishRotated;
-    private int _jwksRequests;
-    private WebApplication _idp = null!;
+    private LoopbackIdentityProvider _idp = null!;
     private InProcessGateway _gateway = null!;
     private readonly HttpClient _http = new();
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _idp = builder.Build();
-        _idp.MapGet("/jwks", (RequestDelegate)(context =>
-        {
-            Interlocked.Increment(ref _jwksRequests);
-            context.Response.ContentType = "application/json";
-            return context.Response.WriteAsync(Jwks());
-        }));
-        await _idp.StartAsync();
-
+        _idp = await LoopbackIdentityProvider.StartAsync();
+        _idp.Publish("rsa-1", _rsa);
         _gateway = await InProcessGateway.StartAsync($$"""
             teams: [platform]
             users:
@@ -59,7 +44,7 @@ public sealed class ExternalIdpClockTests : IAsyncLifetime
                 authorization_server: external
                 external:
                   issuer: {{Issuer}}
-                  jwks_uri: {{_idp.Urls.First()}}/jwks
+                  jwks_uri: {{_idp.JwksUri}}
                   algorithms: [RS256]
                   claims: { user: email, teams: groups }
                   jwks_cache_ttl: 10m
@@ -80,14 +65,14 @@ public sealed class ExternalIdpClockTests : IAsyncLifetime
     public async Task ARotation_IsFetchedOnce_AndUnknownKeyIdsCostOneFetchPerRefreshInterval()
     {
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(Token(_rsa, "rsa-1")));
-        Assert.Equal(1, Volatile.Read(ref _jwksRequests));
+        Assert.Equal(1, _idp.Fetches);
 
         // The provider rotates. Within the refresh interval a token with the new key id is refused without a fetch...
-        _publishRotated = true;
+        _idp.Publish("rsa-2", _rotated);
         var rotated = Token(_rotated, "rsa-2");
         _time.Advance(TimeSpan.FromSeconds(4));
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(rotated));
-        Assert.Equal(1, Volatile.Read(ref _jwksRequests));
+        Assert.Equal(1, _idp.Fetches);
 
         // ...and once it has passed, the first one fetches the keys again, and every later one uses them.
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -96,7 +81,7 @@ public sealed class ExternalIdpClockTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, await StatusAsync(rotated));
         }
 
-        Assert.Equal(2, Volatile.Read(ref _jwksRequests));
+        Assert.Equal(2, _idp.Fetches);
 
         // A flood of tokens naming keys nobody has: one fetch per interval, however many tokens.
         using var stranger = RSA.Create(2048);
@@ -108,7 +93,7 @@ public sealed class ExternalIdpClockTests : IAsyncLifetime
                 Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(Token(stranger, $"made-up-{interval}-{i}")));
             }
 
-            Assert.Equal(3 + interval, Volatile.Read(ref _jwksRequests));
+            Assert.Equal(3 + interval, _idp.Fetches);
         }
 
         // The known keys kept working throughout.
@@ -141,23 +126,6 @@ public sealed class ExternalIdpClockTests : IAsyncLifetime
             ["nbf"] = now,
             ["exp"] = now + 600,
         };
-        return JWT.Encode(claims.ToJsonString(), key, JwsAlgorithm.RS256, new Dictionary<string, object> { ["kid"] = kid });
-    }
-
-    private string Jwks()
-    {
-        var keys = new JsonArray { RsaJwk("rsa-1", _rsa) };
-        if (_publishRotated)
-        {
-            keys.Add(RsaJwk("rsa-2", _rotated));
-        }
-
-        return new JsonObject { ["keys"] = keys }.ToJsonString();
-    }
-
-    private static JsonObject RsaJwk(string kid, RSA rsa)
-    {
-        var p = rsa.ExportParameters(false);
-        return new JsonObject { ["kty"] = "RSA", ["kid"] = kid, ["use"] = "sig", ["alg"] = "RS256", ["n"] = Base64Url.Encode(p.Modulus!), ["e"] = Base64Url.Encode(p.Exponent!) };
+        return LoopbackIdentityProvider.Sign(claims, key, JwsAlgorithm.RS256, kid);
     }
 }

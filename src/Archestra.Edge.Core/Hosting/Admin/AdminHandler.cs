@@ -82,7 +82,7 @@ internal sealed partial class AdminHandler(GatewayHost host, ILogger<AdminHandle
 
         var (record, secret) = identity.Tokens.Create(request.Name, request.Scope, request.Profiles, request.Expires);
         Log.Created(logger, record.Id, record.Name, record.Scope.ToString());
-        await JsonResponse.WriteAsync(context, StatusCodes.Status201Created, CreatedToken.From(secret, record), EdgeJsonContext.Relaxed.CreatedToken).ConfigureAwait(false);
+        await JsonResponse.WriteAsync(context, StatusCodes.Status201Created, new CreatedToken(secret, record), EdgeJsonContext.Relaxed.CreatedToken).ConfigureAwait(false);
     }
 
     private async Task RevokeTokenAsync(HttpContext context)

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Jose;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Archestra.Edge.Testing;
+
+/// <summary>
+/// An external identity provider's JWKS endpoint on a loopback port: the keys it publishes can change while a test
+/// runs (a rotation), and every fetch is counted. Shared by the in-process and the end-to-end tests.
+/// </summary>
+internal sealed class LoopbackIdentityProvider : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, JsonObject> _published = new(StringComparer.Ordinal);
+    private int _fetches;
+
+    private LoopbackIdentityProvider(WebApplication app)
+    {
+        _app = app;
+    }
+
+    public string JwksUri => $"{_app.Urls.First()}/jwks";
+
+    /// <summary>How many times the JWKS was fetched.</summary>
+    public int Fetches => Volatile.Read(ref _fetches);
+
+    public static async Task<LoopbackIdentityProvider> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var provider = new LoopbackIdentityProvider(builder.Build());
+        provider._app.MapGet("/jwks", (RequestDelegate)(context =>
+        {
+            Interlocked.Increment(ref provider._fetches);
+            context.Response.ContentType = "application/json";
+            var keys = new JsonArray();
+            foreach (var key in provider._published.OrderBy(k => k.Key, StringComparer.Ordinal))
+            {
+                keys.Add(key.Value.DeepClone());
+            }
+
+            return context.Response.WriteAsync(new JsonObject { ["keys"] = keys }.ToJsonString());
+        }));
+        await provider._app.StartAsync();
+        return provider;
+    }
+
+    public void Publish(string kid, RSA rsa)
+    {
+        var p = rsa.ExportParameters(false);
+        _published[kid] = new JsonObject { ["kty"] = "RSA", ["kid"] = kid, ["use"] = "sig", ["alg"] = "RS256", ["n"] = Base64Url.Encode(p.Modulus!), ["e"] = Base64Url.Encode(p.Exponent!) };
+    }
+
+    public void Publish(string kid, ECDsa ec)
+    {
+        var p = ec.ExportParameters(false);
+        _published[kid] = new JsonObject { ["kty"] = "EC", ["kid"] = kid, ["use"] = "sig", ["crv"] = "P-256", ["x"] = Base64Url.Encode(p.Q.X!), ["y"] = Base64Url.Encode(p.Q.Y!) };
+    }
+
+    /// <summary>Signs <paramref name="claims"/> as this provider would, naming <paramref name="kid"/> in the header.</summary>
+    public static string Sign(JsonObject claims, object key, JwsAlgorithm algorithm, string kid)
+        => JWT.Encode(claims.ToJsonString(), key, algorithm, new Dictionary<string, object> { ["kid"] = kid });
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
