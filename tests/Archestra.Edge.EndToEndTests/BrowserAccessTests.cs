@@ -6,13 +6,11 @@ using Archestra.Edge.EndToEndTests.Infrastructure;
 namespace Archestra.Edge.EndToEndTests;
 
 /// <summary>CORS for MCP clients in a browser page: allowed origins may use the endpoint and read the session id; others are kept out.</summary>
-public sealed class BrowserAccessTests : IAsyncLifetime
+public sealed class BrowserAccessTests(BrowserAccessTests.Fixture fixture) : IClassFixture<BrowserAccessTests.Fixture>
 {
-    private GatewayProcess _gateway = null!;
+    private readonly GatewayProcess _gateway = fixture.Gateway;
 
-    public async Task InitializeAsync()
-    {
-        _gateway = await GatewayProcess.StartAsync("""
+    public sealed class Fixture() : GatewayFixture(() => """
             server:
               allowed_origins: [https://agents.example.com]
             servers:
@@ -20,9 +18,6 @@ public sealed class BrowserAccessTests : IAsyncLifetime
             profiles:
               p: { tools: [{ server: edge }] }
             """);
-    }
-
-    public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
     [Theory]
     [InlineData("https://agents.example.com")] // listed in allowed_origins
