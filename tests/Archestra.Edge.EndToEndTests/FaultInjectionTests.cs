@@ -82,7 +82,7 @@ public sealed class FaultInjectionTests
         Assert.NotNull(flood["error"]);
 
         // Let the flood drain through the gateway, then check the cost.
-        var shim = await WaitForAsync(() => ProcessProbe.Descendants(pid).Count > 0, TimeSpan.FromSeconds(10));
+        var shim = await Eventually.WithinAsync(() => ProcessProbe.Descendants(pid).Count > 0, TimeSpan.FromSeconds(10));
         Assert.True(shim);
         await Task.Delay(TimeSpan.FromSeconds(4));
         var peak = ProcessProbe.PeakRssBytes(pid);
@@ -117,7 +117,7 @@ public sealed class FaultInjectionTests
         // reach the log (before: every one of them, hundreds of thousands a second).
         var clock = Stopwatch.StartNew();
         Assert.NotNull((await client.RequestAsync(Call(1, "garbage__t")))["error"]);
-        await WaitForAsync(() => ProcessProbe.Descendants(pid).Count == 0, TimeSpan.FromSeconds(10));
+        await Eventually.WithinAsync(() => ProcessProbe.Descendants(pid).Count == 0, TimeSpan.FromSeconds(10));
         var logged = gateway.Process.Output.Split('\n').Count(l => l.Contains("not JSON-RPC", StringComparison.Ordinal));
         Assert.InRange(logged, 1, (10 * ((int)clock.Elapsed.TotalSeconds + 1)) + 10);
 
@@ -125,7 +125,7 @@ public sealed class FaultInjectionTests
 
         // One 50 MB line: delivered (as garbage) in linear time, not rescanned on every read (before: never delivered).
         Assert.NotNull((await client.RequestAsync(Call(2, "huge__t")))["error"]);
-        await WaitForAsync(() => gateway.Process.Output.Contains("'huge' wrote something", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        await Eventually.WithinAsync(() => gateway.Process.Output.Contains("'huge' wrote something", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         Assert.Contains("'huge' wrote something", gateway.Process.Output, StringComparison.Ordinal);
         var used = ProcessProbe.CpuTime(pid) - cpu;
         Assert.True(used < TimeSpan.FromSeconds(5), $"the gateway used {used} of CPU for one 50 MB line");
@@ -149,7 +149,7 @@ public sealed class FaultInjectionTests
             """);
         var pid = gateway.Process.Id;
         int Starts() => gateway.Process.Output.Split('\n').Count(l => l.Contains("Started upstream 'mute'", StringComparison.Ordinal));
-        await WaitForAsync(() => Starts() >= 5, TimeSpan.FromSeconds(40));
+        await Eventually.WithinAsync(() => Starts() >= 5, TimeSpan.FromSeconds(40));
         var starts = Starts();
         Assert.True(starts >= 5, $"only {starts} starts:\n{gateway.Process.Output}");
 
@@ -331,7 +331,7 @@ public sealed class FaultInjectionTests
         }
 
         // A keep-alive connection left idle is closed by the gateway after keep_alive_timeout.
-        await WaitForAsync(() => ProcessProbe.Descriptors(pid) - baseline < 20, TimeSpan.FromSeconds(10));
+        await Eventually.WithinAsync(() => ProcessProbe.Descriptors(pid) - baseline < 20, TimeSpan.FromSeconds(10));
         using var idle = new TcpClient();
         await idle.ConnectAsync(IPAddress.Loopback, gateway.BaseUrl.Port);
         var stream = idle.GetStream();
@@ -348,21 +348,5 @@ public sealed class FaultInjectionTests
 
         using var http = new HttpClient();
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(gateway.BaseUrl, "/healthz"))).StatusCode);
-    }
-
-    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return condition();
     }
 }

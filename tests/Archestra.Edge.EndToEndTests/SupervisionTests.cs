@@ -259,7 +259,7 @@ public sealed class SupervisionTests
 
             // A leftover the kernel could not take down (say the gateway died while spawning): recorded, so reaped.
             using var straggler = Process.Start(new ProcessStartInfo("setsid", ["sleep", "300"]) { UseShellExecute = false })!;
-            await Task.Delay(200);
+            await Eventually.TrueAsync(() => ProcessProbe.ChildrenNamed("sleep 300").Count == 1, seconds: 10);
             var sleeper = ProcessProbe.ChildrenNamed("sleep 300").Single();
             var stat = File.ReadAllText($"/proc/{sleeper}/stat");
             var startTime = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
