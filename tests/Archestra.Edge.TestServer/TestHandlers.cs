@@ -121,7 +121,16 @@ internal static class TestHandlers
                 await ReportProgressAsync(context, steps, ct);
                 return Text($"done in {steps} steps");
             case "log":
-                await LogAsync(server, Arg(args, "level") ?? "info", Arg(args, "message") ?? "hello", ct);
+                // As the SDK's own logging does when asked (respect_level): nothing below the level a client set,
+                // and nothing at all before any client set one.
+                var logLevel = Arg(args, "level") ?? "info";
+                if (args.TryGetValue("respect_level", out var respect) && respect.ValueKind == JsonValueKind.True
+                    && (server.LoggingLevel is not { } minimum || Severity(logLevel) < (int)minimum))
+                {
+                    return Text($"not logged (level {server.LoggingLevel?.ToString() ?? "unset"})");
+                }
+
+                await LogAsync(server, logLevel, Arg(args, "message") ?? "hello", ct);
                 return Text("logged");
             case "sample" or "test_sampling":
                 var prompt = Arg(args, "prompt") ?? "hello";
@@ -217,6 +226,18 @@ internal static class TestHandlers
             await Task.Delay(50, ct);
         }
     }
+
+    private static int Severity(string level) => level switch
+    {
+        "debug" => (int)LoggingLevel.Debug,
+        "info" => (int)LoggingLevel.Info,
+        "notice" => (int)LoggingLevel.Notice,
+        "warning" => (int)LoggingLevel.Warning,
+        "error" => (int)LoggingLevel.Error,
+        "critical" => (int)LoggingLevel.Critical,
+        "alert" => (int)LoggingLevel.Alert,
+        _ => (int)LoggingLevel.Emergency,
+    };
 
     private static Task LogAsync(McpServer server, string level, string message, CancellationToken ct)
         => server.SendMessageAsync(new JsonRpcNotification

@@ -18,6 +18,7 @@ internal sealed partial class GatewayRuntime
 
     void IUpstreamEvents.OnSessionOpened(UpstreamServer server, UpstreamSession session, bool reopened, ICallerContext? owner)
     {
+        ApplyLogLevel(server, session, owner);
         if (!reopened)
         {
             // A first start that outlasted the first list request (a slow start): its lists failed, so read them now

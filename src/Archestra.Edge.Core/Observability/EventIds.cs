@@ -34,6 +34,7 @@ internal static class EventIds
     public const int DownstreamWriteFailed = 123;
     public const int UnattributedMessage = 124;
     public const int AmbiguousServerRequest = 125;
+    public const int UpstreamSetLevelFailed = 126;
 
     // Identity and access (300-399)
     public const int AuthenticationFailed = 300;

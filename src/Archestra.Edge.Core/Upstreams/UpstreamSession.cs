@@ -35,6 +35,30 @@ internal abstract class UpstreamSession : IAsyncDisposable
 
     public long NextRequestId() => Interlocked.Increment(ref _nextRequestId);
 
+    private int _loggingLevel = -1;
+
+    /// <summary>
+    /// Records that the gateway asks this server for logs of <paramref name="level"/> (an RFC 5424 rank, 0 = debug) and
+    /// above. True when that is more verbose than what was asked so far, so <c>logging/setLevel</c> must be sent; a
+    /// level is never made less verbose while the session lives (some client of it may still want it).
+    /// </summary>
+    public bool TryLowerLoggingLevel(int level)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _loggingLevel);
+            if (current != -1 && current <= level)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _loggingLevel, level, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
     /// <summary>
     /// Sends a request whose id is <paramref name="id"/> (from <see cref="NextRequestId"/>) and returns its reply stream.
     /// <paramref name="message"/> must stay valid until the returned task completes.

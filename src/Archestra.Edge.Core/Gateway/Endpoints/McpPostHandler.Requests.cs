@@ -18,6 +18,16 @@ internal sealed partial class McpPostHandler
     private static readonly byte[] s_subscribe = "resources/subscribe"u8.ToArray();
     private static readonly byte[] s_unsubscribe = "resources/unsubscribe"u8.ToArray();
 
+    /// <summary>
+    /// <c>logging/setLevel</c>: the session's filter, and the upstreams it reaches asked for at least that level (many
+    /// servers send no logs until asked), answered once they took it or after a short wait.
+    /// </summary>
+    private static async Task SetLevelAsync(HttpContext context, GatewayRuntime runtime, DownstreamSession session, byte[] rawId)
+    {
+        await runtime.OnClientLogLevelAsync(session).ConfigureAwait(false);
+        await ResponseWriter.WriteResultAsync(context, rawId, s_emptyResult).ConfigureAwait(false);
+    }
+
     private Task HandleRequestAsync(HttpContext context, GatewayRuntime runtime, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope)
     {
         var profile = session.Profile;
@@ -34,7 +44,7 @@ internal sealed partial class McpPostHandler
                 }
 
                 session.LogLevel = level;
-                return ResponseWriter.WriteResultAsync(context, envelope.Id.Slice(body.Span), s_emptyResult);
+                return SetLevelAsync(context, runtime, session, envelope.Id.Slice(body.Span).ToArray());
 
             case McpMethod.ToolsList:
                 return ListAsync(context, runtime, body, envelope, profile.Tools);

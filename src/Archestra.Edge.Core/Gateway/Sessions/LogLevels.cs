@@ -5,6 +5,11 @@ internal static class LogLevels
 {
     public const int Unset = -1;
 
+    private static readonly string[] s_names = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+
+    /// <summary>The wire name of a level (0 = debug … 7 = emergency).</summary>
+    public static string Name(int level) => s_names[level];
+
     public static int Parse(ReadOnlySpan<byte> level) => level switch
     {
         _ when level.SequenceEqual("debug"u8) => 0,
