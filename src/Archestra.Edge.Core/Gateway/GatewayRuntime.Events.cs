@@ -126,9 +126,16 @@ internal sealed partial class GatewayRuntime
         using (message)
         {
             var envelope = message.Envelope;
-            if (owner is DownstreamSession client && envelope.Method == McpMethod.RootsList && client.Capabilities.Roots && !client.IsClosed)
+
+            // Whose request it is: a client's own upstream session's (per_session) is that client's; a shared one's,
+            // sent outside of any call's stream, is the one client all calls in flight on it are for, if there is
+            // exactly one (servers that call elicitInput or createMessage in a tool handler without linking it to the
+            // call send it that way). With calls of several clients in flight it stays nobody's: a guess could show
+            // one client's prompt to another.
+            var client = owner as DownstreamSession ?? session.SoleCaller as DownstreamSession;
+            if (client is not null && !client.IsClosed && Answers(client.Capabilities, envelope.Method))
             {
-                // A client's own upstream session asks for that client's roots: over its GET stream, with a gateway id.
+                // Relayed over the client's GET stream, with a gateway id; its answer comes back by POST.
                 var gatewayId = client.NextServerRequestId();
                 client.ServerRequests[gatewayId] = new PendingServerRequest(session, envelope.Id.Slice(message.Span).ToArray(), Call: null);
                 Span<byte> digits = stackalloc byte[20];
@@ -146,16 +153,31 @@ internal sealed partial class GatewayRuntime
             {
                 JsonRpcWriter.WriteResult(writer, envelope.Id.Slice(message.Span), "{}"u8);
             }
+            else if (client is not null && !client.IsClosed)
+            {
+                JsonRpcWriter.WriteError(writer, envelope.Id.Slice(message.Span), JsonRpcErrorCode.MethodNotFound,
+                    "The client this request is for did not declare the capability it needs");
+            }
             else
             {
-                // Sampling, elicitation or roots need a client; outside of a call there is none to ask.
+                // Sampling, elicitation or roots need a client; with no call in flight, or calls of several clients,
+                // there is no one certain to ask.
                 JsonRpcWriter.WriteError(writer, envelope.Id.Slice(message.Span), JsonRpcErrorCode.MethodNotFound,
-                    "The gateway relays server-to-client requests only while a call from a client is in progress");
+                    "The gateway relays a server-to-client request only when it is certain which client it is for (a call of exactly one client in flight)");
             }
 
             _ = session.SendAsync(writer.WrittenMemory, CancellationToken.None).AsTask();
         }
     }
+
+    /// <summary>Whether a client with these capabilities can answer a server-to-client request of this method.</summary>
+    private static bool Answers(ClientCapabilities capabilities, McpMethod method) => method switch
+    {
+        McpMethod.SamplingCreateMessage => capabilities.Sampling,
+        McpMethod.ElicitationCreate => capabilities.ElicitationForm || capabilities.ElicitationUrl,
+        McpMethod.RootsList => capabilities.Roots,
+        _ => false,
+    };
 
     /// <summary>A background re-read found a different list: same as if the server had announced it.</summary>
     private void OnListRefreshed(ServerListCache cache)

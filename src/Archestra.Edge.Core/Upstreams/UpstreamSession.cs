@@ -30,6 +30,13 @@ internal abstract class UpstreamSession : IAsyncDisposable
     /// <summary>A process id, a container id or an HTTP session id, for status output.</summary>
     public virtual string? Identity => null;
 
+    /// <summary>
+    /// The one client every call in flight on this session is for, if there is exactly one such client: a request the
+    /// server sends outside of any call's stream (on its GET stream) can then only be for that client. Null when no
+    /// call is in flight, when calls of several clients are, or when the transport attributes messages itself.
+    /// </summary>
+    public virtual ICallerContext? SoleCaller => null;
+
     /// <summary>The last lines the server wrote to stderr (stdio transports), for status; null when it has none.</summary>
     public virtual Supervision.Processes.StderrTail? Stderr => null;
 

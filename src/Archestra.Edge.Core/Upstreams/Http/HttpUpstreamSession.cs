@@ -19,6 +19,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
     private readonly IUpstreamListener _listener;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, ICallerContext> _callsInFlight = new();
     private string? _sessionId;
     private string? _protocolVersion;
     private volatile bool _alive = true;
@@ -75,34 +76,68 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
     public override async ValueTask<(IUpstreamReply? Reply, UpstreamError Error)> SendRequestAsync(
         long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
     {
-        var (response, error) = await PostAsync(message, cancellationToken).ConfigureAwait(false);
-        if (response is null)
+        // A client's call is in flight from the POST until its answer is complete: while it is, a request the server
+        // sends on its GET stream may be for it (see SoleCaller).
+        var tracked = caller is not null && _callsInFlight.TryAdd(id, caller);
+        var handedOver = false;
+        try
         {
-            return (null, error);
-        }
+            var (response, error) = await PostAsync(message, cancellationToken).ConfigureAwait(false);
+            if (response is null)
+            {
+                return (null, error);
+            }
 
-        if (_sessionId is null && response.Headers.TryGetValues(McpHeaders.SessionId, out var ids))
+            if (_sessionId is null && response.Headers.TryGetValues(McpHeaders.SessionId, out var ids))
+            {
+                // Assigned on the initialize response (the first request of the session).
+                _sessionId = ids.FirstOrDefault();
+            }
+
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                handedOver = tracked;
+                return (new SseReply(response, stream, tracked ? () => _callsInFlight.TryRemove(id, out _) : null), UpstreamError.None);
+            }
+
+            if (string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+            {
+                return (await JsonReply.ReadAsync(response, cancellationToken).ConfigureAwait(false), UpstreamError.None);
+            }
+
+            response.Dispose();
+            return (null, UpstreamError.Failed(response.StatusCode == HttpStatusCode.Accepted
+                ? "the server accepted a request without answering it (HTTP 202)"
+                : $"the server answered with content type '{mediaType ?? "none"}', not JSON or an event stream"));
+        }
+        finally
         {
-            // Assigned on the initialize response (the first request of the session).
-            _sessionId = ids.FirstOrDefault();
+            if (tracked && !handedOver)
+            {
+                _callsInFlight.TryRemove(id, out _);
+            }
         }
+    }
 
-        var mediaType = response.Content.Headers.ContentType?.MediaType;
-        if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+    public override ICallerContext? SoleCaller
+    {
+        get
         {
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return (new SseReply(response, stream), UpstreamError.None);
-        }
+            ICallerContext? sole = null;
+            foreach (var (_, caller) in _callsInFlight)
+            {
+                if (sole is not null && !ReferenceEquals(sole, caller))
+                {
+                    return null;
+                }
 
-        if (string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return (await JsonReply.ReadAsync(response, cancellationToken).ConfigureAwait(false), UpstreamError.None);
-        }
+                sole = caller;
+            }
 
-        response.Dispose();
-        return (null, UpstreamError.Failed(response.StatusCode == HttpStatusCode.Accepted
-            ? "the server accepted a request without answering it (HTTP 202)"
-            : $"the server answered with content type '{mediaType ?? "none"}', not JSON or an event stream"));
+            return sole;
+        }
     }
 
     public override async ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)

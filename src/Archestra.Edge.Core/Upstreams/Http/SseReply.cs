@@ -9,12 +9,15 @@ internal sealed class SseReply : IUpstreamReply
     private readonly HttpResponseMessage _response;
     private readonly PipeReader _reader;
     private readonly SseParser _parser = new() { MaxEventBytes = JsonReply.MaxBodyBytes };
+    private readonly Action? _onDisposed;
     private bool _completed;
 
-    public SseReply(HttpResponseMessage response, Stream stream)
+    /// <param name="onDisposed">Called once when the reply is disposed (the call it answers is over).</param>
+    public SseReply(HttpResponseMessage response, Stream stream, Action? onDisposed = null)
     {
         _response = response;
         _reader = PipeReader.Create(stream);
+        _onDisposed = onDisposed;
     }
 
     public UpstreamError Error { get; private set; }
@@ -78,6 +81,7 @@ internal sealed class SseReply : IUpstreamReply
 
     public async ValueTask DisposeAsync()
     {
+        _onDisposed?.Invoke();
         await _reader.CompleteAsync().ConfigureAwait(false);
         _parser.Dispose();
         _response.Dispose();
