@@ -11,7 +11,7 @@ namespace Archestra.Edge.EndToEndTests;
 /// <summary>JWTs from an external identity provider, validated locally against its JWKS (served here over loopback).</summary>
 public sealed class ExternalIdpTests(ExternalIdpTests.Fixture fixture) : IClassFixture<ExternalIdpTests.Fixture>
 {
-    private const string Issuer = "https://idp.example.test/realms/acme";
+    private const string Issuer = LoopbackIdentityProvider.Issuer;
 
     private readonly RSA _rsa = fixture.Rsa;
     private readonly ECDsa _ec = fixture.Ec;
@@ -33,29 +33,7 @@ public sealed class ExternalIdpTests(ExternalIdpTests.Fixture fixture) : IClassF
             Idp = await LoopbackIdentityProvider.StartAsync();
             Idp.Publish("rsa-1", Rsa);
             Idp.Publish("ec-1", Ec);
-            var jwksUri = Idp.JwksUri;
-
-            Gateway = await GatewayProcess.StartAsync($$"""
-                teams: [platform, data]
-                users:
-                  alice: { teams: [platform] }
-                servers:
-                  edge: { builtin: archestra }
-                profiles:
-                  platform-tools:
-                    access: { teams: [platform] }
-                    tools: [{ server: edge }]
-                auth:
-                  oauth:
-                    authorization_server: external
-                    external:
-                      issuer: {{Issuer}}
-                      jwks_uri: {{jwksUri}}
-                      algorithms: [RS256, ES256]
-                      claims: { user: email, teams: groups }
-                      jwks_cache_ttl: 10m
-                      jwks_refresh_interval: 5s
-                """);
+            Gateway = await GatewayProcess.StartAsync(Idp.GatewayConfig("RS256, ES256"));
         }
 
         public async Task DisposeAsync()

@@ -15,12 +15,7 @@ public sealed class ServerRequestAttributionTests
     public async Task AnUnlinkedElicitation_DuringTheOnlyCallInFlight_IsAskedOfThatCallsClient()
     {
         await using var upstream = await UnlinkedRequestUpstream.StartAsync();
-        await using var gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              unlinked: { remote: { url: "{{upstream.Url}}" } }
-            profiles:
-              p: { tools: [{ server: unlinked }] }
-            """);
+        await using var gateway = await StartGatewayAsync(upstream);
         var asked = 0;
         var options = new McpClientOptions
         {
@@ -50,12 +45,7 @@ public sealed class ServerRequestAttributionTests
     public async Task AnUnlinkedElicitation_ForAClientWithoutTheCapability_IsRefusedToTheUpstream()
     {
         await using var upstream = await UnlinkedRequestUpstream.StartAsync();
-        await using var gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              unlinked: { remote: { url: "{{upstream.Url}}" } }
-            profiles:
-              p: { tools: [{ server: unlinked }] }
-            """);
+        await using var gateway = await StartGatewayAsync(upstream);
         await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
 
         var result = await client.CallToolAsync("unlinked__ask").AsTask().WaitAsync(TimeSpan.FromSeconds(30));
@@ -69,12 +59,7 @@ public sealed class ServerRequestAttributionTests
     {
         // Both calls are in flight before the server asks: the request could be either client's, so neither is asked.
         await using var upstream = await UnlinkedRequestUpstream.StartAsync(together: 2);
-        await using var gateway = await GatewayProcess.StartAsync($$"""
-            servers:
-              unlinked: { remote: { url: "{{upstream.Url}}" } }
-            profiles:
-              p: { tools: [{ server: unlinked }] }
-            """);
+        await using var gateway = await StartGatewayAsync(upstream);
         var asked = 0;
         McpClientOptions Options() => new()
         {
@@ -95,4 +80,11 @@ public sealed class ServerRequestAttributionTests
         Assert.Equal(0, asked);
         Assert.All(results, result => Assert.Contains("refused: The gateway relays a server-to-client request only when it is certain which client", Clients.Text(result), StringComparison.Ordinal));
     }
+
+    private static Task<GatewayProcess> StartGatewayAsync(UnlinkedRequestUpstream upstream) => GatewayProcess.StartAsync($$"""
+        servers:
+          unlinked: { remote: { url: "{{upstream.Url}}" } }
+        profiles:
+          p: { tools: [{ server: unlinked }] }
+        """);
 }

@@ -24,7 +24,37 @@ internal sealed class LoopbackIdentityProvider : IAsyncDisposable
         _app = app;
     }
 
+    /// <summary>The issuer its tokens name.</summary>
+    public const string Issuer = "https://idp.example.test/realms/acme";
+
     public string JwksUri => $"{_app.Urls.First()}/jwks";
+
+    /// <summary>
+    /// A gateway config that trusts this provider: teams <c>platform</c> and <c>data</c>, user <c>alice</c> (platform),
+    /// the profile <c>platform-tools</c> for the platform team, users from <c>email</c>, teams from <c>groups</c>, keys
+    /// cached 10 minutes and re-fetched for an unknown key id at most every 5 s.
+    /// </summary>
+    public string GatewayConfig(string algorithms) => $$"""
+        teams: [platform, data]
+        users:
+          alice: { teams: [platform] }
+        servers:
+          edge: { builtin: archestra }
+        profiles:
+          platform-tools:
+            access: { teams: [platform] }
+            tools: [{ server: edge }]
+        auth:
+          oauth:
+            authorization_server: external
+            external:
+              issuer: {{Issuer}}
+              jwks_uri: {{JwksUri}}
+              algorithms: [{{algorithms}}]
+              claims: { user: email, teams: groups }
+              jwks_cache_ttl: 10m
+              jwks_refresh_interval: 5s
+        """;
 
     /// <summary>How many times the JWKS was fetched.</summary>
     public int Fetches => Volatile.Read(ref _fetches);

@@ -17,7 +17,7 @@ namespace Archestra.Edge.Tests.Identity;
 /// </summary>
 public sealed class ExternalIdpClockTests : IAsyncLifetime
 {
-    private const string Issuer = "https://idp.example.test/realms/acme";
+    private const string Issuer = LoopbackIdentityProvider.Issuer;
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly RSA _rsa = RSA.Create(2048);
     private readonly RSA _rotated = RSA.Create(2048);
@@ -29,27 +29,7 @@ public sealed class ExternalIdpClockTests : IAsyncLifetime
     {
         _idp = await LoopbackIdentityProvider.StartAsync();
         _idp.Publish("rsa-1", _rsa);
-        _gateway = await InProcessGateway.StartAsync($$"""
-            teams: [platform]
-            users:
-              alice: { teams: [platform] }
-            servers:
-              edge: { builtin: archestra }
-            profiles:
-              platform-tools:
-                access: { teams: [platform] }
-                tools: [{ server: edge }]
-            auth:
-              oauth:
-                authorization_server: external
-                external:
-                  issuer: {{Issuer}}
-                  jwks_uri: {{_idp.JwksUri}}
-                  algorithms: [RS256]
-                  claims: { user: email, teams: groups }
-                  jwks_cache_ttl: 10m
-                  jwks_refresh_interval: 5s
-            """, _time);
+        _gateway = await InProcessGateway.StartAsync(_idp.GatewayConfig("RS256"), _time);
     }
 
     public async Task DisposeAsync()
