@@ -99,7 +99,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             {
                 var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                 handedOver = tracked;
-                return (new SseReply(response, stream, tracked ? () => _callsInFlight.TryRemove(id, out _) : null), UpstreamError.None);
+                return (new SseReply(response, stream, tracked ? () => _callsInFlight.TryRemove(id, out _) : null, ResumeStreamAsync), UpstreamError.None);
             }
 
             if (string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
@@ -118,6 +118,32 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             {
                 _callsInFlight.TryRemove(id, out _);
             }
+        }
+    }
+
+    /// <summary>
+    /// SEP-1699: re-opens a request's event stream the server closed before answering, with GET and
+    /// <c>Last-Event-ID</c>. The response, or why there is none (the server's status, or the failure).
+    /// </summary>
+    private async Task<(HttpResponseMessage? Response, string? Error)> ResumeStreamAsync(string lastEventId, CancellationToken cancellationToken)
+    {
+        using var request = CreateRequest(HttpMethod.Get);
+        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        request.Headers.TryAddWithoutValidation(McpHeaders.LastEventId, lastEventId);
+        try
+        {
+            var response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode && string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                return (response, null);
+            }
+
+            response.Dispose();
+            return (null, $"HTTP {(int)response.StatusCode}");
+        }
+        catch (HttpRequestException ex)
+        {
+            return (null, ex.Message);
         }
     }
 

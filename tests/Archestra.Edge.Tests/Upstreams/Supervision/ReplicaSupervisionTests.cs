@@ -131,13 +131,16 @@ public sealed class ReplicaSupervisionTests : IAsyncDisposable
         Assert.True(replica.IsReady);
         Assert.Single(_transports.Attempts);
 
+        // The ping's timeout ends it through a continuation on the thread pool: fake time moves in half seconds, each
+        // followed by a real moment for that continuation, so a busy machine cannot make the clock outrun it.
         session.Frozen = true;
         var frozenAt = _time.GetUtcNow();
-        await AdvanceUntilAsync(() => session.Disposed, TimeSpan.FromSeconds(20));
+        var halfSecond = TimeSpan.FromMilliseconds(500);
+        await AdvanceUntilAsync(() => session.Disposed, TimeSpan.FromSeconds(20), halfSecond, settle: TimeSpan.FromMilliseconds(20));
 
         // The next tick pings (at most 10 s), the ping times out 3 s later.
-        Assert.InRange((_time.GetUtcNow() - frozenAt).TotalSeconds, 3, 13 + Step.TotalSeconds);
-        await AdvanceUntilAsync(() => replica.IsReady, TimeSpan.FromSeconds(1));
+        Assert.InRange((_time.GetUtcNow() - frozenAt).TotalSeconds, 3, 13 + halfSecond.TotalSeconds);
+        await AdvanceUntilAsync(() => replica.IsReady, TimeSpan.FromSeconds(5), settle: TimeSpan.FromMilliseconds(5));
         var status = replica.Status();
         Assert.Equal(2, _transports.Attempts.Count);
         Assert.Equal("health check failed: no answer to ping within 3s", status.LastExit);
@@ -253,7 +256,7 @@ public sealed class ReplicaSupervisionTests : IAsyncDisposable
     }
 
     /// <summary>Moves the clock in small steps until <paramref name="condition"/> holds; fails past <paramref name="limit"/>.</summary>
-    private async Task AdvanceUntilAsync(Func<bool> condition, TimeSpan limit, TimeSpan? step = null)
+    private async Task AdvanceUntilAsync(Func<bool> condition, TimeSpan limit, TimeSpan? step = null, TimeSpan? settle = null)
     {
         var end = _time.GetUtcNow() + limit;
         while (!condition())
@@ -261,10 +264,18 @@ public sealed class ReplicaSupervisionTests : IAsyncDisposable
             Assert.True(_time.GetUtcNow() < end, $"not reached within {limit} of fake time");
             _time.Advance(step ?? Step);
 
-            // Timer callbacks run inside Advance; what they start may finish on the thread pool.
-            for (var spin = 0; spin < 20 && !condition(); spin++)
+            // Timer callbacks run inside Advance; what they start may finish on the thread pool. Fake time only moves on
+            // once that work is done (or a real second passed), so no step outruns a continuation on a busy machine.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            await Task.Yield();
+            while (!condition() && ThreadPool.PendingWorkItemCount > 0 && waited.ElapsedMilliseconds < 1000)
             {
-                await Task.Yield();
+                await Task.Delay(1);
+            }
+
+            if (settle is { } pause && !condition())
+            {
+                await Task.Delay(pause);
             }
         }
     }
