@@ -154,6 +154,11 @@ public sealed class SupervisionTests
         var first = await client.RequestAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow__identify","arguments":{}}}""");
         Assert.True(first["error"]?["code"]?.GetValue<int>() == -32001, first.ToJsonString());
         await gateway.WaitForServerReadyAsync("slow");
+
+        // Its list, which the first call could not wait for, is read as soon as it is up (a JIT-compiled test server's
+        // first answer can outlast the 1 s call_timeout on a busy machine, so wait for it rather than race it).
+        await Eventually.TrueAsync(async () => (await client.RequestAsync("""{"jsonrpc":"2.0","id":5,"method":"tools/list"}"""))["result"]?["tools"]?.AsArray()
+            .Any(t => t!["name"]!.GetValue<string>() == "slow__identify") == true);
         var second = await client.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow__identify","arguments":{}}}""");
         Assert.True(second["result"] is not null, second.ToJsonString());
         Assert.Equal("slow", second["result"]!["content"]![0]!["text"]!.GetValue<string>());
