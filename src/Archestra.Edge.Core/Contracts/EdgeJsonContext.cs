@@ -14,7 +14,6 @@ namespace Archestra.Edge.Contracts;
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = true,
-    ReadCommentHandling = JsonCommentHandling.Disallow,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(AdminError))]
 [JsonSerializable(typeof(TokenList))]

@@ -19,6 +19,19 @@ internal sealed partial class HttpUpstreamSession
     /// </summary>
     private async Task ListenAsync()
     {
+        // While the stream is held (or being re-opened) the server may send on it; once it has none, nothing comes.
+        try
+        {
+            await ListenLoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _getStreamOpen = false;
+        }
+    }
+
+    private async Task ListenLoopAsync()
+    {
         var token = _lifetime.Token;
         var delay = s_minimumReconnectDelay;
         string? lastEventId = null;
@@ -26,12 +39,7 @@ internal sealed partial class HttpUpstreamSession
         {
             try
             {
-                using var request = CreateRequest(HttpMethod.Get);
-                request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-                if (lastEventId is not null)
-                {
-                    request.Headers.TryAddWithoutValidation(McpHeaders.LastEventId, lastEventId);
-                }
+                using var request = CreateStreamRequest(lastEventId);
 
                 using var response = await _invoker.SendAsync(request, token).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.MethodNotAllowed)

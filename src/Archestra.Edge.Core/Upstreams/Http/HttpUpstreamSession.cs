@@ -20,6 +20,8 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, ICallerContext> _callsInFlight = new();
+    private readonly Func<string, CancellationToken, Task<(HttpResponseMessage? Response, string? Error)>> _resumeStream;
+    private volatile bool _getStreamOpen;
     private string? _sessionId;
     private string? _protocolVersion;
     private volatile bool _alive = true;
@@ -32,6 +34,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         _model = model;
         _listener = listener;
         _logger = logger;
+        _resumeStream = ResumeStreamAsync;
     }
 
     public override bool IsAlive => _alive;
@@ -69,6 +72,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             return (null, error.Kind == UpstreamErrorKind.SessionExpired ? UpstreamError.Unavailable(error.Message) : error);
         }
 
+        session._getStreamOpen = true; // before the first call: the listener may take a moment to start
         session._listenTask = Task.Run(session.ListenAsync, CancellationToken.None);
         return (session, UpstreamError.None);
     }
@@ -77,8 +81,9 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         long id, ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
     {
         // A client's call is in flight from the POST until its answer is complete: while it is, a request the server
-        // sends on its GET stream may be for it (see SoleCaller).
-        var tracked = caller is not null && _callsInFlight.TryAdd(id, caller);
+        // sends on its GET stream may be for it (see SoleCaller). A server without an open GET stream sends nothing
+        // unlinked, so its calls cost nothing here.
+        var tracked = caller is not null && _getStreamOpen && _callsInFlight.TryAdd(id, caller);
         var handedOver = false;
         try
         {
@@ -99,7 +104,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             {
                 var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                 handedOver = tracked;
-                return (new SseReply(response, stream, tracked ? () => _callsInFlight.TryRemove(id, out _) : null, ResumeStreamAsync), UpstreamError.None);
+                return (new SseReply(response, stream, tracked ? () => _callsInFlight.TryRemove(id, out _) : null, _resumeStream), UpstreamError.None);
             }
 
             if (string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
@@ -127,9 +132,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
     /// </summary>
     private async Task<(HttpResponseMessage? Response, string? Error)> ResumeStreamAsync(string lastEventId, CancellationToken cancellationToken)
     {
-        using var request = CreateRequest(HttpMethod.Get);
-        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-        request.Headers.TryAddWithoutValidation(McpHeaders.LastEventId, lastEventId);
+        using var request = CreateStreamRequest(lastEventId);
         try
         {
             var response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -251,6 +254,19 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         }
 
         return (null, UpstreamError.Failed($"the server answered HTTP {status}{detail}"));
+    }
+
+    /// <summary>A GET for an event stream: the session's standalone one, or (with an event id) one resumed from there.</summary>
+    private HttpRequestMessage CreateStreamRequest(string? lastEventId)
+    {
+        var request = CreateRequest(HttpMethod.Get);
+        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        if (lastEventId is not null)
+        {
+            request.Headers.TryAddWithoutValidation(McpHeaders.LastEventId, lastEventId);
+        }
+
+        return request;
     }
 
     private HttpRequestMessage CreateRequest(HttpMethod method)

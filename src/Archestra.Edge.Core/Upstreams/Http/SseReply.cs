@@ -23,7 +23,8 @@ internal sealed class SseReply : IUpstreamReply
     private HttpResponseMessage _response;
     private PipeReader _reader;
     private SseParser _parser = new() { MaxEventBytes = JsonReply.MaxBodyBytes };
-    private string? _lastEventId;
+    private byte[]? _lastEventId; // the id's bytes, kept in one reused array: decoded only to resume
+    private int _lastEventIdLength;
     private TimeSpan _retry = s_defaultRetry;
     private bool _eventsSinceResume;
     private int _fruitless;
@@ -67,7 +68,14 @@ internal sealed class SseReply : IUpstreamReply
                 {
                     if (sseEvent.HasId && !sseEvent.Id.IsEmpty)
                     {
-                        _lastEventId = System.Text.Encoding.UTF8.GetString(sseEvent.Id.Span);
+                        var id = sseEvent.Id.Span;
+                        if (_lastEventId is null || _lastEventId.Length < id.Length)
+                        {
+                            _lastEventId = new byte[Math.Max(id.Length, 32)];
+                        }
+
+                        id.CopyTo(_lastEventId);
+                        _lastEventIdLength = id.Length;
                         _eventsSinceResume = true;
                     }
 
@@ -106,7 +114,8 @@ internal sealed class SseReply : IUpstreamReply
             _reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
             {
-                if (!_answered && _lastEventId is { } from && _resume is not null && await ResumeAsync(from, cancellationToken).ConfigureAwait(false))
+                if (!_answered && _lastEventId is { } from && _resume is not null
+                    && await ResumeAsync(System.Text.Encoding.UTF8.GetString(from, 0, _lastEventIdLength), cancellationToken).ConfigureAwait(false))
                 {
                     continue;
                 }
