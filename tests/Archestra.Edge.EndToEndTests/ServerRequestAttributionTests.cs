@@ -15,7 +15,7 @@ public sealed class ServerRequestAttributionTests
     public async Task AnUnlinkedElicitation_DuringTheOnlyCallInFlight_IsAskedOfThatCallsClient()
     {
         await using var upstream = await UnlinkedRequestUpstream.StartAsync();
-        await using var gateway = await StartGatewayAsync(upstream);
+        await using var gateway = await GatewayProcess.InFrontOfAsync("unlinked", upstream.Url);
         var asked = 0;
         var options = new McpClientOptions
         {
@@ -45,7 +45,7 @@ public sealed class ServerRequestAttributionTests
     public async Task AnUnlinkedElicitation_ForAClientWithoutTheCapability_IsRefusedToTheUpstream()
     {
         await using var upstream = await UnlinkedRequestUpstream.StartAsync();
-        await using var gateway = await StartGatewayAsync(upstream);
+        await using var gateway = await GatewayProcess.InFrontOfAsync("unlinked", upstream.Url);
         await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
 
         var result = await client.CallToolAsync("unlinked__ask").AsTask().WaitAsync(TimeSpan.FromSeconds(30));
@@ -59,7 +59,7 @@ public sealed class ServerRequestAttributionTests
     {
         // Both calls are in flight before the server asks: the request could be either client's, so neither is asked.
         await using var upstream = await UnlinkedRequestUpstream.StartAsync(together: 2);
-        await using var gateway = await StartGatewayAsync(upstream);
+        await using var gateway = await GatewayProcess.InFrontOfAsync("unlinked", upstream.Url);
         var asked = 0;
         McpClientOptions Options() => new()
         {
@@ -80,11 +80,4 @@ public sealed class ServerRequestAttributionTests
         Assert.Equal(0, asked);
         Assert.All(results, result => Assert.Contains("refused: The gateway relays a server-to-client request only when it is certain which client", Clients.Text(result), StringComparison.Ordinal));
     }
-
-    private static Task<GatewayProcess> StartGatewayAsync(UnlinkedRequestUpstream upstream) => GatewayProcess.StartAsync($$"""
-        servers:
-          unlinked: { remote: { url: "{{upstream.Url}}" } }
-        profiles:
-          p: { tools: [{ server: unlinked }] }
-        """);
 }

@@ -13,7 +13,7 @@ public sealed class StreamResumptionTests
     public async Task AStreamClosedAfterItsPrimingEvent_IsResumedWithLastEventId_AndTheCallIsAnswered()
     {
         await using var upstream = await ResumableStreamUpstream.StartAsync();
-        await using var gateway = await StartGatewayAsync(upstream);
+        await using var gateway = await GatewayProcess.InFrontOfAsync("resumable", upstream.Url);
         await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
 
         var result = await client.CallToolAsync("resumable__wait").AsTask().WaitAsync(TimeSpan.FromSeconds(30));
@@ -26,18 +26,11 @@ public sealed class StreamResumptionTests
     public async Task AServerThatRefusesTheResumption_FailsTheCallWithTheReason()
     {
         await using var upstream = await ResumableStreamUpstream.StartAsync(refuseResumption: true);
-        await using var gateway = await StartGatewayAsync(upstream);
+        await using var gateway = await GatewayProcess.InFrontOfAsync("resumable", upstream.Url);
         await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
 
         var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("resumable__wait").AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
 
         Assert.Contains("resuming it failed: HTTP 405", error.Message, StringComparison.Ordinal);
     }
-
-    private static Task<GatewayProcess> StartGatewayAsync(ResumableStreamUpstream upstream) => GatewayProcess.StartAsync($$"""
-        servers:
-          resumable: { remote: { url: "{{upstream.Url}}" } }
-        profiles:
-          p: { tools: [{ server: resumable }] }
-        """);
 }

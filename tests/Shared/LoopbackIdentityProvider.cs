@@ -3,9 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Jose;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Testing;
 
@@ -61,10 +59,7 @@ internal sealed class LoopbackIdentityProvider : IAsyncDisposable
 
     public static async Task<LoopbackIdentityProvider> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var provider = new LoopbackIdentityProvider(builder.Build());
+        var provider = new LoopbackIdentityProvider(LoopbackApp.Create());
         provider._app.MapGet("/jwks", (RequestDelegate)(context =>
         {
             Interlocked.Increment(ref provider._fetches);

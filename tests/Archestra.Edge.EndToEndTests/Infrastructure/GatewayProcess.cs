@@ -34,6 +34,14 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         => StartAsync(yaml, defaultSignals, environment: null, extraArguments);
 
     /// <summary>As above, with these variables added to the gateway's environment.</summary>
+    /// <summary>A gateway whose one profile <c>p</c> offers the tools of one remote server at <paramref name="url"/>.</summary>
+    public static Task<GatewayProcess> InFrontOfAsync(string server, Uri url) => StartAsync($$"""
+        servers:
+          {{server}}: { remote: { url: "{{url}}" } }
+        profiles:
+          p: { tools: [{ server: {{server}} }] }
+        """);
+
     public static async Task<GatewayProcess> StartAsync(string yaml, bool defaultSignals, IDictionary<string, string>? environment, params string[] extraArguments)
     {
         var binary = Repository.GatewayBinary;

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Archestra.Edge.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.EndToEndTests.Infrastructure;
 
@@ -32,10 +31,7 @@ internal sealed class ResumableStreamUpstream : IAsyncDisposable
 
     public static async Task<ResumableStreamUpstream> StartAsync(bool refuseResumption = false)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var server = new ResumableStreamUpstream(builder.Build()) { RefuseResumption = refuseResumption };
+        var server = new ResumableStreamUpstream(LoopbackApp.Create()) { RefuseResumption = refuseResumption };
         server._app.MapPost("/mcp", (RequestDelegate)server.PostAsync);
         server._app.MapGet("/mcp", (RequestDelegate)server.ResumeAsync);
         server._app.MapDelete("/mcp", (RequestDelegate)(context => Task.CompletedTask));

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Archestra.Edge.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.EndToEndTests.Infrastructure;
 
@@ -43,10 +42,7 @@ internal sealed class UnlinkedRequestUpstream : IAsyncDisposable
     /// </param>
     public static async Task<UnlinkedRequestUpstream> StartAsync(int together = 1)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var server = new UnlinkedRequestUpstream(builder.Build(), together);
+        var server = new UnlinkedRequestUpstream(LoopbackApp.Create(), together);
         server._app.MapPost("/mcp", (RequestDelegate)server.PostAsync);
         server._app.MapGet("/mcp", (RequestDelegate)server.ListenAsync);
         server._app.MapDelete("/mcp", (RequestDelegate)(context => Task.CompletedTask));
