@@ -41,7 +41,12 @@ var builder = WebApplication.CreateSlimBuilder();
 // Stateful: sessions, the GET stream and server-to-client requests (2025-11-25 and earlier), like the servers the gateway fronts.
 Configure(builder.Services, builder.Logging).WithHttpTransport(http =>
 {
-    http.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful;
+    http.SessionMode = options.Era switch
+    {
+        "2026" => ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateless,
+        "both" => ModelContextProtocol.AspNetCore.HttpServerSessionMode.StatefulForInitializeClients,
+        _ => ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful,
+    };
     http.EnableLegacySse = options.LegacySse;
 });
 // DNS-rebinding protection, as the spec asks of local servers.

@@ -25,11 +25,11 @@ internal static class TestHandlers
                 throw;
             }
         })
-        .WithListPromptsHandler((context, ct) => ValueTask.FromResult(new ListPromptsResult { Prompts = Parse<List<Prompt>>(ToolCatalog.Prompts) }))
-        .WithGetPromptHandler((context, ct) => ValueTask.FromResult(GetPrompt(context.Params!)))
+        .WithListPromptsHandler((context, ct) => ValueTask.FromResult(new ListPromptsResult { Prompts = Parse<List<Prompt>>(state.Options.Modern ? ToolCatalog.Prompts.TrimEnd().TrimEnd(']') + "," + InputRequiredTools.PromptCatalog + "]" : ToolCatalog.Prompts) }))
+        .WithGetPromptHandler((context, ct) => ValueTask.FromResult(state.Options.Modern && context.Params!.Name == "test_input_required_result_prompt" ? InputRequiredTools.GetPrompt(context) : GetPrompt(context.Params!)))
         .WithListResourcesHandler((context, ct) => ValueTask.FromResult(new ListResourcesResult { Resources = Parse<List<Resource>>(ToolCatalog.Resources) }))
         .WithListResourceTemplatesHandler((context, ct) => ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = Parse<List<ResourceTemplate>>(ToolCatalog.ResourceTemplates) }))
-        .WithReadResourceHandler((context, ct) => ValueTask.FromResult(ReadResource(context.Params!.Uri, state.Options.Name)))
+        .WithReadResourceHandler((context, ct) => ValueTask.FromResult(ReadResource(context.Params!.Uri, state.Options.Name, context.Server.NegotiatedProtocolVersion == "2026-07-28")))
         .WithSubscribeToResourcesHandler((context, ct) =>
         {
             state.Subscriptions[context.Params!.Uri] = 0;
@@ -44,7 +44,7 @@ internal static class TestHandlers
 
     private static List<Tool> ListTools(TestServerState state)
     {
-        var tools = Parse<List<Tool>>(ToolCatalog.Tools);
+        var tools = Parse<List<Tool>>(state.Options.Modern ? ToolCatalog.Tools.TrimEnd().TrimEnd(']') + "," + InputRequiredTools.Catalog + "]" : ToolCatalog.Tools);
         foreach (var (name, description) in state.DynamicTools)
         {
             tools.Add(Parse<Tool>("{\"name\":" + JsonSerializer.Serialize(name) + ",\"description\":" + JsonSerializer.Serialize(description) + ",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}"));
@@ -59,6 +59,11 @@ internal static class TestHandlers
         var server = context.Server;
         var name = context.Params!.Name;
         var args = context.Params.Arguments ?? new Dictionary<string, JsonElement>();
+        if (state.Options.Modern && InputRequiredTools.Handles(name))
+        {
+            return await InputRequiredTools.CallAsync(context, ct);
+        }
+
         switch (name)
         {
             case "echo":
@@ -266,7 +271,7 @@ internal static class TestHandlers
         };
     }
 
-    private static ReadResourceResult ReadResource(string uri, string name)
+    private static ReadResourceResult ReadResource(string uri, string name, bool modern)
     {
         if (uri == "test://static-text")
         {
@@ -295,7 +300,8 @@ internal static class TestHandlers
             return Parse<ReadResourceResult>($$$"""{"contents":[{"uri":{{{JsonSerializer.Serialize(uri)}}},"mimeType":"application/json","text":{{{JsonSerializer.Serialize(text)}}}}]}""");
         }
 
-        throw new McpProtocolException($"Resource not found: {uri}", (McpErrorCode)(-32002));
+        // 2026-07-28 (SEP-2164): -32602 with the URI in data; earlier revisions: -32002.
+        throw new McpProtocolException($"Resource not found: {uri}", modern ? McpErrorCode.InvalidParams : (McpErrorCode)(-32002)) { Data = { ["uri"] = uri } };
     }
 
     private static CompleteResult Complete(CompleteRequestParams request)

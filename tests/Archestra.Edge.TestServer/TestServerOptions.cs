@@ -32,6 +32,15 @@ internal sealed record TestServerOptions
     /// <summary>Also serve the legacy HTTP+SSE transport (2024-11-05) at <c>/mcp/sse</c> (HTTP mode).</summary>
     public bool LegacySse { get; init; }
 
+    /// <summary>
+    /// Which revisions it speaks over HTTP: <c>2025</c> (stateful sessions; a 2026-07-28 request gets -32022),
+    /// <c>2026</c> (2026-07-28 only, stateless) or <c>both</c> (sessions for <c>initialize</c> clients, stateless for 2026-07-28).
+    /// The 2026 eras add the conformance suite's multi-round-trip tools.
+    /// </summary>
+    public string Era { get; init; } = "2025";
+
+    public bool Modern => Era != "2025";
+
     public static TestServerOptions Parse(string[] args)
     {
         var options = new TestServerOptions();
@@ -50,6 +59,7 @@ internal sealed record TestServerOptions
                 "--fail-unless-file" => options with { FailUnlessFile = args[++i] },
                 "--silent-lists" => options with { SilentLists = true },
                 "--legacy-sse" => options with { LegacySse = true },
+                "--era" => options with { Era = args[++i] is "2025" or "2026" or "both" ? args[i] : throw new ArgumentException($"--era must be 2025, 2026 or both, not {args[i]}") },
                 _ => throw new ArgumentException($"unknown argument {args[i]}"),
             };
         }
