@@ -40,6 +40,18 @@ internal enum GatewayErrorKind : byte
     InternalError,
     Unauthorized,
     Forbidden,
+
+    /// <summary>2026-07-28: an <c>Mcp-*</c> header or the protocol version header disagrees with the body: 400, -32020.</summary>
+    HeaderMismatch,
+
+    /// <summary>2026-07-28: the request's <c>_meta</c> lacks the protocol version or the client capabilities: 400, -32602.</summary>
+    InvalidMeta,
+
+    /// <summary>2026-07-28: a method the stateless era does not have (initialize, ping, logging/setLevel, …) or an unknown one: 404, -32601.</summary>
+    ModernMethodNotFound,
+
+    /// <summary>2026-07-28: a <c>requestState</c> that is not the gateway's, was altered, expired, was used already, or belongs to another caller or profile.</summary>
+    InvalidRequestState,
 }
 
 internal readonly record struct GatewayError(GatewayErrorKind Kind, string Message)
@@ -76,6 +88,10 @@ internal static class GatewayErrors
         GatewayErrorKind.RateLimited => (StatusCodes.Status429TooManyRequests, JsonRpcErrorCode.Overloaded),
         GatewayErrorKind.Unauthorized => (StatusCodes.Status401Unauthorized, JsonRpcErrorCode.ServerError),
         GatewayErrorKind.Forbidden => (StatusCodes.Status403Forbidden, JsonRpcErrorCode.ServerError),
+        GatewayErrorKind.HeaderMismatch => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.HeaderMismatch),
+        GatewayErrorKind.InvalidMeta => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.InvalidParams),
+        GatewayErrorKind.ModernMethodNotFound => (StatusCodes.Status404NotFound, JsonRpcErrorCode.MethodNotFound),
+        GatewayErrorKind.InvalidRequestState => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
 
         // Inside a session, protocol-level failures are JSON-RPC errors in a 200 response.
         GatewayErrorKind.MethodNotFound => (StatusCodes.Status200OK, JsonRpcErrorCode.MethodNotFound),

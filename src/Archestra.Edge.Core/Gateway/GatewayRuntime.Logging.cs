@@ -85,7 +85,7 @@ internal sealed partial class GatewayRuntime
 
     /// <summary>Sends the level if it is more verbose than what the session was asked for; null when nothing is sent.</summary>
     private Task? RequestLogLevel(UpstreamServer? server, UpstreamSession session, int level)
-        => session.Info.Logging && session.IsAlive && session.TryLowerLoggingLevel(level)
+        => session.Info.Logging && session.IsAlive && !session.IsModern && session.TryLowerLoggingLevel(level)
             ? SendLogLevelAsync(session, level, server?.Name ?? session.ServerName)
             : null;
 

@@ -131,6 +131,7 @@ internal static class GatewayApplication
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Reload")));
         services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
         services.AddSingleton<Observability.GatewayMetrics>();
+        services.AddSingleton<Gateway.Stateless.RequestStates>();
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();
         services.AddSingleton<Admin.AdminHandler>();

@@ -6,6 +6,12 @@ internal interface IUpstreamListener
     /// <summary>The <c>params</c> of the <c>initialize</c> request the gateway sends (client capabilities, client info).</summary>
     ReadOnlyMemory<byte> InitializeParameters { get; }
 
+    /// <summary>
+    /// The revision era the server was found to speak (2026-07-28, or a 2025 one), remembered across its sessions so a
+    /// new session asks the right way at once; null until known.
+    /// </summary>
+    string? KnownEra { get; set; }
+
     /// <summary>A notification not tied to a request. The listener owns (and disposes) the message.</summary>
     void OnNotification(UpstreamSession session, UpstreamMessage message);
 

@@ -60,6 +60,9 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, ISupervisedRe
 
     ReadOnlyMemory<byte> IUpstreamListener.InitializeParameters => _initializeParameters;
 
+    /// <inheritdoc/>
+    public string? KnownEra { get; set; }
+
     /// <summary>The server name, with the replica number when there are several (<c>name#2</c>), or the owner's session.</summary>
     public string Name => Owner is { } owner ? $"{Model.Name}@{owner.SessionId[..Math.Min(8, owner.SessionId.Length)]}"
         : Label is { } label ? $"{Model.Name}[{label}]"

@@ -24,6 +24,9 @@ internal abstract class UpstreamSession : IAsyncDisposable
 
     public UpstreamInfo Info { get; protected set; } = UpstreamInfo.Empty;
 
+    /// <summary>Whether the server is spoken to in 2026-07-28 (stateless: everything in each request's <c>_meta</c>).</summary>
+    public bool IsModern => ReferenceEquals(Info.ProtocolVersion, ProtocolVersions.V20260728);
+
     /// <summary>False once the session ended; a new one must be opened.</summary>
     public abstract bool IsAlive { get; }
 
@@ -167,6 +170,53 @@ internal abstract class UpstreamSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// What a <c>server/discover</c> result says, when it lists 2026-07-28 among its versions: the server is then spoken
+    /// to statelessly. Null when it does not (the caller falls back to <c>initialize</c>).
+    /// </summary>
+    protected static UpstreamInfo? ParseDiscoverResult(ReadOnlySpan<byte> result)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(result.ToArray());
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("supportedVersions", out var versions) || versions.ValueKind != JsonValueKind.Array
+                || !versions.EnumerateArray().Any(v => v.ValueKind == JsonValueKind.String && v.ValueEquals(ProtocolVersions.V20260728)))
+            {
+                return null;
+            }
+
+            string? name = null, serverVersion = null;
+            if (root.TryGetProperty("_meta", out var meta) && meta.ValueKind == JsonValueKind.Object
+                && meta.TryGetProperty("io.modelcontextprotocol/serverInfo", out var serverInfo) && serverInfo.ValueKind == JsonValueKind.Object)
+            {
+                name = serverInfo.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+                serverVersion = serverInfo.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            }
+
+            var capabilities = root.TryGetProperty("capabilities", out var caps) && caps.ValueKind == JsonValueKind.Object ? caps : default;
+            return Describe(ProtocolVersions.V20260728, name, serverVersion, capabilities);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static UpstreamInfo Describe(string version, string? name, string? serverVersion, JsonElement capabilities) => new(
+        version,
+        name,
+        serverVersion,
+        Tools: Has(capabilities, "tools"),
+        ToolsListChanged: Flag(capabilities, "tools", "listChanged"),
+        Prompts: Has(capabilities, "prompts"),
+        PromptsListChanged: Flag(capabilities, "prompts", "listChanged"),
+        Resources: Has(capabilities, "resources"),
+        ResourcesSubscribe: Flag(capabilities, "resources", "subscribe"),
+        ResourcesListChanged: Flag(capabilities, "resources", "listChanged"),
+        Logging: Has(capabilities, "logging"),
+        Completions: Has(capabilities, "completions"));
+
     private static UpstreamInfo? ParseInitializeResult(ReadOnlySpan<byte> result, out string? error)
     {
         error = null;
@@ -197,19 +247,7 @@ internal abstract class UpstreamSession : IAsyncDisposable
             }
 
             var capabilities = root.TryGetProperty("capabilities", out var caps) && caps.ValueKind == JsonValueKind.Object ? caps : default;
-            return new UpstreamInfo(
-                version,
-                name,
-                serverVersion,
-                Tools: Has(capabilities, "tools"),
-                ToolsListChanged: Flag(capabilities, "tools", "listChanged"),
-                Prompts: Has(capabilities, "prompts"),
-                PromptsListChanged: Flag(capabilities, "prompts", "listChanged"),
-                Resources: Has(capabilities, "resources"),
-                ResourcesSubscribe: Flag(capabilities, "resources", "subscribe"),
-                ResourcesListChanged: Flag(capabilities, "resources", "listChanged"),
-                Logging: Has(capabilities, "logging"),
-                Completions: Has(capabilities, "completions"));
+            return Describe(version, name, serverVersion, capabilities);
         }
         catch (JsonException ex)
         {

@@ -283,6 +283,18 @@ public static class EnvelopeReader
                 reader.Read();
                 ReadMeta(ref reader, ref envelope);
             }
+            else if (reader.ValueTextEquals("requestState"u8))
+            {
+                Mark(ref seen, 1 << 10, ref envelope);
+                reader.Read();
+                envelope.RequestState = StringField(ref reader, ref envelope);
+            }
+            else if (reader.ValueTextEquals("inputResponses"u8))
+            {
+                Mark(ref seen, 1 << 11, ref envelope);
+                reader.Read();
+                envelope.InputResponses = SkipValue(ref reader);
+            }
             else if (reader.ValueTextEquals("ref"u8))
             {
                 Mark(ref seen, 1 << 9, ref envelope);
@@ -301,6 +313,7 @@ public static class EnvelopeReader
 
     private static void ReadMeta(ref Utf8JsonReader reader, ref JsonRpcEnvelope envelope)
     {
+        var start = checked((int)reader.TokenStartIndex);
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
@@ -316,12 +329,38 @@ public static class EnvelopeReader
                 reader.Read();
                 envelope.ProgressToken = IdLikeField(ref reader, ref envelope);
             }
+            else if (reader.ValueTextEquals("io.modelcontextprotocol/protocolVersion"u8))
+            {
+                Mark(ref seen, 1 << 1, ref envelope);
+                reader.Read();
+                envelope.MetaProtocolVersion = StringField(ref reader, ref envelope);
+            }
+            else if (reader.ValueTextEquals("io.modelcontextprotocol/clientCapabilities"u8))
+            {
+                Mark(ref seen, 1 << 2, ref envelope);
+                reader.Read();
+                envelope.MetaClientCapabilities = SkipValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("io.modelcontextprotocol/clientInfo"u8))
+            {
+                Mark(ref seen, 1 << 3, ref envelope);
+                reader.Read();
+                envelope.MetaClientInfo = SkipValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("io.modelcontextprotocol/logLevel"u8))
+            {
+                Mark(ref seen, 1 << 4, ref envelope);
+                reader.Read();
+                envelope.MetaLogLevel = StringField(ref reader, ref envelope);
+            }
             else
             {
                 reader.Read();
                 reader.Skip();
             }
         }
+
+        envelope.Meta = new JsonRange(start, checked((int)reader.BytesConsumed) - start);
     }
 
     private static void ReadRef(ref Utf8JsonReader reader, ref JsonRpcEnvelope envelope)

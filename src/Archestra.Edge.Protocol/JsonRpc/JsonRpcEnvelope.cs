@@ -52,6 +52,17 @@ public struct JsonRpcEnvelope
     public JsonRange RefName { get; set; }
     public JsonRange RefUri { get; set; }
 
+    /// <summary>2026-07-28: the <c>params._meta</c> object, and in it the protocol version (string token), the client capabilities and the log level.</summary>
+    public JsonRange Meta { get; set; }
+    public JsonRange MetaProtocolVersion { get; set; }
+    public JsonRange MetaClientCapabilities { get; set; }
+    public JsonRange MetaClientInfo { get; set; }
+    public JsonRange MetaLogLevel { get; set; }
+
+    /// <summary>2026-07-28 multi-round-trip requests: <c>params.requestState</c> (string token) and <c>params.inputResponses</c>.</summary>
+    public JsonRange RequestState { get; set; }
+    public JsonRange InputResponses { get; set; }
+
     /// <summary>The <c>result</c> value of a response.</summary>
     public JsonRange Result { get; set; }
 

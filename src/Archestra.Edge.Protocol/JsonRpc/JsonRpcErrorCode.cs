@@ -21,6 +21,12 @@ public static class JsonRpcErrorCode
     /// <summary>MCP: resource not found (up to 2025-11-25).</summary>
     public const int ResourceNotFound = -32002;
 
+    /// <summary>MCP (2026-07-28): an <c>Mcp-*</c> header disagrees with the body (or is missing).</summary>
+    public const int HeaderMismatch = -32020;
+
+    /// <summary>MCP (2026-07-28): the request needs a client capability the client did not declare.</summary>
+    public const int MissingRequiredClientCapability = -32021;
+
     /// <summary>MCP (2026-07-28, SEP-2575): the declared protocol version is not supported; data lists the supported ones.</summary>
     public const int UnsupportedProtocolVersion = -32022;
 

@@ -5,15 +5,15 @@ namespace Archestra.Edge.Protocol.JsonRpc;
 
 /// <summary>
 /// Copies a JSON message to an output while replacing a few token ranges (the id, a name, a progress token).
-/// Everything outside the replaced ranges is copied byte for byte. At most four edits, applied in offset
+/// Everything outside the replaced ranges is copied byte for byte. At most six edits, applied in offset
 /// order whatever order they were added in; no allocation.
 /// </summary>
 public ref struct MessageRewriter
 {
-    private const int MaxEdits = 4;
+    private const int MaxEdits = 6;
 
-    private JsonRange _range0, _range1, _range2, _range3;
-    private ReadOnlySpan<byte> _value0, _value1, _value2, _value3;
+    private JsonRange _range0, _range1, _range2, _range3, _range4, _range5;
+    private ReadOnlySpan<byte> _value0, _value1, _value2, _value3, _value4, _value5;
     private int _count;
 
     /// <summary>Replaces <paramref name="range"/> with <paramref name="replacement"/>. Empty ranges are ignored.</summary>
@@ -30,6 +30,8 @@ public ref struct MessageRewriter
             case 1: _range1 = range; _value1 = replacement; break;
             case 2: _range2 = range; _value2 = replacement; break;
             case 3: _range3 = range; _value3 = replacement; break;
+            case 4: _range4 = range; _value4 = replacement; break;
+            case 5: _range5 = range; _value5 = replacement; break;
             default: throw new InvalidOperationException($"At most {MaxEdits} edits per message.");
         }
 
@@ -45,6 +47,8 @@ public ref struct MessageRewriter
             case 1: _range1 = new JsonRange(offset, 0); _value1 = text; break;
             case 2: _range2 = new JsonRange(offset, 0); _value2 = text; break;
             case 3: _range3 = new JsonRange(offset, 0); _value3 = text; break;
+            case 4: _range4 = new JsonRange(offset, 0); _value4 = text; break;
+            case 5: _range5 = new JsonRange(offset, 0); _value5 = text; break;
             default: throw new InvalidOperationException($"At most {MaxEdits} edits per message.");
         }
 
@@ -72,7 +76,7 @@ public ref struct MessageRewriter
             order[i] = i;
         }
 
-        // Insertion sort of at most four edits by start offset.
+        // Insertion sort of at most six edits by start offset.
         for (var i = 1; i < _count; i++)
         {
             var current = order[i];
@@ -105,7 +109,9 @@ public ref struct MessageRewriter
         0 => _range0,
         1 => _range1,
         2 => _range2,
-        _ => _range3,
+        3 => _range3,
+        4 => _range4,
+        _ => _range5,
     };
 
     private readonly ReadOnlySpan<byte> GetValue(int index) => index switch
@@ -113,7 +119,9 @@ public ref struct MessageRewriter
         0 => _value0,
         1 => _value1,
         2 => _value2,
-        _ => _value3,
+        3 => _value3,
+        4 => _value4,
+        _ => _value5,
     };
 
     private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)

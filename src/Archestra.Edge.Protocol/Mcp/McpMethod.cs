@@ -25,6 +25,10 @@ public enum McpMethod : byte
     TasksList,
     TasksCancel,
 
+    // 2026-07-28: the stateless era's own requests
+    ServerDiscover,
+    SubscriptionsListen,
+
     // server -> client requests
     SamplingCreateMessage,
     ElicitationCreate,
@@ -42,4 +46,5 @@ public enum McpMethod : byte
     NotificationsResourcesUpdated,
     NotificationsElicitationComplete,
     NotificationsTasksStatus,
+    NotificationsSubscriptionsAcknowledged,
 }

@@ -24,6 +24,8 @@ public static class McpMethods
         (McpMethod.TasksResult, "tasks/result"u8.ToArray()),
         (McpMethod.TasksList, "tasks/list"u8.ToArray()),
         (McpMethod.TasksCancel, "tasks/cancel"u8.ToArray()),
+        (McpMethod.ServerDiscover, "server/discover"u8.ToArray()),
+        (McpMethod.SubscriptionsListen, "subscriptions/listen"u8.ToArray()),
         (McpMethod.SamplingCreateMessage, "sampling/createMessage"u8.ToArray()),
         (McpMethod.ElicitationCreate, "elicitation/create"u8.ToArray()),
         (McpMethod.RootsList, "roots/list"u8.ToArray()),
@@ -38,6 +40,7 @@ public static class McpMethods
         (McpMethod.NotificationsResourcesUpdated, "notifications/resources/updated"u8.ToArray()),
         (McpMethod.NotificationsElicitationComplete, "notifications/elicitation/complete"u8.ToArray()),
         (McpMethod.NotificationsTasksStatus, "notifications/tasks/status"u8.ToArray()),
+        (McpMethod.NotificationsSubscriptionsAcknowledged, "notifications/subscriptions/acknowledged"u8.ToArray()),
     ];
 
     // Indexed by McpMethod; filled from the table once.

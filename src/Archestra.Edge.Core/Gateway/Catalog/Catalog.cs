@@ -37,6 +37,12 @@ internal sealed class Catalog
     /// <summary>The <c>result</c> of the list request with every item: <c>{"tools":[…]}</c>.</summary>
     public byte[] ResultJson { get; }
 
+    /// <summary>
+    /// The list as a 2026-07-28 result (with <c>resultType</c> and the caching hints), made on first use and kept with
+    /// the catalog it describes: a new catalog (a change, a reload) gets a new one.
+    /// </summary>
+    public byte[]? ModernResultJson { get; set; }
+
     /// <summary>Where item <c>i</c> starts in <see cref="ResultJson"/>: <c>ItemBounds[i]</c>; it ends at <c>ItemBounds[i + 1] - 1</c> (before its comma).</summary>
     public int[] ItemBounds { get; }
 

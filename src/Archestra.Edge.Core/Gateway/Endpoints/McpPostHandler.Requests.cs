@@ -28,7 +28,7 @@ internal sealed partial class McpPostHandler
         await ResponseWriter.WriteResultAsync(context, rawId, s_emptyResult).ConfigureAwait(false);
     }
 
-    private Task HandleRequestAsync(HttpContext context, GatewayRuntime runtime, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope)
+    private Task HandleRequestAsync(HttpContext context, GatewayRuntime runtime, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, Stateless.RequestState? state = null)
     {
         var profile = session.Profile;
         switch (envelope.Method)
@@ -59,13 +59,13 @@ internal sealed partial class McpPostHandler
                 return ListAsync(context, runtime, body, envelope, profile.ResourceTemplates);
 
             case McpMethod.ToolsCall:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Tool, envelope.Name, envelope.Arguments) { Rates = runtime.RateLimits });
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Tool, envelope.Name, envelope.Arguments) { Rates = runtime.RateLimits, State = state, StateRange = envelope.RequestState });
 
             case McpMethod.PromptsGet when profile.HasPrompts:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Prompt, envelope.Name, default));
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Prompt, envelope.Name, default) { State = state, StateRange = envelope.RequestState });
 
             case McpMethod.ResourcesRead when profile.HasResources:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Resource, envelope.Uri, default));
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Resource, envelope.Uri, default) { State = state, StateRange = envelope.RequestState });
 
             case McpMethod.ResourcesSubscribe or McpMethod.ResourcesUnsubscribe when profile.HasResources:
                 return SubscriptionAsync(context, runtime, session, body, envelope);
@@ -92,9 +92,17 @@ internal sealed partial class McpPostHandler
     /// the gateway's own (upstream cursors are followed when the catalog is built and never reach clients); a cursor
     /// of a list that changed since is refused, so a client never gets a page that skips or repeats items.
     /// </summary>
-    private static async Task ListAsync(HttpContext context, GatewayRuntime runtime, RequestBody body, JsonRpcEnvelope envelope, CatalogHolder holder)
+    /// <remarks>
+    /// For a 2026-07-28 request (<paramref name="modernAuthenticated"/> set) the result also carries <c>resultType</c>
+    /// and caching hints honest about the live catalog: a complete catalog may be kept briefly, one still missing a
+    /// server's list not at all.
+    /// </remarks>
+    private static async Task ListAsync(HttpContext context, GatewayRuntime runtime, RequestBody body, JsonRpcEnvelope envelope, CatalogHolder holder, bool? modernAuthenticated = null)
     {
         var catalog = await holder.GetAsync().ConfigureAwait(false);
+        var members = modernAuthenticated is { } authenticated
+            ? Stateless.ModernResults.ListMembers(catalog.IsComplete ? Stateless.ModernResults.ListTtlMilliseconds : 0, authenticated)
+            : null;
         var pageSize = runtime.Snapshot.Limits.ListPageSize;
         var start = 0;
         if (!envelope.Cursor.IsEmpty)
@@ -109,7 +117,7 @@ internal sealed partial class McpPostHandler
         var id = envelope.Id.Slice(body.Span);
         if (start == 0 && (pageSize == 0 || catalog.Count <= pageSize))
         {
-            await ResponseWriter.WriteResultAsync(context, id, catalog.ResultJson).ConfigureAwait(false);
+            await ResponseWriter.WriteResultAsync(context, id, members is null ? catalog.ResultJson : catalog.ModernResultJson ??= Stateless.ModernResults.Decorate(catalog.ResultJson, members)).ConfigureAwait(false);
             return;
         }
 
@@ -118,7 +126,7 @@ internal sealed partial class McpPostHandler
         var cursorLength = start + count < catalog.Count ? ListCursor.Format(catalog.Fingerprint, start + count, cursor) : 0;
         using var page = new PooledBufferWriter();
         catalog.WritePage(page, start, count, cursor[..cursorLength]);
-        await ResponseWriter.WriteResultAsync(context, id, page.WrittenSpan.ToArray()).ConfigureAwait(false);
+        await ResponseWriter.WriteResultAsync(context, id, members is null ? page.WrittenSpan : Stateless.ModernResults.Decorate(page.WrittenSpan, members)).ConfigureAwait(false);
     }
 
     private enum LookupKind
@@ -134,6 +142,27 @@ internal sealed partial class McpPostHandler
     {
         /// <summary>The per-tool rate limit to take a call from (tools only).</summary>
         public Limits.RateLimits? Rates { get; init; }
+
+        /// <summary>A 2026-07-28 retry's opened <c>requestState</c>, and where it is in the request.</summary>
+        public Stateless.RequestState? State { get; init; }
+
+        public JsonRange StateRange { get; init; }
+
+        /// <summary>The target with the retry's state handed back to the server it came from; an error when the state is another server's.</summary>
+        public (RelayTarget Target, GatewayError Error) WithState(RelayTarget target)
+        {
+            if (State is not { } state)
+            {
+                return (target, default);
+            }
+
+            if (state.Server != target.Server.Name)
+            {
+                return (default, new GatewayError(GatewayErrorKind.InvalidRequestState, "Invalid params: the requestState belongs to a request to another server"));
+            }
+
+            return (target with { RequestState = StateRange, UpstreamRequestState = state.UpstreamState is { } own ? JsonRpcWriter.StringToken(own) : null }, default);
+        }
     }
 
     private Task RelayAsync(HttpContext context, DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, Lookup lookup)
@@ -213,7 +242,7 @@ internal sealed partial class McpPostHandler
             return (default, new GatewayError(GatewayErrorKind.InvalidParams, "Invalid params: arguments must be an object"));
         }
 
-        return (new RelayTarget(entry.Server, lookup.Range, entry.UpstreamNameToken) { Fixed = entry.Fixed, Arguments = lookup.Arguments, ItemName = entry.UpstreamName }, default);
+        return lookup.WithState(new RelayTarget(entry.Server, lookup.Range, entry.UpstreamNameToken) { Fixed = entry.Fixed, Arguments = lookup.Arguments, ItemName = entry.UpstreamName });
     }
 
     private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUriAsync(Lookup lookup, RelayCall call)
@@ -233,7 +262,7 @@ internal sealed partial class McpPostHandler
         var target = route.Prefixed
             ? new RelayTarget(route.Server, lookup.Range, JsonRpcWriter.StringToken(route.UpstreamUri))
             : new RelayTarget(route.Server);
-        return (target with { ResultUriPrefix = route.Prefixed && lookup.Kind == LookupKind.Resource ? route.Server.Name : null }, default);
+        return lookup.WithState(target with { ResultUriPrefix = route.Prefixed && lookup.Kind == LookupKind.Resource ? route.Server.Name : null });
     }
 
     /// <summary>

@@ -15,11 +15,13 @@ namespace Archestra.Edge.Gateway.Endpoints;
 internal sealed partial class McpPostHandler
 {
     private readonly CallRelay _relay;
+    private readonly Stateless.RequestStates _states;
     private readonly ILogger _logger;
 
-    public McpPostHandler(CallRelay relay, ILogger<McpPostHandler> logger)
+    public McpPostHandler(CallRelay relay, Stateless.RequestStates states, ILogger<McpPostHandler> logger)
     {
         _relay = relay;
+        _states = states;
         _logger = logger;
     }
 
@@ -85,8 +87,17 @@ internal sealed partial class McpPostHandler
                 return RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope));
             case JsonRpcMessageKind.Request when runtime.RateLimits.CheckRequest(context, profile, caller) is { Kind: not GatewayErrorKind.None } limited:
                 return RejectAsync(context, limited, IdOf(body, envelope));
-            case JsonRpcMessageKind.Request when envelope.Method == McpMethod.Initialize:
-                return InitializeAsync(context, runtime, profile, caller, body, envelope);
+        }
+
+        // 2026-07-28: the era is chosen per request; a stateless request never touches the session table.
+        if (Stateless.ModernEra.Claims(context.Request, envelope, body.Span))
+        {
+            return ModernAsync(context, runtime, profile, caller, body, envelope);
+        }
+
+        if (envelope.Kind == JsonRpcMessageKind.Request && envelope.Method == McpMethod.Initialize)
+        {
+            return InitializeAsync(context, runtime, profile, caller, body, envelope);
         }
 
         var error = RequestGuard.CheckProtocolVersion(context.Request);

@@ -122,7 +122,7 @@ internal static class RequestGuard
         {
             writer.WriteStartObject();
             writer.WriteStartArray("supported");
-            foreach (var version in ProtocolVersions.Downstream)
+            foreach (var version in ProtocolVersions.Supported)
             {
                 writer.WriteStringValue(version);
             }

@@ -72,6 +72,15 @@ internal sealed partial class CallRelay
             return;
         }
 
+        if (allowed && session.Stateless)
+        {
+            // A 2026-07-28 client takes no requests during a call.
+            var method = Encoding.UTF8.GetString(envelope.MethodName.Slice(message.Span));
+            Log.ServerRequestRefused(_logger, upstream.ServerName, method);
+            await AnswerUpstreamAsync(upstream, upstreamId, null, $"The client speaks protocol version 2026-07-28, which has no server-to-client requests during a call; the gateway cannot forward {method}").ConfigureAwait(false);
+            return;
+        }
+
         if (!allowed)
         {
             var method = Encoding.UTF8.GetString(envelope.MethodName.Slice(message.Span));

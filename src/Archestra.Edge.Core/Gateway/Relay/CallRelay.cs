@@ -33,10 +33,12 @@ internal sealed partial class CallRelay
     private readonly ObjectPool<RelayCall> _calls;
     private readonly GatewayMetrics? _metrics;
     private readonly Observability.Audit.AuditTrail? _audit;
+    private readonly Stateless.RequestStates _states;
 
-    public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger, GatewayMetrics? metrics = null, Observability.Audit.AuditTrail? audit = null)
+    public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger, GatewayMetrics? metrics = null, Observability.Audit.AuditTrail? audit = null, Stateless.RequestStates? states = null)
     {
         _host = host;
+        _states = states ?? new Stateless.RequestStates(timeProvider);
         _metrics = metrics;
         _audit = audit is { Enabled: true } ? audit : null;
         _timeProvider = timeProvider;
@@ -58,6 +60,9 @@ internal sealed partial class CallRelay
         var clientId = body.Memory.Slice(envelope.Id.Start, envelope.Id.Length);
         var writer = new DownstreamWriter(context, session);
         using var call = RelayCall.Begin(_calls, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout);
+
+        // 2026-07-28: closing the response stream is the cancel (in the 2025 revisions a disconnect is not).
+        using var streamClosed = session.Stateless ? CancelOnClose(context, call) : default;
         PooledBufferWriter? request = null;
         var started = _timeProvider.GetTimestamp();
         using var span = Observability.Tracing.GatewayTracing.StartCall(MethodLabel(envelope.Method), context.Request.Headers.TraceParent, context.Request.Headers.TraceState);
@@ -138,9 +143,16 @@ internal sealed partial class CallRelay
                     {
                         outcome = message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse ? CallOutcome.Error : CallOutcome.Ok;
                         responseBytes = message.Length;
+                        if (session.Stateless && call.Upstream!.IsModern)
+                        {
+                            await WriteModernFinalAsync(writer, message, clientId, session, target).ConfigureAwait(false);
+                            return;
+                        }
+
+                        var members = session.Stateless ? ModernMembers(envelope.Method) : default;
                         await (target.ResultUriPrefix is null
-                            ? writer.WriteFinalAsync(message, clientId)
-                            : writer.WriteFinalWithPrefixedUrisAsync(message, clientId, target.ResultUriPrefix)).ConfigureAwait(false);
+                            ? writer.WriteFinalAsync(message, clientId, members)
+                            : writer.WriteFinalWithPrefixedUrisAsync(message, clientId, target.ResultUriPrefix, members)).ConfigureAwait(false);
                         return;
                     }
 
@@ -171,6 +183,56 @@ internal sealed partial class CallRelay
                 Tag(span, session, envelope, target, outcome);
             }
         }
+    }
+
+    private static CancellationTokenRegistration CancelOnClose(HttpContext context, RelayCall call)
+    {
+        var generation = call.Generation;
+        return context.RequestAborted.UnsafeRegister(static (state, _) =>
+        {
+            var (call, generation) = ((RelayCall, int))state!;
+            call.CancelByClient(generation);
+        }, (call, generation));
+    }
+
+    private static readonly byte[] s_readMembers = Stateless.ModernResults.ListMembers(0, authenticated: true);
+
+    /// <summary>What a 2025 server's result lacks for a 2026-07-28 client: <c>resultType</c>, and for reads the caching hints (never cached: contents may be the caller's own).</summary>
+    private static ReadOnlyMemory<byte> ModernMembers(McpMethod method)
+        => method == McpMethod.ResourcesRead ? s_readMembers : Stateless.ModernResults.CompleteMember;
+
+    /// <summary>
+    /// A 2026-07-28 server's result to a 2026-07-28 client: relayed as it is, except that the <c>requestState</c> of an
+    /// <c>InputRequiredResult</c> is sealed into the gateway's own, bound to the caller, the profile and the server, so the
+    /// retry finds its way back and nobody else's retry can use it.
+    /// </summary>
+    private Task WriteModernFinalAsync(DownstreamWriter writer, UpstreamMessage message, ReadOnlyMemory<byte> clientId, DownstreamSession session, RelayTarget target)
+    {
+        if (message.Envelope.Kind != JsonRpcMessageKind.Response)
+        {
+            return writer.WriteFinalAsync(message, clientId);
+        }
+
+        var scan = Stateless.ResultScan.Read(message.Span, message.Envelope.Result);
+        if (!scan.InputRequired)
+        {
+            return scan.HasResultType || target.ResultUriPrefix is not null
+                ? (target.ResultUriPrefix is null ? writer.WriteFinalAsync(message, clientId) : writer.WriteFinalWithPrefixedUrisAsync(message, clientId, target.ResultUriPrefix))
+                : writer.WriteFinalAsync(message, clientId, Stateless.ModernResults.CompleteMember);
+        }
+
+        var upstreamState = scan.RequestState.IsEmpty ? null : DecodeString(scan.RequestState.Slice(message.Span));
+        var sealedState = _states.Seal(new Stateless.RequestState(session.ProfileName, session.Principal, target.Server.Name, upstreamState, Parked: 0));
+        return scan.RequestState.IsEmpty
+            ? writer.WriteFinalReplacingAsync(message, clientId, new JsonRange(scan.AfterResultType, 0), (byte[])[.. ",\"requestState\":"u8, .. sealedState])
+            : writer.WriteFinalReplacingAsync(message, clientId, scan.RequestState, sealedState);
+    }
+
+    private static string DecodeString(ReadOnlySpan<byte> token)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(token);
+        reader.Read();
+        return reader.GetString() ?? string.Empty;
     }
 
     /// <summary>The span's name and attributes (OpenTelemetry's MCP conventions where they exist, archestra.* otherwise).</summary>
@@ -280,6 +342,19 @@ internal sealed partial class CallRelay
         scoped var rewriter = new MessageRewriter();
         rewriter.Replace(envelope.Id, id[..idLength]);
         rewriter.Replace(envelope.ProgressToken, id[..idLength]);
+        if (!target.RequestState.IsEmpty)
+        {
+            // A retry with the gateway's sealed state: the server gets its own back, or none if it gave none.
+            if (target.UpstreamRequestState is { } upstreamState)
+            {
+                rewriter.Replace(target.RequestState, upstreamState);
+            }
+            else
+            {
+                rewriter.Replace(JsonMember.Removal(body, target.RequestState), default);
+            }
+        }
+
         if (target.Fixed is null)
         {
             if (target.UpstreamName is { } name)

@@ -30,18 +30,54 @@ internal sealed class DownstreamWriter
     public bool Started => _streaming || _context.Response.HasStarted;
 
     /// <summary>Writes the response with the client's id put back in place of the upstream id.</summary>
-    public Task WriteFinalAsync(UpstreamMessage message, ReadOnlyMemory<byte> clientId)
+    /// <remarks>
+    /// <paramref name="members"/> (a 2026-07-28 client's <c>resultType</c> and caching hints, ending with a comma) are
+    /// spliced in after the result's opening brace.
+    /// </remarks>
+    public Task WriteFinalAsync(UpstreamMessage message, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> members = default)
     {
         var rewriter = new MessageRewriter();
         rewriter.Replace(message.Envelope.Id, clientId.Span);
+        if (!members.IsEmpty && message.Envelope.Kind == JsonRpcMessageKind.Response
+            && Stateless.ModernResults.Splice(message.Span, message.Envelope.Result, members) is { } splice)
+        {
+            rewriter.Insert(splice.Offset, splice.Text.Span);
+        }
+
         return WriteFinal(message.Span, ref rewriter);
+    }
+
+    /// <summary>Writes the response with the client's id, and one token of its result replaced (a 2026-07-28 <c>requestState</c>).</summary>
+    public Task WriteFinalReplacingAsync(UpstreamMessage message, ReadOnlyMemory<byte> clientId, JsonRange range, ReadOnlyMemory<byte> replacement)
+    {
+        var rewriter = new MessageRewriter();
+        rewriter.Replace(message.Envelope.Id, clientId.Span);
+        if (range.Length == 0)
+        {
+            rewriter.Insert(range.Start, replacement.Span);
+        }
+        else
+        {
+            rewriter.Replace(range, replacement.Span);
+        }
+
+        return WriteFinal(message.Span, ref rewriter);
+    }
+
+    /// <summary>Writes a result the gateway made (a 2026-07-28 <c>InputRequiredResult</c>) as the final message.</summary>
+    public Task WriteFinalResultAsync(ReadOnlyMemory<byte> clientId, ReadOnlySpan<byte> result)
+    {
+        using var body = new PooledBufferWriter(result.Length + clientId.Length + 32);
+        JsonRpcWriter.WriteResult(body, clientId.Span, result);
+        var rewriter = new MessageRewriter();
+        return WriteFinal(body.WrittenSpan, ref rewriter);
     }
 
     /// <summary>
     /// Writes the response of a <c>resources/read</c> under prefixed naming: the client's id, and every
     /// <c>contents[].uri</c> with the server's prefix, so the URIs are the ones the client knows.
     /// </summary>
-    public Task WriteFinalWithPrefixedUrisAsync(UpstreamMessage message, ReadOnlyMemory<byte> clientId, string server)
+    public Task WriteFinalWithPrefixedUrisAsync(UpstreamMessage message, ReadOnlyMemory<byte> clientId, string server, ReadOnlyMemory<byte> members = default)
     {
         if (message.Envelope.Kind != JsonRpcMessageKind.Response)
         {
@@ -52,7 +88,8 @@ internal sealed class DownstreamWriter
         Catalog.ResourceUris.WriteResultWithPrefixedUris(message.Envelope.Result.Slice(message.Span), server, result);
         var rewriter = new MessageRewriter();
         rewriter.Replace(message.Envelope.Id, clientId.Span);
-        rewriter.Replace(message.Envelope.Result, result.WrittenSpan);
+        var decorated = members.IsEmpty || result.WrittenCount == 0 ? null : Stateless.ModernResults.Decorate(result.WrittenSpan, members.Span);
+        rewriter.Replace(message.Envelope.Result, decorated ?? result.WrittenSpan);
         return WriteFinal(message.Span, ref rewriter);
     }
 

@@ -19,6 +19,14 @@ internal readonly record struct RelayTarget(UpstreamServer Server, JsonRange Nam
     /// <summary>The upstream's name of the tool or prompt (a metrics label); null for resources.</summary>
     public string? ItemName { get; init; }
 
+    /// <summary>
+    /// 2026-07-28 retries: the client's <c>requestState</c> (the gateway's sealed one) and what replaces it towards the
+    /// server — the server's own state, or nothing (the member is removed) when it gave none.
+    /// </summary>
+    public JsonRange RequestState { get; init; }
+
+    public byte[]? UpstreamRequestState { get; init; }
+
     /// <summary>When set, <c>contents[].uri</c> of the result get this server's <c>name+</c> prefix.</summary>
     public string? ResultUriPrefix { get; init; }
 }

@@ -82,6 +82,44 @@ internal sealed class DownstreamSession : ICallerContext
 
     public string Principal => Caller.Name;
 
+    /// <summary>
+    /// A 2026-07-28 request's context rather than a session: made for one request (or one <c>subscriptions/listen</c>
+    /// stream) from its <c>_meta</c>, never found by id, closed when the request ends.
+    /// </summary>
+    public bool Stateless { get; init; }
+
+    private byte[]? _modernMeta;
+    private int _modernMetaLevel = int.MinValue;
+
+    /// <inheritdoc/>
+    public ReadOnlyMemory<byte> ModernMeta
+    {
+        get
+        {
+            if (Stateless)
+            {
+                return default;
+            }
+
+            // Rebuilt only when the client changed its log level since.
+            var level = _logLevel;
+            if (_modernMeta is null || level != _modernMetaLevel)
+            {
+                _modernMeta = Upstreams.ModernMeta.For(Capabilities.Sampling, Capabilities.ElicitationForm, Capabilities.ElicitationUrl, Capabilities.Roots,
+                    ClientName, ClientVersion, level < 0 ? null : LogLevels.Name(level));
+                _modernMetaLevel = level;
+            }
+
+            return _modernMeta;
+        }
+    }
+
+    /// <summary>For a <c>subscriptions/listen</c> stream: the notifications its client asked for.</summary>
+    public ListenFilter? Listening { get; init; }
+
+    /// <summary>The log level a 2026-07-28 request asks for: none unless it names one.</summary>
+    public const int NoLogs = 8;
+
     /// <summary>Set once the client sent <c>notifications/initialized</c>.</summary>
     public bool Initialized { get; set; }
 
@@ -306,6 +344,9 @@ internal sealed class DownstreamSession : ICallerContext
         }
     }
 }
+
+/// <summary>The list changes a 2026-07-28 <c>subscriptions/listen</c> stream asked for (resource updates go to its subscriptions).</summary>
+internal sealed record ListenFilter(bool Tools, bool Prompts, bool Resources, byte[] SubscriptionId);
 
 /// <summary>A server-to-client request relayed to a client, waiting for its answer.</summary>
 /// <remarks><see cref="Call"/> is null for a request that came outside of any call (roots of a per-session upstream).</remarks>

@@ -39,11 +39,13 @@ internal sealed partial class HttpUpstreamSession
         {
             try
             {
-                using var request = CreateStreamRequest(lastEventId);
+                using var request = CreateListenRequest(lastEventId);
 
                 using var response = await _invoker.SendAsync(request, token).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.MethodNotAllowed)
+                if (response.StatusCode == HttpStatusCode.MethodNotAllowed
+                    || (_modern && (!response.IsSuccessStatusCode || !string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))))
                 {
+                    // No such stream (a 2026-07-28 server without subscriptions answers -32601): only request streams are used.
                     return;
                 }
 

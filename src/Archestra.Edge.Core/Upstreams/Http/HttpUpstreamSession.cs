@@ -57,7 +57,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         UpstreamError error;
         try
         {
-            error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+            error = await session.OpenAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -72,7 +72,8 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             return (null, error.Kind == UpstreamErrorKind.SessionExpired ? UpstreamError.Unavailable(error.Message) : error);
         }
 
-        session._getStreamOpen = true; // before the first call: the listener may take a moment to start
+        // Before the first call: the listener may take a moment to start. A 2026-07-28 server sends nothing unlinked.
+        session._getStreamOpen = !session._modern;
         session._listenTask = Task.Run(session.ListenAsync, CancellationToken.None);
         return (session, UpstreamError.None);
     }
@@ -85,9 +86,10 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         // unlinked, so its calls cost nothing here.
         var tracked = caller is not null && _getStreamOpen && _callsInFlight.TryAdd(id, caller);
         var handedOver = false;
+        using var modern = _modern ? Modernize(message, caller) : null;
         try
         {
-            var (response, error) = await PostAsync(message, cancellationToken).ConfigureAwait(false);
+            var (response, error) = await PostAsync(modern?.Message ?? message, cancellationToken, modern).ConfigureAwait(false);
             if (response is null)
             {
                 return (null, error);
@@ -171,6 +173,12 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
     public override async ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
+        if (_modern)
+        {
+            // 2026-07-28 has no notifications or responses from the client: a cancel is the closed response stream.
+            return UpstreamError.None;
+        }
+
         var (response, error) = await PostAsync(message, cancellationToken).ConfigureAwait(false);
         response?.Dispose();
         return error;
@@ -216,7 +224,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
     protected override void OnInitialized(string protocolVersion) => _protocolVersion = protocolVersion;
 
-    private async ValueTask<(HttpResponseMessage? Response, UpstreamError Error)> PostAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    private async ValueTask<(HttpResponseMessage? Response, UpstreamError Error)> PostAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken, ModernRequest? modern = null)
     {
         if (!_alive)
         {
@@ -225,6 +233,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
         using var request = CreateRequest(HttpMethod.Post);
         request.Headers.TryAddWithoutValidation("Accept", AcceptBoth);
+        modern?.AddHeaders(request.Headers);
         var content = new ReadOnlyMemoryContent(message);
         content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         request.Content = content;
@@ -241,6 +250,14 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
         if (response.IsSuccessStatusCode)
         {
+            return (response, UpstreamError.None);
+        }
+
+        if (modern is not null && (int)response.StatusCode is >= 400 and < 500
+            && response.Content.Headers.ContentType?.MediaType is { } type
+            && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase)))
+        {
+            // A 2026-07-28 server answers protocol errors (-32020, -32021, -32022, -32601) with a 4xx and a JSON-RPC error: that is its reply.
             return (response, UpstreamError.None);
         }
 

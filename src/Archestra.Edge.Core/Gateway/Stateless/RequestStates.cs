@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Archestra.Edge.Gateway.Stateless;
+
+/// <summary>What a <c>requestState</c> the gateway handed out says, once its seal is checked.</summary>
+/// <param name="Profile">The profile the request was made on.</param>
+/// <param name="Caller">The principal who made it.</param>
+/// <param name="Server">The upstream server the answers belong to.</param>
+/// <param name="UpstreamState">The upstream's own <c>requestState</c> (a 2026-07-28 server's), if it gave one.</param>
+/// <param name="Parked">The gateway's parked call waiting for the answers (a 2025 server's request during a call), or 0.</param>
+internal sealed record RequestState(string Profile, string Caller, string Server, string? UpstreamState, long Parked);
+
+/// <summary>
+/// The <c>requestState</c> of the <c>InputRequiredResult</c>s the gateway answers 2026-07-28 clients with: the
+/// profile, the caller, the server and the upstream's own state sealed with HMAC-SHA256 under a key of this process,
+/// with an expiry and a nonce. Checking one needs no table: a state that was altered, is another caller's or another
+/// profile's, or has expired is refused. The only memory is the nonces of states already used (a state is good for
+/// one retry), bounded at <see cref="MaxUsedNonces"/> and dropped as they expire.
+/// </summary>
+internal sealed class RequestStates
+{
+    internal const int MaxUsedNonces = 10_000;
+
+    /// <summary>How long a client has to answer and retry.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+
+    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+    private readonly Queue<(string Nonce, DateTimeOffset ExpiresAt)> _usedOrder = new();
+
+    public RequestStates(TimeProvider time) => _time = time;
+
+    /// <summary>A sealed state, as the JSON string token to put into the result.</summary>
+    public byte[] Seal(RequestState state)
+    {
+        var payload = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(payload))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("p", state.Profile);
+            writer.WriteString("c", state.Caller);
+            writer.WriteString("s", state.Server);
+            if (state.UpstreamState is { } upstream)
+            {
+                writer.WriteString("u", upstream);
+            }
+
+            if (state.Parked != 0)
+            {
+                writer.WriteNumber("k", state.Parked);
+            }
+
+            writer.WriteNumber("e", _time.GetUtcNow().Add(Lifetime).ToUnixTimeSeconds());
+            writer.WriteString("n", Utilities.SecureRandom.HexString(16));
+            writer.WriteEndObject();
+        }
+
+        var text = "\"" + Base64Url.EncodeToString(payload.WrittenSpan) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(_key, payload.WrittenSpan)) + "\"";
+        return System.Text.Encoding.ASCII.GetBytes(text);
+    }
+
+    /// <summary>Opens a state a client sent back: null (and why) unless it is intact, unexpired, unused, and this caller's on this profile.</summary>
+    public (RequestState? State, string? Error) Open(ReadOnlySpan<byte> sealedText, string profile, string caller)
+    {
+        var dot = sealedText.IndexOf((byte)'.');
+        if (dot <= 0)
+        {
+            return (null, "the requestState is not one this gateway issued");
+        }
+
+        byte[] payload, mac;
+        try
+        {
+            payload = Base64Url.DecodeFromUtf8(sealedText[..dot]);
+            mac = Base64Url.DecodeFromUtf8(sealedText[(dot + 1)..]);
+        }
+        catch (FormatException)
+        {
+            return (null, "the requestState is not one this gateway issued");
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(_key, payload), mac))
+        {
+            return (null, "the requestState failed its integrity check (altered, or issued before the gateway restarted)");
+        }
+
+        using var document = JsonDocument.Parse(payload);
+        var root = document.RootElement;
+        var state = new RequestState(
+            root.GetProperty("p").GetString()!,
+            root.GetProperty("c").GetString()!,
+            root.GetProperty("s").GetString()!,
+            root.TryGetProperty("u", out var u) ? u.GetString() : null,
+            root.TryGetProperty("k", out var k) ? k.GetInt64() : 0);
+        var expires = DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("e").GetInt64());
+        var nonce = root.GetProperty("n").GetString()!;
+        if (expires < _time.GetUtcNow())
+        {
+            return (null, "the requestState has expired; make the request again without it");
+        }
+
+        if (state.Profile != profile || state.Caller != caller)
+        {
+            return (null, "the requestState belongs to another caller or profile");
+        }
+
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            while (_usedOrder.TryPeek(out var oldest) && (oldest.ExpiresAt < now || _used.Count >= MaxUsedNonces))
+            {
+                _usedOrder.Dequeue();
+                _used.Remove(oldest.Nonce);
+            }
+
+            if (!_used.Add(nonce))
+            {
+                return (null, "the requestState was used already; each one answers one InputRequiredResult");
+            }
+
+            _usedOrder.Enqueue((nonce, expires));
+        }
+
+        return (state, null);
+    }
+
+    /// <summary>The number of used nonces remembered (for the bound's test).</summary>
+    internal int UsedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _used.Count;
+            }
+        }
+    }
+}
