@@ -68,7 +68,7 @@ internal static class InputRequiredTools
 
             case "test_logging_tool":
                 // 2026-07-28: logs only for a request that asked for them in _meta.
-                if (request.Meta?["io.modelcontextprotocol/logLevel"] is null)
+                if (context.Server.LoggingLevel is null)
                 {
                     return Text("no logLevel asked: nothing logged");
                 }

@@ -143,6 +143,11 @@ internal sealed partial class CallRelay
                     {
                         outcome = message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse ? CallOutcome.Error : CallOutcome.Ok;
                         responseBytes = message.Length;
+                        if (session.Stateless && message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse)
+                        {
+                            writer.FinalStatus = Stateless.ModernResults.StatusOf(message.Span, message.Envelope.ErrorObject);
+                        }
+
                         if (session.Stateless && call.Upstream!.IsModern)
                         {
                             await WriteModernFinalAsync(writer, message, clientId, session, target).ConfigureAwait(false);

@@ -104,7 +104,7 @@ internal sealed class DownstreamWriter
         else
         {
             var response = _context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
+            response.StatusCode = FinalStatus;
             response.ContentType = "application/json";
             response.ContentLength = rewriter.RewrittenLength(message.Length);
             rewriter.WriteTo(message, response.BodyWriter);
@@ -112,6 +112,12 @@ internal sealed class DownstreamWriter
 
         return FlushAsync();
     }
+
+    /// <summary>
+    /// The HTTP status of a final message sent as plain JSON: 200, except for the 2026-07-28 errors the revision puts in
+    /// a 4xx (a server's -32021 reaches the client as the 400 it was).
+    /// </summary>
+    public int FinalStatus { get; set; } = StatusCodes.Status200OK;
 
     /// <summary>Relays a message on the stream, replacing one token (an id or a progress token) if given.</summary>
     public Task WriteEventAsync(UpstreamMessage message, JsonRange replace = default, ReadOnlyMemory<byte> replacement = default)

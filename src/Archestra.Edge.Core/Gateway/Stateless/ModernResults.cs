@@ -70,6 +70,39 @@ internal static class ModernResults
         return output;
     }
 
+    /// <summary>
+    /// The HTTP status 2026-07-28 gives an error: 400 for a header mismatch, a missing client capability or an
+    /// unsupported version, 404 for an unknown method, 200 for the rest (tool and parameter errors).
+    /// </summary>
+    public static int StatusOf(ReadOnlySpan<byte> message, JsonRange error)
+    {
+        if (error.IsEmpty)
+        {
+            return 200;
+        }
+
+        var reader = new Utf8JsonReader(error.Slice(message));
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCode = reader.ValueTextEquals("code"u8);
+            reader.Read();
+            if (isCode && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var code))
+            {
+                return code switch
+                {
+                    JsonRpcErrorCode.HeaderMismatch or JsonRpcErrorCode.MissingRequiredClientCapability or JsonRpcErrorCode.UnsupportedProtocolVersion => 400,
+                    JsonRpcErrorCode.MethodNotFound => 404,
+                    _ => 200,
+                };
+            }
+
+            reader.Skip();
+        }
+
+        return 200;
+    }
+
     public static readonly byte[] CompleteMember = "\"resultType\":\"complete\","u8.ToArray();
 
     /// <summary>The <c>server/discover</c> result for a profile: the revisions, capabilities and identity it really offers.</summary>
