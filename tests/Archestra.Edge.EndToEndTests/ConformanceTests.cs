@@ -67,12 +67,12 @@ public sealed partial class ConformanceTests : IAsyncLifetime
         }
     }
 
-    private async Task<Dictionary<string, bool>> RunSuiteAsync(Uri url)
+    internal async Task<Dictionary<string, bool>> RunSuiteAsync(Uri url, string package = "@modelcontextprotocol/conformance", params string[] options)
     {
-        var cli = Path.Combine(Repository.NpmPackage("@modelcontextprotocol/conformance"), "dist", "index.js");
+        var cli = Path.Combine(Repository.NpmPackage(package), "dist", "index.js");
         Assert.True(File.Exists(Repository.Node), $"Node 22 is missing at {Repository.Node}; run npm ci in tests/node (./build.sh does).");
         var workDirectory = Directory.CreateTempSubdirectory("conformance-").FullName;
-        await using var process = ChildProcess.Start(Repository.Node, [cli, "server", "--url", url.ToString()], workingDirectory: workDirectory);
+        await using var process = ChildProcess.Start(Repository.Node, [cli, "server", "--url", url.ToString(), .. options], workingDirectory: workDirectory);
         await process.WaitForExitAsync(TimeSpan.FromMinutes(5));
         var output = process.Output;
         _output.WriteLine($"== conformance against {url}\n{SummaryOf(output)}");
