@@ -45,7 +45,8 @@ public class RelayBenchmarks
             """, "bench.yaml", _ => null).Snapshot!;
         _runtime = new GatewayRuntime(snapshot, NullLoggerFactory.Instance, TimeProvider.System, new EchoTransports());
         var host = new GatewayHost(_runtime);
-        _handler = new McpPostHandler(new CallRelay(host, TimeProvider.System, NullLogger<CallRelay>.Instance, new Observability.GatewayMetrics(), _audit), NullLogger<McpPostHandler>.Instance);
+        var states = new Gateway.Stateless.RequestStates(TimeProvider.System);
+        _handler = new McpPostHandler(new CallRelay(host, TimeProvider.System, NullLogger<CallRelay>.Instance, new Observability.GatewayMetrics(), _audit, states), states, NullLogger<McpPostHandler>.Instance);
         _profile = _runtime.Profiles["p"];
         var session = new DownstreamSession(SessionStore.NewId(), _profile, "2025-11-25", ClientCapabilities.None, "bench", "1", TimeProvider.System);
         _runtime.Sessions.TryAdd(session, 10);

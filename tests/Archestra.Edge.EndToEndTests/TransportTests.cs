@@ -200,7 +200,6 @@ public sealed class TransportTests(TransportTests.Fixture fixture) : IClassFixtu
 
     [Theory]
     [InlineData("2099-01-01")]
-    [InlineData("2026-07-28")]
     [InlineData("garbage")]
     public async Task UnsupportedProtocolVersionHeader_Is400WithSupportedList(string version)
     {

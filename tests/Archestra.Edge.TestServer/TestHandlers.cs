@@ -93,7 +93,16 @@ internal static class TestHandlers
                 return Text($"slept {ms} ms");
             case "hang":
                 Console.Error.WriteLine($"{state.Options.Name}: hanging call started");
-                await Task.Delay(Timeout.Infinite, ct);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.Error.WriteLine($"{state.Options.Name}: hanging call cancelled");
+                    throw;
+                }
+
                 return Text("unreachable");
             case "crash":
                 Console.Error.WriteLine($"{state.Options.Name}: crashing mid-call, as asked");

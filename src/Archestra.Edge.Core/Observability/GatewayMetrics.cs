@@ -22,6 +22,9 @@ internal enum CallOutcome : byte
     Timeout,
 
     Cancelled,
+
+    /// <summary>2026-07-28: answered with an <c>InputRequiredResult</c>; the call goes on when the client retries with the answers.</summary>
+    InputRequired,
 }
 
 /// <summary>
@@ -34,7 +37,7 @@ internal sealed class GatewayMetrics
     /// <summary>Upper bounds of the latency buckets, in seconds.</summary>
     internal static readonly double[] Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-    private static readonly string[] s_outcomes = ["ok", "error", "rejected", "unavailable", "timeout", "cancelled"];
+    private static readonly string[] s_outcomes = ["ok", "error", "rejected", "unavailable", "timeout", "cancelled", "input_required"];
 
     private readonly ConcurrentDictionary<CallKey, CallSeries> _calls = new();
     private readonly ConcurrentDictionary<(string Method, int Status), Counter> _requests = new();

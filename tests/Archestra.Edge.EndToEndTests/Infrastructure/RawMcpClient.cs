@@ -64,6 +64,61 @@ internal sealed class RawMcpClient : IDisposable
 
     private static string? Text(JsonNode response) => response["result"]?["content"]?[0]?["text"]?.GetValue<string>();
 
+    /// <summary>
+    /// A 2026-07-28 request: no session; <c>_meta</c> with the protocol version, <paramref name="capabilities"/> and
+    /// client info (plus <paramref name="meta"/>, raw members) is added to <paramref name="parameters"/> (a JSON object),
+    /// and the <c>MCP-Protocol-Version</c>, <c>Mcp-Method</c> and <c>Mcp-Name</c> headers are set from the body unless
+    /// <paramref name="headers"/> overrides them (a null value leaves one out).
+    /// </summary>
+    public Task<HttpResponseMessage> SendModernAsync(string method, string parameters = "{}", string capabilities = "{}", string? meta = null, IDictionary<string, string?>? headers = null, object? id = null, CancellationToken cancellationToken = default)
+    {
+        var node = JsonNode.Parse(parameters)!.AsObject();
+        var metaObject = JsonNode.Parse("{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientInfo\":{\"name\":\"raw\",\"version\":\"1\"},\"io.modelcontextprotocol/clientCapabilities\":" + capabilities + (meta is null ? string.Empty : "," + meta) + "}")!;
+        node["_meta"] ??= metaObject;
+        var body = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = JsonValue.Create(id ?? 1), ["method"] = method, ["params"] = node };
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["MCP-Protocol-Version"] = "2026-07-28",
+            ["Mcp-Method"] = method,
+            ["Mcp-Name"] = method switch
+            {
+                "tools/call" or "prompts/get" => node["name"]?.GetValue<string>(),
+                "resources/read" => node["uri"]?.GetValue<string>(),
+                _ => null,
+            },
+        };
+        foreach (var (name, value) in headers ?? new Dictionary<string, string?>())
+        {
+            all[name] = value;
+        }
+
+        var request = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        if (BearerToken is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {BearerToken}");
+        }
+
+        foreach (var (name, value) in all)
+        {
+            if (value is not null)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        return _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    /// <summary>A 2026-07-28 request that must get an HTTP answer; returns the status and its last message.</summary>
+    public async Task<(int Status, JsonNode Message)> ModernAsync(string method, string parameters = "{}", string capabilities = "{}", string? meta = null, IDictionary<string, string?>? headers = null)
+    {
+        using var response = await SendModernAsync(method, parameters, capabilities, meta, headers);
+        var messages = await ReadMessagesAsync(response);
+        Assert.True(messages.Count > 0, $"HTTP {(int)response.StatusCode} without a message");
+        return ((int)response.StatusCode, messages.Last());
+    }
+
     /// <summary>Sends <paramref name="body"/> as a POST with the usual headers, unless overridden.</summary>
     public Task<HttpResponseMessage> SendAsync(string body, string contentType = "application/json", string? accept = "application/json, text/event-stream", IDictionary<string, string>? headers = null)
         => SendAsync(Encoding.UTF8.GetBytes(body), contentType, accept, headers);

@@ -95,6 +95,13 @@ internal sealed partial class McpPostHandler
             }
         }
 
+        if (state is { Parked: not 0 })
+        {
+            // The answers to what a 2025 server asked during this call, which waits for them.
+            await _relay.ResumeAsync(context, body, envelope, state).ConfigureAwait(false);
+            return;
+        }
+
         var session = StatelessContext(runtime, profile, caller, body, envelope);
         try
         {
@@ -102,8 +109,12 @@ internal sealed partial class McpPostHandler
         }
         finally
         {
-            // Releases what the request alone used (a per_session server's private replica).
-            session.Close();
+            // Releases what the request alone used (a per_session server's private replica), unless its call waits
+            // for the client's answers: then the parked call closes it.
+            if (!session.Parked)
+            {
+                session.Close();
+            }
         }
     }
 }

@@ -51,6 +51,13 @@ internal sealed partial class McpPostHandler
             return; // late or unknown: the call it belonged to has ended
         }
 
+        if (pending.Local is { } local)
+        {
+            // An input request the gateway made of a 2025 client for a 2026-07-28 server: the answer feeds the retry.
+            local.TrySetResult(body.Span.ToArray());
+            return;
+        }
+
         var rewriter = new MessageRewriter();
         rewriter.Replace(envelope.Id, pending.UpstreamId);
         var output = new ArrayBufferWriter<byte>(body.Memory.Length + pending.UpstreamId.Length);

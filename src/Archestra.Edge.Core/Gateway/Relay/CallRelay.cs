@@ -34,11 +34,13 @@ internal sealed partial class CallRelay
     private readonly GatewayMetrics? _metrics;
     private readonly Observability.Audit.AuditTrail? _audit;
     private readonly Stateless.RequestStates _states;
+    private readonly Stateless.ParkedCalls _parked;
 
     public CallRelay(GatewayHost host, TimeProvider timeProvider, ILogger<CallRelay> logger, GatewayMetrics? metrics = null, Observability.Audit.AuditTrail? audit = null, Stateless.RequestStates? states = null)
     {
         _host = host;
         _states = states ?? new Stateless.RequestStates(timeProvider);
+        _parked = new Stateless.ParkedCalls();
         _metrics = metrics;
         _audit = audit is { Enabled: true } ? audit : null;
         _timeProvider = timeProvider;
@@ -59,16 +61,17 @@ internal sealed partial class CallRelay
     {
         var clientId = body.Memory.Slice(envelope.Id.Start, envelope.Id.Length);
         var writer = new DownstreamWriter(context, session);
-        using var call = RelayCall.Begin(_calls, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout);
+        var call = RelayCall.Begin(_calls, session, RequestKey.From(clientId.Span, envelope.IdKind), _host.Current.Snapshot.Limits.CallTimeout);
 
         // 2026-07-28: closing the response stream is the cancel (in the 2025 revisions a disconnect is not).
-        using var streamClosed = session.Stateless ? CancelOnClose(context, call) : default;
+        var streamClosed = session.Stateless ? CancelOnClose(context, call) : default;
         PooledBufferWriter? request = null;
         var started = _timeProvider.GetTimestamp();
         using var span = Observability.Tracing.GatewayTracing.StartCall(MethodLabel(envelope.Method), context.Request.Headers.TraceParent, context.Request.Headers.TraceState);
         var outcome = CallOutcome.Rejected;
         long responseBytes = 0;
         RelayTarget target = default;
+        RelayExchange? exchange = null;
         try
         {
             (target, var error) = await resolve(state, call).ConfigureAwait(false);
@@ -82,7 +85,6 @@ internal sealed partial class CallRelay
 
             var server = target.Server;
             call.Target(server);
-            var clientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length);
             request = new PooledBufferWriter(body.Memory.Length + 32);
             IUpstreamReply? reply = null;
             for (var attempt = 0; reply is null; attempt++)
@@ -117,56 +119,15 @@ internal sealed partial class CallRelay
                 // Otherwise the upstream session ended under us: open a new one and send again, once.
             }
 
-            await using (reply.ConfigureAwait(false))
+            exchange = new RelayExchange(session, call, target, envelope.Method, reply)
             {
-                while (true)
-                {
-                    var reading = reply.ReadAsync(call.Token);
-                    using var message = reading.IsCompletedSuccessfully ? reading.Result : await reading.ConfigureAwait(false);
-                    if (message is null)
-                    {
-                        outcome = CallOutcome.Unavailable;
-                        await writer.WriteErrorAsync(GatewayError.From(reply.Error, server.Name), clientId).ConfigureAwait(false);
-                        return;
-                    }
-
-                    var relayed = message.Envelope.Kind switch
-                    {
-                        JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse when IsId(message.Span, message.Envelope.Id, call.UpstreamId)
-                            => null,
-                        JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse => Stray(server),
-                        JsonRpcMessageKind.Notification => RelayNotificationAsync(message, writer, session, call, server, clientProgressToken),
-                        _ => RelayServerRequestAsync(message, writer, session, call),
-                    };
-
-                    if (relayed is null)
-                    {
-                        outcome = message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse ? CallOutcome.Error : CallOutcome.Ok;
-                        responseBytes = message.Length;
-                        if (session.Stateless && message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse)
-                        {
-                            writer.FinalStatus = Stateless.ModernResults.StatusOf(message.Span, message.Envelope.ErrorObject);
-                        }
-
-                        if (session.Stateless && call.Upstream!.IsModern)
-                        {
-                            await WriteModernFinalAsync(writer, message, clientId, session, target).ConfigureAwait(false);
-                            return;
-                        }
-
-                        var members = session.Stateless ? ModernMembers(envelope.Method) : default;
-                        await (target.ResultUriPrefix is null
-                            ? writer.WriteFinalAsync(message, clientId, members)
-                            : writer.WriteFinalWithPrefixedUrisAsync(message, clientId, target.ResultUriPrefix, members)).ConfigureAwait(false);
-                        return;
-                    }
-
-                    if (!relayed.IsCompletedSuccessfully)
-                    {
-                        await relayed.ConfigureAwait(false);
-                    }
-                }
-            }
+                ItemToken = session.Stateless ? ItemTokenOf(body.Span, envelope) : null,
+                Writer = writer,
+                ClientId = clientId,
+                ClientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length),
+                Request = request,
+            };
+            (outcome, responseBytes) = await PumpAsync(exchange).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
         {
@@ -175,6 +136,18 @@ internal sealed partial class CallRelay
         }
         finally
         {
+            streamClosed.Dispose();
+            if (outcome != CallOutcome.InputRequired)
+            {
+                // A call that waits for a 2026-07-28 client's answers lives on in the parked table; any other ends here.
+                if (exchange is not null)
+                {
+                    await exchange.Reply.DisposeAsync().ConfigureAwait(false);
+                }
+
+                call.Dispose();
+            }
+
             request?.Dispose();
             var elapsed = _timeProvider.GetElapsedTime(started);
             _metrics?.RecordCall(session.ProfileName, target.Server?.Name ?? string.Empty, MethodLabel(envelope.Method), target.ItemName ?? string.Empty, outcome, elapsed);
@@ -188,6 +161,95 @@ internal sealed partial class CallRelay
                 Tag(span, session, envelope, target, outcome);
             }
         }
+    }
+
+    /// <summary>
+    /// Relays every message of the reply until the response: progress, logs and server-to-client requests on the way,
+    /// then the response under the client's id. For a 2026-07-28 client, a server-to-client request parks the call and
+    /// answers with an <c>InputRequiredResult</c>; for a 2025 client of a 2026-07-28 server, an <c>InputRequiredResult</c>
+    /// is asked of the client request by request and the call is sent again with the answers.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(CallOutcome Outcome, long ResponseBytes)> PumpAsync(RelayExchange x)
+    {
+        var call = x.Call;
+        var session = x.Session;
+        var server = x.Target.Server;
+        while (true)
+        {
+            var reading = x.Reply.ReadAsync(call.Token);
+            using var message = reading.IsCompletedSuccessfully ? reading.Result : await reading.ConfigureAwait(false);
+            if (message is null)
+            {
+                await x.Writer.WriteErrorAsync(GatewayError.From(x.Reply.Error, server.Name), x.ClientId).ConfigureAwait(false);
+                return (CallOutcome.Unavailable, 0);
+            }
+
+            var envelope = message.Envelope;
+            switch (envelope.Kind)
+            {
+                case JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse when IsId(message.Span, envelope.Id, call.UpstreamId):
+                    if (!session.Stateless && call.Upstream!.IsModern && envelope.Kind == JsonRpcMessageKind.Response
+                        && Stateless.ResultScan.Read(message.Span, envelope.Result) is { InputRequired: true } scan)
+                    {
+                        // A 2026-07-28 server needs input, and the client speaks 2025: ask it, then send the call again.
+                        var retried = await AskAndRetryAsync(x, message, scan).ConfigureAwait(false);
+                        if (retried is { } failed)
+                        {
+                            return (failed, 0);
+                        }
+
+                        continue;
+                    }
+
+                    await WriteFinalAsync(x, message).ConfigureAwait(false);
+                    return (envelope.Kind == JsonRpcMessageKind.ErrorResponse ? CallOutcome.Error : CallOutcome.Ok, message.Length);
+
+                case JsonRpcMessageKind.Response or JsonRpcMessageKind.ErrorResponse:
+                    Log.StrayResponse(_logger, server.Name);
+                    break;
+
+                case JsonRpcMessageKind.Notification:
+                    var relayed = RelayNotificationAsync(message, x.Writer, session, call, server, x.ClientProgressToken);
+                    if (!relayed.IsCompletedSuccessfully)
+                    {
+                        await relayed.ConfigureAwait(false);
+                    }
+
+                    break;
+
+                default:
+                    if (session.Stateless && envelope.Method != McpMethod.Ping && ClientCan(session, envelope.Method))
+                    {
+                        // A 2025 server asks during the call; a 2026-07-28 client answers in a retry.
+                        return await ParkAsync(x, message).ConfigureAwait(false) ? (CallOutcome.InputRequired, 0) : (CallOutcome.Unavailable, 0);
+                    }
+
+                    await RelayServerRequestAsync(message, x.Writer, session, call).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The response, under the client's id, with what a 2026-07-28 client's result needs.</summary>
+    private Task WriteFinalAsync(RelayExchange x, UpstreamMessage message)
+    {
+        var session = x.Session;
+        var target = x.Target;
+        if (session.Stateless && message.Envelope.Kind == JsonRpcMessageKind.ErrorResponse)
+        {
+            x.Writer.FinalStatus = Stateless.ModernResults.StatusOf(message.Span, message.Envelope.ErrorObject);
+        }
+
+        if (session.Stateless && x.Call.Upstream!.IsModern)
+        {
+            return WriteModernFinalAsync(x.Writer, message, x.ClientId, session, target);
+        }
+
+        var members = session.Stateless ? ModernMembers(x.Method) : default;
+        return target.ResultUriPrefix is null
+            ? x.Writer.WriteFinalAsync(message, x.ClientId, members)
+            : x.Writer.WriteFinalWithPrefixedUrisAsync(message, x.ClientId, target.ResultUriPrefix, members);
     }
 
     private static CancellationTokenRegistration CancelOnClose(HttpContext context, RelayCall call)
@@ -287,12 +349,6 @@ internal sealed partial class CallRelay
         McpMethod.CompletionComplete => "completion/complete",
         _ => "other",
     };
-
-    private Task Stray(UpstreamServer server)
-    {
-        Log.StrayResponse(_logger, server.Name);
-        return Task.CompletedTask;
-    }
 
     private async Task StopAsync(DownstreamWriter writer, RelayCall call, ReadOnlyMemory<byte> clientId)
     {

@@ -128,6 +128,14 @@ internal sealed class DownstreamWriter
         return FlushAsync();
     }
 
+    /// <summary>Sends a message the gateway made (a server-to-client request it asks on a server's behalf) as an event.</summary>
+    public Task WriteEventAsync(ReadOnlySpan<byte> message)
+    {
+        var rewriter = new MessageRewriter();
+        WriteEvent(message, ref rewriter);
+        return FlushAsync();
+    }
+
     /// <summary>Answers with an error: a JSON response if nothing was sent yet, else a final event.</summary>
     public Task WriteErrorAsync(GatewayError error, ReadOnlyMemory<byte> clientId)
     {

@@ -114,6 +114,9 @@ internal sealed class DownstreamSession : ICallerContext
         }
     }
 
+    /// <summary>A 2026-07-28 request's context whose call waits for the client's answers: not closed with its request.</summary>
+    public bool Parked { get; set; }
+
     /// <summary>For a <c>subscriptions/listen</c> stream: the notifications its client asked for.</summary>
     public ListenFilter? Listening { get; init; }
 
@@ -350,4 +353,11 @@ internal sealed record ListenFilter(bool Tools, bool Prompts, bool Resources, by
 
 /// <summary>A server-to-client request relayed to a client, waiting for its answer.</summary>
 /// <remarks><see cref="Call"/> is null for a request that came outside of any call (roots of a per-session upstream).</remarks>
-internal sealed record PendingServerRequest(UpstreamSession Upstream, byte[] UpstreamId, RelayCall? Call);
+internal sealed record PendingServerRequest(UpstreamSession Upstream, byte[] UpstreamId, RelayCall? Call)
+{
+    /// <summary>
+    /// Set when the request is the gateway's own translation of a 2026-07-28 server's input request: the client's answer
+    /// (its whole response message) completes this instead of going upstream.
+    /// </summary>
+    public TaskCompletionSource<byte[]>? Local { get; init; }
+}
