@@ -22,4 +22,7 @@ internal interface ICallerContext
     /// requests carry their own.
     /// </summary>
     ReadOnlyMemory<byte> ModernMeta { get; }
+
+    /// <summary>A 2026-07-28 caller's <c>Mcp-Param-*</c> headers, forwarded untouched to 2026-07-28 servers; null when none.</summary>
+    IReadOnlyList<KeyValuePair<string, string>>? ForwardedHeaders { get; }
 }

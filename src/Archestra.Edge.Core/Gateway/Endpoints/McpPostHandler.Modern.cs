@@ -69,11 +69,12 @@ internal sealed partial class McpPostHandler
     }
 
     /// <summary>The context of one 2026-07-28 request: what a session holds, taken from the request's <c>_meta</c>.</summary>
-    private static DownstreamSession StatelessContext(GatewayRuntime runtime, ProfileRuntime profile, Identity.Principal caller, RequestBody body, in JsonRpcEnvelope envelope, string id = "")
+    private static DownstreamSession StatelessContext(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, Identity.Principal caller, RequestBody body, in JsonRpcEnvelope envelope, string id = "")
     {
         var level = ModernEra.LogLevel(envelope, body.Span);
         return new DownstreamSession(id, profile, ProtocolVersions.V20260728, ModernEra.Capabilities(envelope, body.Span), null, null, runtime.TimeProvider)
         {
+            ForwardedHeaders = ModernEra.ParamHeaders(context.Request),
             ReplayBudget = 0,
             Caller = caller,
             Stateless = true,
@@ -102,7 +103,7 @@ internal sealed partial class McpPostHandler
             return;
         }
 
-        var session = StatelessContext(runtime, profile, caller, body, envelope);
+        var session = StatelessContext(context, runtime, profile, caller, body, envelope);
         try
         {
             await HandleRequestAsync(context, runtime, session, body, envelope, state).ConfigureAwait(false);

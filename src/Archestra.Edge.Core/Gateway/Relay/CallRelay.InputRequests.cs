@@ -311,30 +311,38 @@ internal sealed partial class CallRelay
         var sent = EnvelopeReader.Read(original.Span);
         var retryId = upstream.NextRequestId();
         var id = Encoding.ASCII.GetBytes(retryId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var state = scan.RequestState.IsEmpty ? null : scan.RequestState.Slice(message.Span).ToArray();
+
+        // From the second round on, the request already carries answers and a state: they are replaced in place.
         var members = new ArrayBufferWriter<byte>(answers.WrittenCount + 64);
-        members.Write("\"inputResponses\":"u8);
-        members.Write(answers.WrittenSpan);
-        if (!scan.RequestState.IsEmpty)
+        if (sent.InputResponses.IsEmpty)
         {
-            members.Write(",\"requestState\":"u8);
-            members.Write(scan.RequestState.Slice(message.Span));
+            members.Write("\"inputResponses\":"u8);
+            members.Write(answers.WrittenSpan);
+            members.Write(","u8);
+        }
+
+        if (sent.RequestState.IsEmpty && state is not null)
+        {
+            members.Write("\"requestState\":"u8);
+            members.Write(state);
+            members.Write(","u8);
         }
 
         var rewriter = new MessageRewriter();
-        rewriter.Replace(sent.Id, id);
-        if (!sent.InputResponses.IsEmpty)
+        if (members.WrittenCount > 0)
         {
-            rewriter.Replace(JsonMember.Removal(original.Span, sent.InputResponses), default);
+            var paramsInner = original.Span[(sent.Params.Start + 1)..].TrimStart(" \t\r\n"u8);
+            rewriter.Insert(sent.Params.Start + 1, paramsInner[0] == (byte)'}' ? members.WrittenSpan[..^1] : members.WrittenSpan);
         }
 
+        rewriter.Replace(sent.Id, id);
+        rewriter.Replace(sent.InputResponses, answers.WrittenSpan);
         if (!sent.RequestState.IsEmpty)
         {
-            rewriter.Replace(JsonMember.Removal(original.Span, sent.RequestState), default);
+            rewriter.Replace(state is null ? JsonMember.Removal(original.Span, sent.RequestState) : sent.RequestState, state);
         }
 
-        var paramsInner = original.Span[(sent.Params.Start + 1)..].TrimStart(" \t\r\n"u8);
-        members.Write(paramsInner[0] == (byte)'}' ? ""u8 : ","u8);
-        rewriter.Insert(sent.Params.Start + 1, members.WrittenSpan);
         var retry = new PooledBufferWriter(original.Length + members.WrittenCount + 32);
         rewriter.WriteTo(original.Span, retry);
         x.Request.Dispose();

@@ -117,6 +117,9 @@ internal sealed class DownstreamSession : ICallerContext
     /// <summary>A 2026-07-28 request's context whose call waits for the client's answers: not closed with its request.</summary>
     public bool Parked { get; set; }
 
+    /// <inheritdoc/>
+    public IReadOnlyList<KeyValuePair<string, string>>? ForwardedHeaders { get; init; }
+
     /// <summary>For a <c>subscriptions/listen</c> stream: the notifications its client asked for.</summary>
     public ListenFilter? Listening { get; init; }
 

@@ -98,6 +98,21 @@ internal static class ModernEra
         return ClientCapabilities.Parse(document.RootElement);
     }
 
+    /// <summary>The request's <c>Mcp-Param-*</c> headers (arguments a tool marked for headers), to forward untouched; null when none.</summary>
+    public static List<KeyValuePair<string, string>>? ParamHeaders(HttpRequest request)
+    {
+        List<KeyValuePair<string, string>>? found = null;
+        foreach (var (name, value) in request.Headers)
+        {
+            if (name.StartsWith(McpHeaders.ParamPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                (found ??= []).Add(new(name, value.ToString()));
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>The log level the request asks for in <c>_meta</c>; unset means no logs at all (2026-07-28).</summary>
     public static int LogLevel(in JsonRpcEnvelope envelope, ReadOnlySpan<byte> body)
         => envelope.MetaLogLevel.IsEmpty ? LogLevels.Unset : LogLevels.Parse(envelope.MetaLogLevel.StringContent(body));

@@ -13,6 +13,8 @@ internal sealed partial class HttpUpstreamSession
     private static readonly TimeSpan s_minimumReconnectDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_maximumReconnectDelay = TimeSpan.FromSeconds(30);
 
+    private volatile bool _listenAnswered;
+
     /// <summary>
     /// Holds the GET stream open for the session's lifetime, reconnecting (with <c>Last-Event-ID</c>) when the
     /// server closes it. A 405 means the server has no such stream; then only request streams are used.
@@ -63,6 +65,11 @@ internal sealed partial class HttpUpstreamSession
                 {
                     var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
                     var (retry, eventId) = await ReadStreamAsync(stream, token).ConfigureAwait(false);
+                    if (_listenAnswered)
+                    {
+                        return;
+                    }
+
                     lastEventId = eventId ?? lastEventId;
                     delay = retry ?? s_minimumReconnectDelay;
                 }
@@ -141,6 +148,13 @@ internal sealed partial class HttpUpstreamSession
         else if (envelope.IsRequest)
         {
             _listener.OnRequest(this, message);
+        }
+        else if (_modern)
+        {
+            // The answer to subscriptions/listen: a 2026-07-28 server that ends its listen stream with a response (an
+            // error: it has no subscriptions) is not asked again.
+            _listenAnswered = true;
+            message.Dispose();
         }
         else
         {

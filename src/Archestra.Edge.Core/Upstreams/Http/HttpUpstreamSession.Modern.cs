@@ -78,8 +78,15 @@ internal sealed partial class HttpUpstreamSession
             init => _rewritten = value;
         }
 
+        public IReadOnlyList<KeyValuePair<string, string>>? Forwarded { get; init; }
+
         public void AddHeaders(HttpRequestHeaders headers)
         {
+            foreach (var (name, value) in Forwarded ?? [])
+            {
+                headers.TryAddWithoutValidation(name, value);
+            }
+
             if (Method is not null)
             {
                 headers.TryAddWithoutValidation(McpHeaders.Method, Method);
@@ -121,7 +128,7 @@ internal sealed partial class HttpUpstreamSession
         var name = named.IsEmpty ? null : DecodeToken(named.Slice(message.Span));
         if (!envelope.MetaProtocolVersion.IsEmpty)
         {
-            return new ModernRequest { Message = message, Method = method, Name = name };
+            return new ModernRequest { Message = message, Method = method, Name = name, Forwarded = caller?.ForwardedHeaders };
         }
 
         var members = caller?.ModernMeta ?? ModernMeta.Gateway;
