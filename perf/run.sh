@@ -88,7 +88,7 @@ run() { # label scenario url json [extra args]
 }
 
 echo "== throughput: closed loop, $CLIENTS clients, small echo ($ROUNDS alternating rounds of ${DURATION}s)"
-cases=(direct gateway-http gateway-stdio1 gateway-stdio2 canned)
+cases=(direct gateway-http gateway-http-stateless gateway-stdio1 gateway-stdio2 canned)
 for round in $(seq 1 "$ROUNDS"); do
   rotated=("${cases[@]:$(( (round-1) % ${#cases[@]} ))}" "${cases[@]:0:$(( (round-1) % ${#cases[@]} ))}")
   for c in "${rotated[@]}"; do
@@ -96,6 +96,7 @@ for round in $(seq 1 "$ROUNDS"); do
     case $c in
       direct) run "$c" echo "http://127.0.0.1:$ECHO_PORT/mcp" "$j" --clients "$CLIENTS" --watch "echo=$ECHO_PID" ;;
       gateway-http) run "$c" echo "$G/http" "$j" --clients "$CLIENTS" --watch "gateway=$GATEWAY_PID" --watch "echo=$ECHO_PID" ;;
+      gateway-http-stateless) run "$c" echo "$G/http" "$j" --clients "$CLIENTS" --stateless --watch "gateway=$GATEWAY_PID" --watch "echo=$ECHO_PID" ;;
       gateway-stdio1) run "$c" echo "$G/stdio1" "$j" --clients "$CLIENTS" --watch "gateway=$GATEWAY_PID" ;;
       gateway-stdio2) run "$c" echo "$G/stdio2" "$j" --clients "$CLIENTS" --watch "gateway=$GATEWAY_PID" ;;
       canned) run "$c" echo "http://127.0.0.1:$CANNED_PORT/mcp" "$j" --clients "$CLIENTS" --no-verify --watch "canned=$CANNED_PID" ;;

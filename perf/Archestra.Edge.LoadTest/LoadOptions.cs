@@ -20,6 +20,9 @@ internal sealed record LoadOptions
 
     public Scenario Scenario { get; init; } = Scenario.Echo;
 
+    /// <summary>Speak 2026-07-28: no session, every request with its <c>_meta</c> and <c>Mcp-*</c> headers.</summary>
+    public bool Stateless { get; init; }
+
     /// <summary>Closed loop: this many clients, each calling back to back.</summary>
     public int Clients { get; init; } = 32;
 
@@ -70,6 +73,7 @@ internal sealed record LoadOptions
             switch (args[i])
             {
                 case "--url": options = options with { Url = new Uri(Next()) }; break;
+                case "--stateless": options = options with { Stateless = true }; break;
                 case "--scenario": options = options with { Scenario = Enum.Parse<Scenario>(Next(), ignoreCase: true) }; break;
                 case "--clients": options = options with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--rate": options = options with { Rate = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;

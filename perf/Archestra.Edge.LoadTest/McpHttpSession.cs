@@ -24,8 +24,9 @@ internal sealed class McpHttpSession
     private readonly string? _token;
     private long _nextId;
 
-    public McpHttpSession(HttpMessageInvoker http, Uri endpoint, string? token, bool verify = true)
+    public McpHttpSession(HttpMessageInvoker http, Uri endpoint, string? token, bool verify = true, bool stateless = false)
     {
+        Stateless = stateless;
         _http = http;
         _endpoint = endpoint;
         _token = token;
@@ -40,8 +41,19 @@ internal sealed class McpHttpSession
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 
+    /// <summary>2026-07-28: nothing to initialize; each request carries its own <c>_meta</c> and headers.</summary>
+    public bool Stateless { get; }
+
+    /// <summary>The <c>_meta</c> member of a 2026-07-28 request, with its leading comma.</summary>
+    public static ReadOnlySpan<byte> ModernMeta => ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"archestra-loadtest\",\"version\":\"1.0.0\"}}"u8;
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        if (Stateless)
+        {
+            return;
+        }
+
         var body = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"archestra-loadtest","version":"1.0.0"}}}""");
         using var answer = await SendAsync(body, 0, cancellationToken).ConfigureAwait(false);
         if (answer.Envelope.Kind != JsonRpcMessageKind.Response)
@@ -71,11 +83,22 @@ internal sealed class McpHttpSession
     }
 
     /// <summary>Sends a request whose id is <paramref name="id"/>; returns its response message (caller disposes).</summary>
-    public async Task<Answer> SendAsync(byte[] body, long id, CancellationToken cancellationToken)
+    /// <remarks><paramref name="method"/> and <paramref name="name"/> are the <c>Mcp-Method</c> / <c>Mcp-Name</c> headers of a 2026-07-28 request.</remarks>
+    public async Task<Answer> SendAsync(byte[] body, long id, CancellationToken cancellationToken, string? method = null, string? name = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = Json(body) };
         request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
         AddHeaders(request);
+        if (Stateless)
+        {
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2026-07-28");
+            request.Headers.TryAddWithoutValidation("Mcp-Method", method);
+            if (name is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Mcp-Name", name);
+            }
+        }
+
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

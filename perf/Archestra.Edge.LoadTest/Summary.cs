@@ -31,7 +31,7 @@ internal static class Summary
         md.AppendLine();
 
         // Throughput
-        string[] cases = ["canned", "direct", "gateway-http", "gateway-stdio1", "gateway-stdio2"];
+        string[] cases = ["canned", "direct", "gateway-http", "gateway-http-stateless", "gateway-stdio1", "gateway-stdio2"];
         var throughput = cases.ToDictionary(c => c, c => Rounds(reports, $"throughput-{c}-r"));
         var clients = throughput["direct"].FirstOrDefault().ValueKind == JsonValueKind.Object ? throughput["direct"][0].GetProperty("clients").GetInt32() : 0;
         md.AppendLine(ic, $"## Throughput: closed loop, {clients} clients, small echo (median of {throughput["direct"].Count} alternating rounds)");
@@ -46,7 +46,7 @@ internal static class Summary
                 continue;
             }
 
-            var upstreamName = c switch { "canned" => "canned", "direct" or "gateway-http" => "echo", _ => null };
+            var upstreamName = c switch { "canned" => "canned", "direct" or "gateway-http" or "gateway-http-stateless" => "echo", _ => null };
             md.AppendLine(ic, $"| {Describe(c)} | {Median(rounds, r => r.GetProperty("throughput").GetDouble()):0} | {string.Join(" / ", rounds.Select(r => r.GetProperty("throughput").GetDouble().ToString("0", ic)))} | {Median(rounds, r => Latency(r, "p50")):0.00} | {Median(rounds, r => Latency(r, "p99")):0.00} | {rounds.Sum(r => r.GetProperty("failed").GetInt64())} | {Cpu(rounds, "gateway")} | {(upstreamName is null ? "–" : Cpu(rounds, upstreamName))} |");
         }
 
@@ -123,6 +123,7 @@ internal static class Summary
         var viaStdio1 = Median(throughput["gateway-stdio1"], r => r.GetProperty("throughput").GetDouble());
         var viaStdio2 = Median(throughput["gateway-stdio2"], r => r.GetProperty("throughput").GetDouble());
         var cpuGateway = CpuValue(throughput["gateway-http"], "gateway");
+        var cpuStateless = throughput["gateway-http-stateless"].Count > 0 ? CpuValue(throughput["gateway-http-stateless"], "gateway") : double.NaN;
         var cpuCanned = CpuValue(throughput["canned"], "canned");
         var addedP99 = latencyDirect.Count > 0 ? Median(latencyGateway, r => Latency(r, "p99")) - Median(latencyDirect, r => Latency(r, "p99")) : double.NaN;
         md.AppendLine("## Targets (ratios within this run)");
@@ -131,6 +132,7 @@ internal static class Summary
         md.AppendLine("|---|---:|:---:|");
         Target(md, "gateway → HTTP echo ≥ 0.7× the echo directly (throughput, 32 clients)", viaHttp / direct, 0.7, ">=", "0.00×");
         Target(md, "gateway CPU per relayed call ≤ 1.5× bare Kestrel's CPU per call", cpuGateway / cpuCanned, 1.5, "<=", "0.00×");
+        Target(md, "stateless (2026-07-28) gateway CPU per call ≤ the session path's (same echo upstream)", cpuStateless / cpuGateway, 1.0, "<=", "0.00×");
         Target(md, "gateway → stdio echo ≥ 0.7× gateway → HTTP echo (1 replica)", viaStdio1 / viaHttp, 0.7, ">=", "0.00×");
         Target(md, "gateway → stdio echo ≥ 0.7× gateway → HTTP echo (2 replicas)", viaStdio2 / viaHttp, 0.7, ">=", "0.00×");
         Target(md, "added p99 at a fixed 1,000 calls/s ≤ 1 ms", addedP99, 1.0, "<=", "0.000' ms'");
@@ -163,6 +165,7 @@ internal static class Summary
         "canned" => "bare Kestrel, canned reply (ceiling)",
         "direct" => "echo directly (HTTP)",
         "gateway-http" => "gateway → HTTP echo",
+        "gateway-http-stateless" => "gateway → HTTP echo, 2026-07-28 client (stateless)",
         "gateway-stdio1" => "gateway → stdio echo, 1 replica",
         "gateway-stdio2" => "gateway → stdio echo, 2 replicas",
         _ => c,

@@ -35,7 +35,7 @@ internal sealed class Workload
                 await ListAsync(session, cancellationToken).ConfigureAwait(false);
                 break;
             case Scenario.Churn:
-                var fresh = new McpHttpSession(http, _options.Url!, _options.Token, !_options.NoVerify);
+                var fresh = new McpHttpSession(http, _options.Url!, _options.Token, !_options.NoVerify, _options.Stateless);
                 await fresh.InitializeAsync(cancellationToken).ConfigureAwait(false);
                 await EchoAsync(fresh, _echoSmallText, cancellationToken).ConfigureAwait(false);
                 await fresh.DeleteAsync(cancellationToken).ConfigureAwait(false);
@@ -54,8 +54,8 @@ internal sealed class Workload
     private async Task EchoAsync(McpHttpSession session, byte[] text, CancellationToken cancellationToken)
     {
         var id = session.NextId();
-        var body = BuildCall(id, text);
-        using var answer = await session.SendAsync(body, id, cancellationToken).ConfigureAwait(false);
+        var body = BuildCall(id, text, session.Stateless);
+        using var answer = await session.SendAsync(body, id, cancellationToken, "tools/call", _options.Tool).ConfigureAwait(false);
         if (!_options.NoVerify && answer.Result.IndexOf(text) < 0)
         {
             throw new CallFailure("wrong-echo");
@@ -65,15 +65,17 @@ internal sealed class Workload
     private async Task ListAsync(McpHttpSession session, CancellationToken cancellationToken)
     {
         var id = session.NextId();
-        var body = Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/list\"}}");
-        using var answer = await session.SendAsync(body, id, cancellationToken).ConfigureAwait(false);
+        var body = session.Stateless
+            ? Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/list\",\"params\":{{{Encoding.UTF8.GetString(McpHttpSession.ModernMeta[1..])}}}}}")
+            : Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/list\"}}");
+        using var answer = await session.SendAsync(body, id, cancellationToken, "tools/list").ConfigureAwait(false);
         if (_options.ExpectTools > 0 && CountTools(answer.Result) != _options.ExpectTools)
         {
             throw new CallFailure("wrong-tool-count");
         }
     }
 
-    private byte[] BuildCall(long id, byte[] text)
+    private byte[] BuildCall(long id, byte[] text, bool stateless)
     {
         var writer = new System.Buffers.ArrayBufferWriter<byte>(text.Length + 160);
         writer.Write(_echoPrefix);
@@ -82,7 +84,13 @@ internal sealed class Workload
         JsonRpcWriter.WriteString(writer, _options.Tool);
         writer.Write(",\"arguments\":{\"text\":"u8);
         writer.Write(text);
-        writer.Write("}}}"u8);
+        writer.Write("}"u8);
+        if (stateless)
+        {
+            writer.Write(McpHttpSession.ModernMeta);
+        }
+
+        writer.Write("}}"u8);
         return writer.WrittenSpan.ToArray();
     }
 

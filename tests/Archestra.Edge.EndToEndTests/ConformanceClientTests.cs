@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+using Archestra.Edge.EndToEndTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Archestra.Edge.EndToEndTests;
+
+/// <summary>
+/// The conformance suite's client scenarios (0.1.16) with the gateway between the scenario's server and the official
+/// TypeScript SDK client (<c>tests/node/clients/through-gateway.mjs</c> starts the published gateway in front of the
+/// scenario's URL): what the server checks of its client is then checked of the gateway — its initialize, its
+/// resumption after <c>retry</c> (SEP-1699), and unlinked elicitation requests reaching the client, which applies the
+/// schema defaults (SEP-1034). Each scenario passes with the same client directly, as the baseline.
+/// </summary>
+public sealed partial class ConformanceClientTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public ConformanceClientTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    [Theory]
+    [InlineData("initialize")]
+    [InlineData("tools_call")]
+    [InlineData("sse-retry")]
+    [InlineData("elicitation-sep1034-client-defaults")]
+    public async Task ClientScenario_PassesThroughTheGateway_AsItDoesDirectly(string scenario)
+    {
+        var (directPassed, directTotal) = await RunAsync(scenario, direct: true);
+        Assert.True(directTotal > 0 && directPassed == directTotal, $"{scenario}: the TypeScript client itself fails ({directPassed}/{directTotal})");
+
+        var (passed, total) = await RunAsync(scenario, direct: false);
+        Assert.True(total == directTotal && passed == total, $"{scenario} through the gateway: {passed}/{total} (directly {directPassed}/{directTotal})");
+    }
+
+    private async Task<(int Passed, int Total)> RunAsync(string scenario, bool direct)
+    {
+        var cli = Path.Combine(Repository.NpmPackage("@modelcontextprotocol/conformance"), "dist", "index.js");
+        var adapter = Path.Combine(Repository.Root, "tests", "node", "clients", "through-gateway.mjs");
+        var workDirectory = Directory.CreateTempSubdirectory("conformance-client-").FullName;
+        try
+        {
+            await using var process = ChildProcess.Start(Repository.Node, [cli, "client", "--scenario", scenario, "--command", $"{Repository.Node} {adapter}"],
+                new Dictionary<string, string> { ["ADAPTER_DIRECT"] = direct ? "1" : "0", ["ARCHESTRA_EDGE_BINARY"] = Repository.GatewayBinary },
+                workingDirectory: workDirectory);
+            await process.WaitForExitAsync(TimeSpan.FromMinutes(2));
+            var output = process.Output;
+            _output.WriteLine($"== {scenario} ({(direct ? "directly" : "through the gateway")})\n{output}");
+            var match = Summary().Match(output);
+            Assert.True(match.Success, $"no summary in the output:\n{output}");
+            return (int.Parse(match.Groups["passed"].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(match.Groups["total"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(workDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [GeneratedRegex(@"Passed: (?<passed>\d+)/(?<total>\d+), (?<failed>\d+) failed")]
+    private static partial Regex Summary();
+}
