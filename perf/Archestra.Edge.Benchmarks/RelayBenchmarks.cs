@@ -28,6 +28,7 @@ public class RelayBenchmarks
     private ProfileRuntime _profile = null!;
     private string _sessionId = "";
     private byte[] _call = [];
+    private byte[] _statelessCall = [];
     private byte[] _ping = [];
 
     // The audit trail as the gateway has it by default (redacted arguments); its writer is not started, so records
@@ -53,6 +54,7 @@ public class RelayBenchmarks
         _sessionId = session.Id;
         _call = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo__echo","arguments":{"text":"hello from the benchmark"}}}""");
         _ping = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"ping"}""");
+        _statelessCall = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo__echo","arguments":{"text":"hello from the benchmark"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}}}""");
         ToolsCall().GetAwaiter().GetResult(); // warm the catalog
     }
 
@@ -65,7 +67,11 @@ public class RelayBenchmarks
     [Benchmark]
     public Task ToolsCall() => Run(_call);
 
-    private Task Run(byte[] body)
+    /// <summary>The same call from a 2026-07-28 client: no session; its context is made from the request's <c>_meta</c>.</summary>
+    [Benchmark]
+    public Task ToolsCallStateless() => Run(_statelessCall, stateless: true);
+
+    private Task Run(byte[] body, bool stateless = false)
     {
         var context = new DefaultHttpContext();
         var request = context.Request;
@@ -74,7 +80,17 @@ public class RelayBenchmarks
         request.Headers.Host = "localhost";
         request.Headers.ContentType = "application/json";
         request.Headers.Accept = "application/json, text/event-stream";
-        request.Headers["Mcp-Session-Id"] = _sessionId;
+        if (stateless)
+        {
+            request.Headers["MCP-Protocol-Version"] = "2026-07-28";
+            request.Headers["Mcp-Method"] = "tools/call";
+            request.Headers["Mcp-Name"] = "echo__echo";
+        }
+        else
+        {
+            request.Headers["Mcp-Session-Id"] = _sessionId;
+        }
+
         request.ContentLength = body.Length;
         request.Body = new MemoryStream(body, writable: false);
         context.Response.Body = Stream.Null;

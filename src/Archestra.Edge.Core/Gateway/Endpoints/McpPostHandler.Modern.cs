@@ -74,7 +74,7 @@ internal sealed partial class McpPostHandler
         var level = ModernEra.LogLevel(envelope, body.Span);
         return new DownstreamSession(id, profile, ProtocolVersions.V20260728, ModernEra.Capabilities(envelope, body.Span), null, null, runtime.TimeProvider)
         {
-            ForwardedHeaders = ModernEra.ParamHeaders(context.Request),
+            RequestHeaders = context.Request.Headers,
             ReplayBudget = 0,
             Caller = caller,
             Stateless = true,
@@ -82,7 +82,8 @@ internal sealed partial class McpPostHandler
         };
     }
 
-    private async Task ModernRelayAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, Identity.Principal caller, RequestBody body, JsonRpcEnvelope envelope)
+    /// <remarks>Not async on the common path: the request's context is closed when its relay completes, without a state machine of its own.</remarks>
+    private Task ModernRelayAsync(HttpContext context, GatewayRuntime runtime, ProfileRuntime profile, Identity.Principal caller, RequestBody body, JsonRpcEnvelope envelope)
     {
         RequestState? state = null;
         if (!envelope.RequestState.IsEmpty)
@@ -91,31 +92,58 @@ internal sealed partial class McpPostHandler
             (state, var refused) = _states.Open(envelope.RequestState.StringContent(body.Span), profile.Name, caller.Name);
             if (state is null)
             {
-                await Fail(context, body, envelope, GatewayErrorKind.InvalidRequestState, $"Invalid params: {refused}").ConfigureAwait(false);
-                return;
+                return Fail(context, body, envelope, GatewayErrorKind.InvalidRequestState, $"Invalid params: {refused}");
             }
-        }
 
-        if (state is { Parked: not 0 })
-        {
-            // The answers to what a 2025 server asked during this call, which waits for them.
-            await _relay.ResumeAsync(context, body, envelope, state).ConfigureAwait(false);
-            return;
+            if (state.Parked != 0)
+            {
+                // The answers to what a 2025 server asked during this call, which waits for them.
+                return _relay.ResumeAsync(context, body, envelope, state);
+            }
         }
 
         var session = StatelessContext(context, runtime, profile, caller, body, envelope);
+        Task relayed;
         try
         {
-            await HandleRequestAsync(context, runtime, session, body, envelope, state).ConfigureAwait(false);
+            relayed = HandleRequestAsync(context, runtime, session, body, envelope, state);
+        }
+        catch
+        {
+            session.Close();
+            throw;
+        }
+
+        if (relayed.IsCompletedSuccessfully)
+        {
+            EndContext(session);
+            return Task.CompletedTask;
+        }
+
+        return EndContextAsync(relayed, session);
+    }
+
+    private static async Task EndContextAsync(Task relayed, DownstreamSession session)
+    {
+        try
+        {
+            await relayed.ConfigureAwait(false);
         }
         finally
         {
-            // Releases what the request alone used (a per_session server's private replica), unless its call waits
-            // for the client's answers: then the parked call closes it.
-            if (!session.Parked)
-            {
-                session.Close();
-            }
+            EndContext(session);
+        }
+    }
+
+    /// <summary>
+    /// Releases what the request alone used (a per_session server's private replica), unless its call waits for the
+    /// client's answers: then the parked call closes it.
+    /// </summary>
+    private static void EndContext(DownstreamSession session)
+    {
+        if (!session.Parked)
+        {
+            session.Close();
         }
     }
 }

@@ -39,11 +39,6 @@ internal sealed partial class CallRelay
         _ => false,
     };
 
-    private static byte[]? ItemTokenOf(ReadOnlySpan<byte> body, in JsonRpcEnvelope envelope)
-    {
-        var range = envelope.Method == McpMethod.ResourcesRead ? envelope.Uri : envelope.Name;
-        return range.IsEmpty ? [] : range.Slice(body).ToArray();
-    }
 
     /// <summary>
     /// A 2025 server asked a 2026-07-28 client for input: the call is parked, and the client gets an
@@ -55,6 +50,8 @@ internal sealed partial class CallRelay
         var envelope = message.Envelope;
         var upstreamId = envelope.Id.Slice(message.Span).ToArray();
         var method = envelope.MethodName.Slice(message.Span);
+        x.ItemToken ??= x.ItemRange.IsEmpty ? [] : x.ItemRange.Slice(x.Body.Span).ToArray();
+        x.Body = default;
         x.InputKey = $"{McpMethods.NameString(envelope.Method).Replace('/', '_')}-{x.Session.NextServerRequestId()}";
         x.UpstreamRequestId = upstreamId;
         var requests = new ArrayBufferWriter<byte>(message.Length + 64);
@@ -114,10 +111,12 @@ internal sealed partial class CallRelay
 
     private static async Task ReleaseAsync(RelayExchange x)
     {
+        // The exchange belongs to the pooled call: read what is needed before the call goes back.
+        var session = x.Session;
         await x.Reply.DisposeAsync().ConfigureAwait(false);
         x.Call.Dispose();
-        x.Session.Parked = false;
-        x.Session.Close();
+        session.Parked = false;
+        session.Close();
     }
 
     /// <summary>
@@ -142,6 +141,7 @@ internal sealed partial class CallRelay
         x.Request = null;
         var started = _timeProvider.GetTimestamp();
         var outcome = CallOutcome.Rejected;
+        var (profile, server, method, itemLabel) = (x.Session.ProfileName, x.Target.Server.Name, MethodLabel(x.Method), x.Target.ItemName ?? string.Empty);
         var streamClosed = CancelOnClose(context, call);
         try
         {
@@ -193,7 +193,7 @@ internal sealed partial class CallRelay
                 await ReleaseAsync(x).ConfigureAwait(false);
             }
 
-            _metrics?.RecordCall(x.Session.ProfileName, x.Target.Server.Name, MethodLabel(x.Method), x.Target.ItemName ?? string.Empty, outcome, _timeProvider.GetElapsedTime(started));
+            _metrics?.RecordCall(profile, server, method, itemLabel, outcome, _timeProvider.GetElapsedTime(started));
         }
     }
 

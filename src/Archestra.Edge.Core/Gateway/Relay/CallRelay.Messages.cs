@@ -51,6 +51,7 @@ internal sealed partial class CallRelay
     /// <summary>
     /// Sampling, elicitation and roots requests go to the client of this call, with a gateway id, and only if
     /// the client declared the capability; otherwise the upstream gets an error at once. Pings are answered here.
+    /// (A 2026-07-28 client that declared the capability never gets here: its call is parked instead.)
     /// </summary>
     private async Task RelayServerRequestAsync(UpstreamMessage message, DownstreamWriter writer, DownstreamSession session, RelayCall call)
     {
@@ -69,15 +70,6 @@ internal sealed partial class CallRelay
         if (envelope.Method == McpMethod.Ping)
         {
             await AnswerUpstreamAsync(upstream, upstreamId, "{}"u8.ToArray(), error: null).ConfigureAwait(false);
-            return;
-        }
-
-        if (allowed && session.Stateless)
-        {
-            // A 2026-07-28 client takes no requests during a call.
-            var method = Encoding.UTF8.GetString(envelope.MethodName.Slice(message.Span));
-            Log.ServerRequestRefused(_logger, upstream.ServerName, method);
-            await AnswerUpstreamAsync(upstream, upstreamId, null, $"The client speaks protocol version 2026-07-28, which has no server-to-client requests during a call; the gateway cannot forward {method}").ConfigureAwait(false);
             return;
         }
 

@@ -119,14 +119,11 @@ internal sealed partial class CallRelay
                 // Otherwise the upstream session ended under us: open a new one and send again, once.
             }
 
-            exchange = new RelayExchange(session, call, target, envelope.Method, reply)
-            {
-                ItemToken = session.Stateless ? ItemTokenOf(body.Span, envelope) : null,
-                Writer = writer,
-                ClientId = clientId,
-                ClientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length),
-                Request = request,
-            };
+            exchange = call.Exchange.Begin(session, call, target, envelope.Method, reply, writer, clientId);
+            exchange.ItemRange = envelope.Method == McpMethod.ResourcesRead ? envelope.Uri : envelope.Name;
+            exchange.Body = body.Memory;
+            exchange.ClientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length);
+            exchange.Request = request;
             (outcome, responseBytes) = await PumpAsync(exchange).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
@@ -143,6 +140,7 @@ internal sealed partial class CallRelay
                 if (exchange is not null)
                 {
                     await exchange.Reply.DisposeAsync().ConfigureAwait(false);
+                    request = exchange.Request; // the last one sent (a 2026-07-28 server's input rounds replace it)
                 }
 
                 call.Dispose();
@@ -254,12 +252,12 @@ internal sealed partial class CallRelay
 
     private static CancellationTokenRegistration CancelOnClose(HttpContext context, RelayCall call)
     {
-        var generation = call.Generation;
+        call.StreamGeneration = call.Generation;
         return context.RequestAborted.UnsafeRegister(static (state, _) =>
         {
-            var (call, generation) = ((RelayCall, int))state!;
-            call.CancelByClient(generation);
-        }, (call, generation));
+            var call = (RelayCall)state!;
+            call.CancelByClient(call.StreamGeneration);
+        }, call);
     }
 
     private static readonly byte[] s_readMembers = Stateless.ModernResults.ListMembers(0, authenticated: true);

@@ -39,6 +39,12 @@ internal sealed class RelayCall : IDisposable
 
     public RequestKey Key { get; private set; }
 
+    /// <summary>The call's exchange with its upstream, reused with the call.</summary>
+    public RelayExchange Exchange { get; } = new();
+
+    /// <summary>The generation a 2026-07-28 request's stream-close registration cancels.</summary>
+    public int StreamGeneration { get; set; }
+
     public CancellationToken Token { get; private set; }
 
     /// <summary>Changes every time the pooled object is reused; a cancel holding an old value does nothing.</summary>
@@ -112,6 +118,7 @@ internal sealed class RelayCall : IDisposable
         }
 
         _session = null;
+        Exchange.Clear();
         Key = default;
         Token = default;
         Server = null;

@@ -18,10 +18,15 @@ internal sealed class DownstreamSession : ICallerContext
     private const int OutboundCapacity = 1024;
 
     private readonly TimeProvider _timeProvider;
-    private readonly Channel<byte[]> _outbound = Channel.CreateBounded<byte[]>(
-        new BoundedChannelOptions(OutboundCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false });
+    private static readonly BoundedChannelOptions s_outboundOptions = new(OutboundCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false };
 
-    private readonly CancellationTokenSource _closed = new();
+    // Made on first use: a 2026-07-28 request's context (one per request) never needs the queue or the table.
+    private Channel<byte[]>? _outbound;
+    private ConcurrentDictionary<long, PendingServerRequest>? _serverRequests;
+
+    // Made when something first waits for the end (a GET or listen stream); a request's context never needs one.
+    private CancellationTokenSource? _closed;
+    private volatile bool _isClosed;
     private long _lastActivity;
     private long _nextServerRequestId;
     private CancellationTokenSource? _getStream;
@@ -117,8 +122,14 @@ internal sealed class DownstreamSession : ICallerContext
     /// <summary>A 2026-07-28 request's context whose call waits for the client's answers: not closed with its request.</summary>
     public bool Parked { get; set; }
 
+    /// <summary>
+    /// A 2026-07-28 request's headers, read only while that request lasts (its relay to a 2026-07-28 server happens
+    /// within it; a parked call goes to a 2025 server, which gets no such headers).
+    /// </summary>
+    public Microsoft.AspNetCore.Http.IHeaderDictionary? RequestHeaders { get; init; }
+
     /// <inheritdoc/>
-    public IReadOnlyList<KeyValuePair<string, string>>? ForwardedHeaders { get; init; }
+    public IReadOnlyList<KeyValuePair<string, string>>? ForwardedHeaders => RequestHeaders is { } headers ? Archestra.Edge.Gateway.Stateless.ModernEra.ParamHeaders(headers) : null;
 
     /// <summary>For a <c>subscriptions/listen</c> stream: the notifications its client asked for.</summary>
     public ListenFilter? Listening { get; init; }
@@ -136,9 +147,22 @@ internal sealed class DownstreamSession : ICallerContext
         set => _logLevel = value;
     }
 
-    public CancellationToken Closed => _closed.Token;
+    public CancellationToken Closed
+    {
+        get
+        {
+            var source = Volatile.Read(ref _closed) ?? Interlocked.CompareExchange(ref _closed, new CancellationTokenSource(), null) ?? _closed!;
+            if (_isClosed)
+            {
+                // Closed while the source was being made: it must not miss the cancel.
+                source.Cancel();
+            }
 
-    public bool IsClosed => _closed.IsCancellationRequested;
+            return source.Token;
+        }
+    }
+
+    public bool IsClosed => _isClosed;
 
     // Calls in flight, by the client's request id: where a notifications/cancelled goes. Most clients have one
     // call at a time per session, so the first lives in a lock-free slot; more spill into a dictionary.
@@ -201,9 +225,13 @@ internal sealed class DownstreamSession : ICallerContext
     public bool TakesPrimingEvents => Protocol.Mcp.ProtocolVersions.IsAtLeast(ProtocolVersion, Protocol.Mcp.ProtocolVersions.V20251125);
 
     /// <summary>Server-to-client requests sent to this client, by the id the gateway gave them.</summary>
-    public ConcurrentDictionary<long, PendingServerRequest> ServerRequests { get; } = new();
+    public ConcurrentDictionary<long, PendingServerRequest> ServerRequests
+        => Volatile.Read(ref _serverRequests) ?? Interlocked.CompareExchange(ref _serverRequests, new(), null) ?? _serverRequests!;
 
-    public ChannelReader<byte[]> Outbound => _outbound.Reader;
+    public ChannelReader<byte[]> Outbound => OutboundChannel.Reader;
+
+    private Channel<byte[]> OutboundChannel
+        => Volatile.Read(ref _outbound) ?? Interlocked.CompareExchange(ref _outbound, Channel.CreateBounded<byte[]>(s_outboundOptions), null) ?? _outbound!;
 
     public void Touch() => Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
 
@@ -219,7 +247,7 @@ internal sealed class DownstreamSession : ICallerContext
     {
         if (!IsClosed)
         {
-            _outbound.Writer.TryWrite(message);
+            OutboundChannel.Writer.TryWrite(message);
         }
     }
 
@@ -334,10 +362,11 @@ internal sealed class DownstreamSession : ICallerContext
             _ = replica.DisposeAsync().AsTask();
         }
 
-        _outbound.Writer.TryComplete();
+        Volatile.Read(ref _outbound)?.Writer.TryComplete();
         try
         {
-            _closed.Cancel();
+            _isClosed = true;
+            Volatile.Read(ref _closed)?.Cancel();
         }
         catch (ObjectDisposedException)
         {

@@ -76,7 +76,7 @@ internal static class ModernEra
         if (envelope.Method is McpMethod.ToolsCall or McpMethod.PromptsGet or McpMethod.ResourcesRead)
         {
             var name = request.Headers[McpHeaders.Name];
-            if (StringValues.IsNullOrEmpty(name) || named.IsEmpty || !Matches(name.ToString(), Decode(named.Slice(body))))
+            if (StringValues.IsNullOrEmpty(name) || named.IsEmpty || !Matches(name.ToString(), named.Slice(body).IndexOf((byte)'\\') < 0 ? named.StringContent(body) : Decode(named.Slice(body))))
             {
                 return new(GatewayErrorKind.HeaderMismatch, $"Header mismatch: Mcp-Name must equal the request's {(envelope.Method == McpMethod.ResourcesRead ? "uri" : "name")}, not '{name}'");
             }
@@ -94,15 +94,14 @@ internal static class ModernEra
             return ClientCapabilities.None;
         }
 
-        using var document = JsonDocument.Parse(token.ToArray());
-        return ClientCapabilities.Parse(document.RootElement);
+        return ClientCapabilities.Parse(token);
     }
 
     /// <summary>The request's <c>Mcp-Param-*</c> headers (arguments a tool marked for headers), to forward untouched; null when none.</summary>
-    public static List<KeyValuePair<string, string>>? ParamHeaders(HttpRequest request)
+    public static List<KeyValuePair<string, string>>? ParamHeaders(IHeaderDictionary headers)
     {
         List<KeyValuePair<string, string>>? found = null;
-        foreach (var (name, value) in request.Headers)
+        foreach (var (name, value) in headers)
         {
             if (name.StartsWith(McpHeaders.ParamPrefix, StringComparison.OrdinalIgnoreCase))
             {
@@ -153,11 +152,6 @@ internal static class ModernEra
 
     private static byte[] Decode(ReadOnlySpan<byte> token)
     {
-        if (token.IndexOf((byte)'\\') < 0)
-        {
-            return token[1..^1].ToArray();
-        }
-
         var reader = new Utf8JsonReader(token);
         reader.Read();
         return Encoding.UTF8.GetBytes(reader.GetString() ?? string.Empty);

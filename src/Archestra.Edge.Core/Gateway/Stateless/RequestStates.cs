@@ -27,13 +27,22 @@ internal sealed class RequestStates
     /// <summary>How long a client has to answer and retry.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
-    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    // From getrandom(2), not RandomNumberGenerator: making the service must not map libcrypto (≈ 4 MiB of idle RSS);
+    // OpenSSL is loaded by the first HMAC, when a 2026-07-28 client first needs a state.
+    private readonly byte[] _key = NewKey();
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly Queue<(string Nonce, DateTimeOffset ExpiresAt)> _usedOrder = new();
 
     public RequestStates(TimeProvider time) => _time = time;
+
+    private static byte[] NewKey()
+    {
+        var key = new byte[32];
+        Utilities.SecureRandom.Fill(key);
+        return key;
+    }
 
     /// <summary>A sealed state, as the JSON string token to put into the result.</summary>
     public byte[] Seal(RequestState state)
