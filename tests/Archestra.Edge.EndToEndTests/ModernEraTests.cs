@@ -28,11 +28,14 @@ public sealed class ModernEraFixture : IAsyncLifetime
                 {{TestServerProcess.StdioYaml("stdio")}}
               modern:
                 remote: { url: "{{Modern.Url}}" }
+              stdio-modern:
+                {{TestServerProcess.StdioYaml("stdio-modern", "--era", "both")}}
             profiles:
               classic: { naming: bare, tools: [{ server: classic }], prompts: [{ server: classic }], resources: [{ server: classic }] }
               stdio: { naming: bare, tools: [{ server: stdio }] }
               modern: { naming: bare, tools: [{ server: modern }], prompts: [{ server: modern }], resources: [{ server: modern }] }
               modern-too: { naming: bare, tools: [{ server: modern }] }
+              stdio-modern: { naming: bare, tools: [{ server: stdio-modern }] }
             """);
     }
 
@@ -167,6 +170,41 @@ public sealed class ModernEraTests : IClassFixture<ModernEraFixture>
         Assert.NotNull(client.SessionId);
         var result = await client.CallToolAsync(tool);
         Assert.Contains(expected, Clients.Text(result));
+    }
+
+    [Fact]
+    public async Task StdioServers_AreAskedServerDiscoverFirst_AndSpokenToIn2026_07_28WhenTheyCan()
+    {
+        // Clients of both eras, each through a 2026-07-28 stdio server whose multi-round tool asks twice.
+        await using (var session = await Clients.ConnectAsync(_fixture.Gateway.ProfileUrl("stdio-modern"), AnsweringOptions()))
+        {
+            Assert.Equal("Ada likes teal", Clients.Text(await session.CallToolAsync("test_input_required_result_multi_round")));
+        }
+
+        await using (var modern = await Clients.ConnectModernAsync(_fixture.Gateway.ProfileUrl("stdio-modern"), AnsweringOptions()))
+        {
+            Assert.Equal("Ada likes teal", Clients.Text(await modern.CallToolAsync("test_input_required_result_multi_round")));
+            Assert.Equal("x", Clients.Text(await modern.CallToolAsync("echo", new Dictionary<string, object?> { ["text"] = "x" })));
+        }
+
+        // The 2025 stdio server (the SDK pinned to 2025-11-25) refused server/discover and was initialized; status says which is which.
+        await using (var classic = await Clients.ConnectModernAsync(_fixture.Gateway.ProfileUrl("stdio")))
+        {
+            Assert.Equal("x", Clients.Text(await classic.CallToolAsync("echo", new Dictionary<string, object?> { ["text"] = "x" })));
+        }
+
+        foreach (var remote in new[] { "classic", "modern" })
+        {
+            await using var client = await Clients.ConnectModernAsync(_fixture.Gateway.ProfileUrl(remote));
+            Assert.Equal("x", Clients.Text(await client.CallToolAsync("echo", new Dictionary<string, object?> { ["text"] = "x" })));
+        }
+
+        var status = await _fixture.Gateway.StatusAsync();
+        string? Protocol(string server) => status["servers"]!.AsArray().Single(s => s!["name"]!.GetValue<string>() == server)!["replicas"]![0]!["protocol_version"]?.GetValue<string>();
+        Assert.Equal("2026-07-28", Protocol("stdio-modern"));
+        Assert.Equal("2025-11-25", Protocol("stdio"));
+        Assert.Equal("2026-07-28", Protocol("modern"));
+        Assert.Equal("2025-11-25", Protocol("classic"));
     }
 
     [Fact]

@@ -80,6 +80,12 @@ IMcpServerBuilder Configure(IServiceCollection services, ILoggingBuilder logging
     return services.AddMcpServer(server =>
     {
         server.ServerInfo = new Implementation { Name = options.Name, Version = "1.0.0" };
+        if (options.Stdio && !options.Modern)
+        {
+            // Over stdio the SDK speaks every revision; a 2025-era fixture refuses 2026-07-28 (server/discover), as
+            // the servers the gateway mostly fronts do, so it is initialized.
+            server.ProtocolVersion = "2025-11-25";
+        }
         server.Capabilities = new ServerCapabilities
         {
             Tools = new ToolsCapability { ListChanged = !options.SilentLists },

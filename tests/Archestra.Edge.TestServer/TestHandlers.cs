@@ -19,7 +19,7 @@ internal static class TestHandlers
             {
                 return await CallToolAsync(context, state, ct);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException and not McpProtocolException)
+            catch (Exception ex) when (ex is not OperationCanceledException and not McpProtocolException and not InputRequiredException)
             {
                 Console.Error.WriteLine($"{state.Options.Name}: tool {context.Params?.Name} failed: {ex}");
                 throw;

@@ -33,8 +33,9 @@ internal sealed record TestServerOptions
     public bool LegacySse { get; init; }
 
     /// <summary>
-    /// Which revisions it speaks over HTTP: <c>2025</c> (stateful sessions; a 2026-07-28 request gets -32022),
-    /// <c>2026</c> (2026-07-28 only, stateless) or <c>both</c> (sessions for <c>initialize</c> clients, stateless for 2026-07-28).
+    /// Which revisions it speaks: <c>2025</c> (stateful sessions; a 2026-07-28 request gets -32022; over stdio, pinned to
+    /// 2025-11-25), <c>2026</c> (2026-07-28 only, stateless) or <c>both</c> (sessions for <c>initialize</c> clients,
+    /// stateless for 2026-07-28; over stdio, whatever the client speaks).
     /// The 2026 eras add the conformance suite's multi-round-trip tools.
     /// </summary>
     public string Era { get; init; } = "2025";

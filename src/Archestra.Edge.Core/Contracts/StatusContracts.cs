@@ -18,6 +18,7 @@ internal sealed record ReplicaStatusView(
     string State,
     string? Id,
     string? ServerInfo,
+    string? ProtocolVersion,
     DateTimeOffset? ReadySince,
     long? UptimeSeconds,
     int Starts,

@@ -233,7 +233,7 @@ internal sealed partial class GatewayRuntime
     private void ResourceUpdated(UpstreamServer server, UpstreamMessage message, DownstreamSession? owner)
     {
         var envelope = message.Envelope;
-        var uri = DecodeString(envelope.Uri.Slice(message.Span));
+        var uri = JsonString.Decode(envelope.Uri.Slice(message.Span));
         byte[]? bare = null, prefixed = null;
         foreach (var subscriber in Subscriptions.SubscribersOf(server, uri))
         {
@@ -287,12 +287,6 @@ internal sealed partial class GatewayRuntime
         }
     }
 
-    private static string DecodeString(ReadOnlySpan<byte> token)
-    {
-        var reader = new Utf8JsonReader(token);
-        reader.Read();
-        return reader.GetString() ?? string.Empty;
-    }
 
     private static partial class Log
     {

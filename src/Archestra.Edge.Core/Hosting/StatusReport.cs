@@ -37,6 +37,7 @@ internal static class StatusReport
         StateName(replica.State),
         replica.Identity,
         replica.ServerInfo,
+        replica.ProtocolVersion,
         replica.ReadySince,
         replica.ReadySince is { } since ? (long)(now - since).TotalSeconds : null,
         replica.Starts,

@@ -130,6 +130,7 @@ internal sealed partial class UpstreamReplica : IUpstreamListener, ISupervisedRe
                 NextAttemptAt = _state is UpstreamState.Failed or UpstreamState.CrashLoop ? _failures.NextAttemptAt : null,
                 ConsecutiveFailures = _failures.InARow,
                 StderrTail = _stderr?.Lines() ?? [],
+                ProtocolVersion = session?.Info.ProtocolVersion is { Length: > 0 } version ? version : null,
             };
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Archestra.Edge.Protocol.Buffers;
 using Archestra.Edge.Protocol.JsonRpc;
@@ -115,6 +116,97 @@ internal abstract class UpstreamSession : IAsyncDisposable
                 message.Dispose(); // a log line or progress during a gateway request; nobody to relay it to
             }
         }
+    }
+
+    private const string LegacyEra = "2025";
+    private static readonly byte[] s_discover = "server/discover"u8.ToArray();
+
+    /// <summary>How long a server may take to answer <c>server/discover</c> before it is taken for a 2025 server (as the SDKs do).</summary>
+    internal static readonly TimeSpan DiscoverProbeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// While true, requests are sent the 2026-07-28 way (the transport completes their <c>_meta</c> and headers): during the
+    /// <c>server/discover</c> probe, and for good once the server turned out to speak that revision.
+    /// </summary>
+    protected bool SpeaksModern { get; private set; }
+
+    /// <summary>
+    /// Opens the session the way the server speaks: <c>server/discover</c> first unless the server is known to be of the
+    /// 2025 era, then <c>initialize</c> if it is not of 2026-07-28. The era found is remembered for the next session.
+    /// </summary>
+    protected async Task<UpstreamError> OpenAsync(IUpstreamListener listener, CancellationToken cancellationToken)
+    {
+        if (listener.KnownEra != LegacyEra)
+        {
+            SetModern(true);
+            UpstreamMessage? response = null;
+            var error = UpstreamError.None;
+            using (var probe = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                probe.CancelAfter(DiscoverProbeTimeout);
+                try
+                {
+                    (response, error) = await RequestAsync(s_discover, "{}"u8.ToArray(), probe.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // No answer in time: a 2025 server that ignores what it does not know before initialize.
+                }
+            }
+
+            using (response)
+            {
+                if (response is null && error.Kind == UpstreamErrorKind.Unavailable)
+                {
+                    SetModern(false);
+                    return error; // not reachable at all: nothing to learn about its era
+                }
+
+                if (response is { Envelope.Kind: JsonRpcMessageKind.Response } && ParseDiscoverResult(response.Envelope.Result.Slice(response.Span)) is { } info)
+                {
+                    Info = info;
+                    listener.KnownEra = ProtocolVersions.V20260728;
+                    return UpstreamError.None;
+                }
+            }
+
+            SetModern(false);
+        }
+
+        var initialized = await InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+        if (!initialized.IsError)
+        {
+            listener.KnownEra = LegacyEra;
+        }
+
+        return initialized;
+    }
+
+    private void SetModern(bool modern)
+    {
+        SpeaksModern = modern;
+        OnEraChosen(modern);
+    }
+
+    /// <summary>Called when requests start or stop being sent the 2026-07-28 way.</summary>
+    protected virtual void OnEraChosen(bool modern)
+    {
+    }
+
+    /// <summary>
+    /// A request the 2026-07-28 way: written to <paramref name="output"/> with the <c>_meta</c> that stands for its caller
+    /// (or the gateway) spliced in, unless it already carries one (a 2026-07-28 client's). False when it does.
+    /// </summary>
+    protected static bool CompleteModernMeta(ReadOnlySpan<byte> message, in JsonRpcEnvelope envelope, ICallerContext? caller, IBufferWriter<byte> output)
+    {
+        if (!envelope.MetaProtocolVersion.IsEmpty)
+        {
+            return false;
+        }
+
+        var members = caller?.ModernMeta ?? ModernMeta.Gateway;
+        ModernMeta.Splice(message, envelope, members.IsEmpty ? ModernMeta.Gateway : members.Span, output);
+        return true;
     }
 
     /// <summary>Runs the MCP handshake: <c>initialize</c>, then <c>notifications/initialized</c>.</summary>

@@ -39,6 +39,9 @@ internal sealed record ReplicaStatus(
     /// <summary>Failures in a row (reset by a run longer than a minute).</summary>
     public int ConsecutiveFailures { get; init; }
 
+    /// <summary>The revision its live session speaks (2026-07-28 when it answered <c>server/discover</c>).</summary>
+    public string? ProtocolVersion { get; init; }
+
     /// <summary>The last lines its process wrote to stderr.</summary>
     public IReadOnlyList<string> StderrTail { get; init; } = [];
 }

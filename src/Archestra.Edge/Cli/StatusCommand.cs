@@ -12,7 +12,7 @@ namespace Archestra.Edge.Cli;
 /// </summary>
 internal static class StatusCommand
 {
-    private static readonly string[] s_header = ["SERVER", "KIND", "#", "STATE", "ID", "UPTIME", "RESTARTS", "LAST EXIT"];
+    private static readonly string[] s_header = ["SERVER", "KIND", "#", "STATE", "PROTOCOL", "ID", "UPTIME", "RESTARTS", "LAST EXIT"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -106,6 +106,7 @@ internal static class StatusCommand
                     server.Kind,
                     replica.Replica.ToString(CultureInfo.InvariantCulture),
                     replica.State,
+                    replica.ProtocolVersion ?? "-",
                     replica.Id ?? "-",
                     replica.UptimeSeconds is { } uptime ? Duration(uptime) : "-",
                     replica.Restarts.ToString(CultureInfo.InvariantCulture),

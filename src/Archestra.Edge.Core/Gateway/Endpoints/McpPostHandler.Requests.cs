@@ -214,7 +214,7 @@ internal sealed partial class McpPostHandler
     /// <summary>Not listed: perhaps its server's list failed. This call (only this one) waits for that server once more.</summary>
     private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUnlistedAsync(Lookup lookup, RelayCall call, CatalogHolder holder, Catalog.Catalog catalog, string noun)
     {
-        var name = DecodeString(lookup.Range.Slice(lookup.Body.Span));
+        var name = JsonString.Decode(lookup.Range.Slice(lookup.Body.Span));
         var failed = holder.FailedServersFor(catalog, name);
         if (failed.Count == 0 || !await holder.RetryAsync(failed, call.Token).ConfigureAwait(false))
         {
@@ -252,7 +252,7 @@ internal sealed partial class McpPostHandler
             return (default, new GatewayError(GatewayErrorKind.InvalidParams, "Invalid params: uri is missing or not a string"));
         }
 
-        var exposed = DecodeString(lookup.Range.Slice(lookup.Body.Span));
+        var exposed = JsonString.Decode(lookup.Range.Slice(lookup.Body.Span));
         var (route, error) = await ResourceRouter.ResolveAsync(lookup.Profile, exposed, lookup.Kind == LookupKind.ResourceTemplate, call.Token).ConfigureAwait(false);
         if (error.Kind != GatewayErrorKind.None)
         {
@@ -279,7 +279,7 @@ internal sealed partial class McpPostHandler
 
         var id = envelope.Id.Slice(body.Span).ToArray();
         using var timeout = new CancellationTokenSource(runtime.Snapshot.Limits.CallTimeout, runtime.TimeProvider);
-        var exposed = DecodeString(envelope.Uri.Slice(body.Span));
+        var exposed = JsonString.Decode(envelope.Uri.Slice(body.Span));
         var (route, routeError) = await ResourceRouter.ResolveAsync(session.Profile, exposed, isTemplate: false, timeout.Token).ConfigureAwait(false);
         if (routeError.Kind != GatewayErrorKind.None)
         {
@@ -352,10 +352,4 @@ internal sealed partial class McpPostHandler
     private static Task Fail(HttpContext context, RequestBody body, JsonRpcEnvelope envelope, GatewayError error)
         => ResponseWriter.WriteErrorAsync(context, error, envelope.Id.Slice(body.Span));
 
-    private static string DecodeString(ReadOnlySpan<byte> token)
-    {
-        var reader = new Utf8JsonReader(token);
-        reader.Read();
-        return reader.GetString() ?? string.Empty;
-    }
 }

@@ -75,14 +75,17 @@ internal sealed partial class CallRelay
 
         x.Session.Parked = true;
         await WriteInputRequiredAsync(x, id).ConfigureAwait(false);
-        // The call's own time limit keeps running: a client that never retries releases the call when it expires.
-        x.Expiry = x.Call.Token.UnsafeRegister(static (state, _) =>
+        ArmExpiry(x, id);
+        return true;
+    }
+
+    /// <summary>The call's own time limit keeps running while it is parked: a client that never retries releases it when it expires.</summary>
+    private void ArmExpiry(RelayExchange x, long id)
+        => x.Expiry = x.Call.Token.UnsafeRegister(static (state, _) =>
         {
             var (relay, parkedId) = ((CallRelay, long))state!;
             relay.EndParked(parkedId);
         }, (this, id));
-        return true;
-    }
 
     private Task WriteInputRequiredAsync(RelayExchange x, long parkedId)
     {
@@ -163,11 +166,7 @@ internal sealed partial class CallRelay
                 {
                     outcome = CallOutcome.InputRequired;
                     await WriteInputRequiredAsync(x, id).ConfigureAwait(false);
-                    x.Expiry = call.Token.UnsafeRegister(static (s, _) =>
-                    {
-                        var (relay, parkedId) = ((CallRelay, long))s!;
-                        relay.EndParked(parkedId);
-                    }, (this, id));
+                    ArmExpiry(x, id);
                     return;
                 }
 

@@ -286,19 +286,13 @@ internal sealed partial class CallRelay
                 : writer.WriteFinalAsync(message, clientId, Stateless.ModernResults.CompleteMember);
         }
 
-        var upstreamState = scan.RequestState.IsEmpty ? null : DecodeString(scan.RequestState.Slice(message.Span));
+        var upstreamState = scan.RequestState.IsEmpty ? null : JsonString.Decode(scan.RequestState.Slice(message.Span));
         var sealedState = _states.Seal(new Stateless.RequestState(session.ProfileName, session.Principal, target.Server.Name, upstreamState, Parked: 0));
         return scan.RequestState.IsEmpty
             ? writer.WriteFinalReplacingAsync(message, clientId, new JsonRange(scan.AfterResultType, 0), (byte[])[.. ",\"requestState\":"u8, .. sealedState])
             : writer.WriteFinalReplacingAsync(message, clientId, scan.RequestState, sealedState);
     }
 
-    private static string DecodeString(ReadOnlySpan<byte> token)
-    {
-        var reader = new System.Text.Json.Utf8JsonReader(token);
-        reader.Read();
-        return reader.GetString() ?? string.Empty;
-    }
 
     /// <summary>The span's name and attributes (OpenTelemetry's MCP conventions where they exist, archestra.* otherwise).</summary>
     private static void Tag(System.Diagnostics.Activity span, DownstreamSession session, JsonRpcEnvelope envelope, RelayTarget target, CallOutcome outcome)

@@ -150,10 +150,5 @@ internal static class ModernEra
         return true;
     }
 
-    private static byte[] Decode(ReadOnlySpan<byte> token)
-    {
-        var reader = new Utf8JsonReader(token);
-        reader.Read();
-        return Encoding.UTF8.GetBytes(reader.GetString() ?? string.Empty);
-    }
+    private static byte[] Decode(ReadOnlySpan<byte> token) => Encoding.UTF8.GetBytes(JsonString.Decode(token));
 }

@@ -45,7 +45,7 @@ internal sealed partial class HttpUpstreamSession
 
                 using var response = await _invoker.SendAsync(request, token).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.MethodNotAllowed
-                    || (_modern && (!response.IsSuccessStatusCode || !string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))))
+                    || (SpeaksModern && (!response.IsSuccessStatusCode || !string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))))
                 {
                     // No such stream (a 2026-07-28 server without subscriptions answers -32601): only request streams are used.
                     return;
@@ -149,7 +149,7 @@ internal sealed partial class HttpUpstreamSession
         {
             _listener.OnRequest(this, message);
         }
-        else if (_modern)
+        else if (SpeaksModern)
         {
             // The answer to subscriptions/listen: a 2026-07-28 server that ends its listen stream with a response (an
             // error: it has no subscriptions) is not asked again.

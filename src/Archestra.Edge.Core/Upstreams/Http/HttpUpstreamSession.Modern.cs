@@ -7,59 +7,18 @@ using Archestra.Edge.Protocol.Mcp;
 namespace Archestra.Edge.Upstreams.Http;
 
 /// <summary>
-/// 2026-07-28 towards a server: found by asking <c>server/discover</c> first (a 2025 server refuses it, and is then
-/// initialized as before); every request then carries the <c>Mcp-Method</c> / <c>Mcp-Name</c> headers and the
+/// 2026-07-28 towards a server (found by <see cref="UpstreamSession.OpenAsync"/>): every request carries the <c>Mcp-Method</c> / <c>Mcp-Name</c> headers and the
 /// <c>_meta</c> that stands for a session, and list changes come on a <c>subscriptions/listen</c> stream.
 /// </summary>
 internal sealed partial class HttpUpstreamSession
 {
-    private const string LegacyEra = "2025";
-    private static readonly byte[] s_discover = "server/discover"u8.ToArray();
     private static readonly byte[] s_listenBody = System.Text.Encoding.UTF8.GetBytes(
         "{\"jsonrpc\":\"2.0\",\"id\":\"edge-listen\",\"method\":\"subscriptions/listen\",\"params\":{\"_meta\":{"
         + Encoding.UTF8.GetString(ModernMeta.Gateway.AsSpan(0, ModernMeta.Gateway.Length - 1))
         + "},\"notifications\":{\"toolsListChanged\":true,\"promptsListChanged\":true,\"resourcesListChanged\":true}}}");
 
-    private bool _modern;
-
-    /// <summary>
-    /// Opens the session the way the server speaks: <c>server/discover</c> first unless the server is known to be of the
-    /// 2025 era, then <c>initialize</c> if it is not of 2026-07-28. The era found is remembered for the next session.
-    /// </summary>
-    private async Task<UpstreamError> OpenAsync(CancellationToken cancellationToken)
-    {
-        if (_listener.KnownEra != LegacyEra)
-        {
-            _modern = true;
-            _protocolVersion = ProtocolVersions.V20260728;
-            var (response, error) = await RequestAsync(s_discover, "{}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-            using (response)
-            {
-                if (response is null && error.Kind == UpstreamErrorKind.Unavailable)
-                {
-                    return error; // not reachable at all: nothing to learn about its era
-                }
-
-                if (response is { Envelope.Kind: JsonRpcMessageKind.Response } && ParseDiscoverResult(response.Envelope.Result.Slice(response.Span)) is { } info)
-                {
-                    Info = info;
-                    _listener.KnownEra = ProtocolVersions.V20260728;
-                    return UpstreamError.None;
-                }
-            }
-
-            _modern = false;
-            _protocolVersion = null;
-        }
-
-        var initialized = await InitializeAsync(_listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
-        if (!initialized.IsError)
-        {
-            _listener.KnownEra = LegacyEra;
-        }
-
-        return initialized;
-    }
+    /// <summary>A 2026-07-28 server gets that revision in <c>MCP-Protocol-Version</c>; a 2025 one the version <c>initialize</c> settles.</summary>
+    protected override void OnEraChosen(bool modern) => _protocolVersion = modern ? ProtocolVersions.V20260728 : null;
 
     /// <summary>A request on its way to a 2026-07-28 server: its <c>Mcp-*</c> headers, and the message with <c>_meta</c> completed when it lacked it.</summary>
     private sealed class ModernRequest : IDisposable
@@ -125,34 +84,22 @@ internal sealed partial class HttpUpstreamSession
             McpMethod.ResourcesRead => envelope.Uri,
             _ => default,
         };
-        var name = named.IsEmpty ? null : DecodeToken(named.Slice(message.Span));
-        if (!envelope.MetaProtocolVersion.IsEmpty)
+        var name = named.IsEmpty ? null : JsonString.Decode(named.Slice(message.Span));
+        var output = new PooledBufferWriter(message.Length + 320);
+        if (!CompleteModernMeta(message.Span, envelope, caller, output))
         {
+            output.Dispose();
             return new ModernRequest { Message = message, Method = method, Name = name, Forwarded = caller?.ForwardedHeaders };
         }
 
-        var members = caller?.ModernMeta ?? ModernMeta.Gateway;
-        if (members.IsEmpty)
-        {
-            members = ModernMeta.Gateway;
-        }
-
-        var output = new PooledBufferWriter(message.Length + members.Length + 32);
-        ModernMeta.Splice(message.Span, envelope, members.Span, output);
         return new ModernRequest { Message = output.WrittenMemory, Method = method, Name = name, Rewritten = output };
     }
 
-    private static string DecodeToken(ReadOnlySpan<byte> token)
-    {
-        var reader = new System.Text.Json.Utf8JsonReader(token);
-        reader.Read();
-        return reader.GetString() ?? string.Empty;
-    }
 
     /// <summary>The listening stream's request: a GET (2025), or a POST of <c>subscriptions/listen</c> (2026-07-28).</summary>
     private HttpRequestMessage CreateListenRequest(string? lastEventId)
     {
-        if (!_modern)
+        if (!SpeaksModern)
         {
             return CreateStreamRequest(lastEventId);
         }

@@ -57,7 +57,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         UpstreamError error;
         try
         {
-            error = await session.OpenAsync(cancellationToken).ConfigureAwait(false);
+            error = await session.OpenAsync(listener, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -73,7 +73,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         }
 
         // Before the first call: the listener may take a moment to start. A 2026-07-28 server sends nothing unlinked.
-        session._getStreamOpen = !session._modern;
+        session._getStreamOpen = !session.SpeaksModern;
         session._listenTask = Task.Run(session.ListenAsync, CancellationToken.None);
         return (session, UpstreamError.None);
     }
@@ -86,7 +86,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         // unlinked, so its calls cost nothing here.
         var tracked = caller is not null && _getStreamOpen && _callsInFlight.TryAdd(id, caller);
         var handedOver = false;
-        using var modern = _modern ? Modernize(message, caller) : null;
+        using var modern = SpeaksModern ? Modernize(message, caller) : null;
         try
         {
             var (response, error) = await PostAsync(modern?.Message ?? message, cancellationToken, modern).ConfigureAwait(false);
@@ -173,7 +173,7 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
 
     public override async ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
-        if (_modern)
+        if (SpeaksModern)
         {
             // 2026-07-28 has no notifications or responses from the client: a cancel is the closed response stream.
             return UpstreamError.None;

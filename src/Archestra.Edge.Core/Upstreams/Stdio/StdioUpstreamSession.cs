@@ -135,7 +135,7 @@ internal sealed partial class StdioUpstreamSession : MessageStreamSession
         UpstreamError error;
         try
         {
-            error = await session.InitializeAsync(listener.InitializeParameters, cancellationToken).ConfigureAwait(false);
+            error = await session.OpenAsync(listener, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

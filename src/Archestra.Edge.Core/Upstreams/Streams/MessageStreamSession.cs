@@ -44,13 +44,22 @@ internal abstract partial class MessageStreamSession : UpstreamSession
 
         var reply = new PendingReply(_pending, id) { Caller = caller };
         _pending.Add(reply);
-        var sending = TransmitAsync(message, cancellationToken);
+        var sending = SpeaksModern ? TransmitModern(message, caller, cancellationToken) : TransmitAsync(message, cancellationToken);
         if (sending.IsCompletedSuccessfully)
         {
             return ValueTask.FromResult(Sent(reply, sending.Result));
         }
 
         return AwaitSentAsync(reply, sending);
+    }
+
+    /// <summary>A request to a 2026-07-28 server over this stream: with the <c>_meta</c> of its caller.</summary>
+    private async ValueTask<UpstreamError> TransmitModern(ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
+    {
+        using var output = new Protocol.Buffers.PooledBufferWriter(message.Length + 320);
+        return CompleteModernMeta(message.Span, Protocol.JsonRpc.EnvelopeReader.Read(message.Span), caller, output)
+            ? await TransmitAsync(output.WrittenMemory, cancellationToken).ConfigureAwait(false)
+            : await TransmitAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
     public override ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
