@@ -387,6 +387,31 @@ public sealed class ModernEraTests : IClassFixture<ModernEraFixture>
     }
 
     [Fact]
+    public async Task ListenStream_ResourceSubscriptions_AreGrantedWhereTheyCanBeFollowed_AndUpdatesArrive()
+    {
+        using var listener = new RawMcpClient(_fixture.Gateway.ProfileUrl("classic"));
+        using var stream = await listener.SendModernAsync("subscriptions/listen", """{"notifications":{"resourceSubscriptions":["test://watched-resource"]}}""", id: 9);
+        using var events = new SseReader(await stream.Content.ReadAsStreamAsync());
+        var ack = JsonNode.Parse((await events.ReadAsync(TimeSpan.FromSeconds(10)))!.Data)!;
+        Assert.Equal(["test://watched-resource"], ack["params"]!["notifications"]!["resourceSubscriptions"]!.AsArray().Select(u => u!.GetValue<string>()));
+
+        using var caller = new RawMcpClient(_fixture.Gateway.ProfileUrl("classic"));
+        await caller.ModernAsync("tools/call", """{"name":"touch_resource","arguments":{"uri":"test://watched-resource"}}""");
+        var updated = JsonNode.Parse((await events.ReadAsync(TimeSpan.FromSeconds(15)))!.Data)!;
+        Assert.Equal("notifications/resources/updated", updated["method"]!.GetValue<string>());
+        Assert.Equal("test://watched-resource", updated["params"]!["uri"]!.GetValue<string>());
+        Assert.Equal(9, updated["params"]!["_meta"]!["io.modelcontextprotocol/subscriptionId"]!.GetValue<int>());
+
+        // A 2026-07-28 server's resources cannot be followed yet: the acknowledgement grants nothing, rather than pretend.
+        using var modern = new RawMcpClient(_fixture.Gateway.ProfileUrl("modern"));
+        await modern.ModernAsync("resources/list");
+        using var modernStream = await modern.SendModernAsync("subscriptions/listen", """{"notifications":{"resourceSubscriptions":["test://static-text"]}}""", id: 10);
+        using var modernEvents = new SseReader(await modernStream.Content.ReadAsStreamAsync());
+        var modernAck = JsonNode.Parse((await modernEvents.ReadAsync(TimeSpan.FromSeconds(10)))!.Data)!;
+        Assert.Null(modernAck["params"]!["notifications"]!["resourceSubscriptions"]);
+    }
+
+    [Fact]
     public async Task TheGateway_SpeaksTo2026Servers_Statelessly_WithTheHeadersTheyRequire()
     {
         using var raw = new RawMcpClient(_fixture.Gateway.ProfileUrl("modern"));

@@ -330,7 +330,7 @@ public sealed class SupervisionTests
         Assert.Equal(0, await status.WaitForExitAsync(TimeSpan.FromSeconds(20)));
 
         var output = status.Output;
-        Assert.Matches(@"healthy\s+process\s+1\s+ready\s+pid \d+", output);
+        Assert.Matches(@"healthy\s+process\s+1\s+ready\s+2025-11-25\s+pid \d+", output);
         Assert.Matches(@"doomed\s+process\s+1\s+failed", output);
         Assert.Contains("Trouble:", output, StringComparison.Ordinal);
         Assert.Contains("exiting at start with code 9", output, StringComparison.Ordinal); // its stderr tail, quoted

@@ -156,10 +156,12 @@ internal abstract class UpstreamSession : IAsyncDisposable
 
             using (response)
             {
-                if (response is null && error.Kind == UpstreamErrorKind.Unavailable)
+                if (response is null && error.IsError && (error.Kind == UpstreamErrorKind.Unavailable || !IsAlive))
                 {
+                    // Not reachable at all, or the process died on the question: nothing to learn about its era, and the
+                    // error (exit code, stderr) is the one to report.
                     SetModern(false);
-                    return error; // not reachable at all: nothing to learn about its era
+                    return error;
                 }
 
                 if (response is { Envelope.Kind: JsonRpcMessageKind.Response } && ParseDiscoverResult(response.Envelope.Result.Slice(response.Span)) is { } info)

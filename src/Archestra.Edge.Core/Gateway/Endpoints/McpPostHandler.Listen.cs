@@ -74,15 +74,20 @@ internal sealed partial class McpPostHandler
             {
                 using var timeout = new CancellationTokenSource(runtime.Snapshot.Limits.CallTimeout, runtime.TimeProvider);
                 var (route, error) = await ResourceRouter.ResolveAsync(profile, uri, isTemplate: false, timeout.Token).ConfigureAwait(false);
-                if (error.Kind == GatewayErrorKind.None && runtime.Subscriptions.Add(route.Server, route.UpstreamUri, session))
+
+                // Granted only where the gateway can follow it: a 2025 server that offers subscriptions (a 2026-07-28
+                // server's own listen stream is not subscribed to resources yet). The acknowledgement says what was granted.
+                if (error.Kind != GatewayErrorKind.None || route.Server.CurrentSession is not { Info.ResourcesSubscribe: true, IsModern: false })
+                {
+                    continue;
+                }
+
+                if (runtime.Subscriptions.Add(route.Server, route.UpstreamUri, session))
                 {
                     _ = runtime.SubscribeUpstreamAsync(route.Server, route.UpstreamUri);
                 }
 
-                if (error.Kind == GatewayErrorKind.None)
-                {
-                    granted.Add(uri);
-                }
+                granted.Add(uri);
             }
 
             var response = context.Response;
