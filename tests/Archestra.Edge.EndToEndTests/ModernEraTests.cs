@@ -148,6 +148,34 @@ public sealed class ModernEraTests : IClassFixture<ModernEraFixture>
     }
 
     [Fact]
+    public async Task ModernRawClient_WhoseAnswerIsMissingOrUnusable_IsAskedAgain_ThenTheCallGoesOn()
+    {
+        using var raw = new RawMcpClient(_fixture.Gateway.ProfileUrl("classic"));
+        const string caps = """{"elicitation":{}}""";
+        var (_, first) = await raw.ModernAsync("tools/call", """{"name":"elicit","arguments":{"message":"who?"}}""", caps);
+        var key = first["result"]!["inputRequests"]!.AsObject().Single().Key;
+
+        string Retry(string state, JsonNode? answer) => new JsonObject
+        {
+            ["name"] = "elicit",
+            ["arguments"] = new JsonObject { ["message"] = "who?" },
+            ["inputResponses"] = answer is null ? new JsonObject { ["unrelated"] = 1 } : new JsonObject { [key] = answer },
+            ["requestState"] = state,
+        }.ToJsonString();
+
+        var (_, missing) = await raw.ModernAsync("tools/call", Retry(first["result"]!["requestState"]!.GetValue<string>(), null), caps);
+        Assert.Equal("input_required", missing["result"]!["resultType"]!.GetValue<string>());
+        Assert.Equal(key, missing["result"]!["inputRequests"]!.AsObject().Single().Key);
+
+        var (_, unusable) = await raw.ModernAsync("tools/call", Retry(missing["result"]!["requestState"]!.GetValue<string>(), JsonValue.Create("not an object")), caps);
+        Assert.Equal("input_required", unusable["result"]!["resultType"]!.GetValue<string>());
+
+        var (_, done) = await raw.ModernAsync("tools/call", Retry(unusable["result"]!["requestState"]!.GetValue<string>(), JsonNode.Parse("""{"action":"decline"}""")), caps);
+        Assert.Equal("complete", done["result"]!["resultType"]!.GetValue<string>());
+        Assert.Contains("decline", done["result"]!["content"]![0]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ModernClient_WithoutTheCapability_IsNeverAsked_AndTheServerIsRefused()
     {
         using var raw = new RawMcpClient(_fixture.Gateway.ProfileUrl("classic"));
