@@ -34,6 +34,8 @@ public sealed class ReloadTests
         await client.InitializeAsync();
         var steadyPid = await client.CallTextAsync("steady__pid");
         var changingPid = await client.CallTextAsync("changing__pid");
+        var fingerprintBefore = (await gateway.ReadyAsync())["config_fingerprint"]!.GetValue<string>();
+        Assert.Matches("^[0-9a-f]{16}$", fingerprintBefore);
 
         // 'changing' gets an argument more, 'added' is new and joins the profile.
         await WriteAtomicallyAsync(gateway.ConfigPath, Config(marker, """
@@ -52,6 +54,13 @@ public sealed class ReloadTests
 
         var ready = await gateway.ReadyAsync();
         Assert.True(ready["last_reload"]!["succeeded"]!.GetValue<bool>());
+
+        // What an operator watches a fleet converge by: the fingerprint of the file as written, on /readyz and /metrics.
+        var fingerprintAfter = ready["config_fingerprint"]!.GetValue<string>();
+        Assert.NotEqual(fingerprintBefore, fingerprintAfter);
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(new Uri(gateway.BaseUrl, "/metrics"));
+        Assert.Contains($"archestra_config_info{{fingerprint=\"{fingerprintAfter}\"", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -103,6 +112,8 @@ public sealed class ReloadTests
         await doomed.InitializeAsync();
         var steadyPid = await client.CallTextAsync("steady__pid");
         var changingPid = await client.CallTextAsync("changing__pid");
+        var fingerprintBefore = (await gateway.ReadyAsync())["config_fingerprint"]!.GetValue<string>();
+        Assert.Matches("^[0-9a-f]{16}$", fingerprintBefore);
 
         // Only the referenced file changes: the YAML is the same, so it takes a SIGHUP.
         await File.WriteAllTextAsync(secret, "two");

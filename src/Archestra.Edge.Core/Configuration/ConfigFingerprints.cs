@@ -43,6 +43,13 @@ internal static class ConfigFingerprints
         return parts.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The fingerprint of a whole file as written, for an operator to see a fleet converge after a change: FNV-1a 64 of
+    /// its canonical text (formatting, comments and key order do not count) taken before references are resolved, so
+    /// no secret's value feeds a value anyone can read. 16 hex digits.
+    /// </summary>
+    public static string Whole(YamlNode root) => Utilities.Fnv1a.Hash(Canonical(root).AsSpan()).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
     internal static string Canonical(YamlNode node)
     {
         var text = new StringBuilder();

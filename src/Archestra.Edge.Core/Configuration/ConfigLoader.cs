@@ -89,6 +89,7 @@ internal static class ConfigLoader
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
 
+        var fingerprint = ConfigFingerprints.Whole(root); // before the checker resolves references in place
         var resolver = new ReferenceResolver(environment ?? Environment.GetEnvironmentVariable, baseDirectory);
         if (!new DocumentChecker(diagnostics, resolver).Check(root, ConfigShape.Of(typeof(EdgeConfig))))
         {
@@ -111,7 +112,7 @@ internal static class ConfigLoader
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
 
-        var snapshot = new ConfigCompiler(diagnostics, path).Compile(config, ConfigFingerprints.Of(root));
+        var snapshot = new ConfigCompiler(diagnostics, path).Compile(config, ConfigFingerprints.Of(root), fingerprint);
         return diagnostics.HasErrors ? new ConfigLoadResult(null, diagnostics.Sorted()) : new ConfigLoadResult(snapshot, []);
     }
 

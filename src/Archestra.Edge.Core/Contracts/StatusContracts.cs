@@ -6,7 +6,7 @@ namespace Archestra.Edge.Contracts;
 /// </summary>
 internal sealed record GatewayStatus(GatewayInfo Gateway, IReadOnlyList<ServerStatusView> Servers);
 
-internal sealed record GatewayInfo(string Version, string Config, string Instance, DateTimeOffset StartedAt, long UptimeSeconds, int Sessions);
+internal sealed record GatewayInfo(string Version, string Config, string ConfigFingerprint, string Instance, DateTimeOffset StartedAt, long UptimeSeconds, int Sessions);
 
 /// <param name="State">The best state among its replicas: <c>stopped</c>, <c>starting</c>, <c>ready</c>, <c>failed</c> or <c>crash_loop</c>.</param>
 internal sealed record ServerStatusView(string Name, string Kind, string State, IReadOnlyList<ReplicaStatusView> Replicas);
@@ -34,7 +34,7 @@ internal sealed record ReplicaStatusView(
 /// <c>GET /readyz</c>: <c>ready</c> (200) or <c>stopping</c> (503), the config, open sessions, the last reload, and
 /// each server's state.
 /// </summary>
-internal sealed record ReadinessReport(string Status, string Config, int Sessions, ReloadOutcome? LastReload, IReadOnlyDictionary<string, string> Servers);
+internal sealed record ReadinessReport(string Status, string Config, string ConfigFingerprint, int Sessions, ReloadOutcome? LastReload, IReadOnlyDictionary<string, string> Servers);
 
 /// <summary>When the config was last reloaded, and why it failed if it did (the running config stays then).</summary>
 internal sealed record ReloadOutcome(DateTimeOffset At, bool Succeeded, string? Error);

@@ -43,6 +43,7 @@ internal sealed class ObservabilityEndpoints(
         var report = new ReadinessReport(
             stopping ? "stopping" : "ready",
             runtime.Snapshot.SourcePath,
+            runtime.Snapshot.ConfigFingerprint,
             runtime.Sessions.Count,
             reloader.Last is { } reload ? new ReloadOutcome(reload.At, reload.Error is null, reload.Error) : null,
             servers);
@@ -60,6 +61,8 @@ internal sealed class ObservabilityEndpoints(
         var writer = new PrometheusWriter();
         writer.Family("archestra_build_info", "gauge", "The running version.");
         writer.Sample("archestra_build_info", 1, ("version", Utilities.BuildInfo.Version));
+        writer.Family("archestra_config_info", "gauge", "The config this instance runs: the fingerprint of the file as written (the same on every instance once a fleet converged).");
+        writer.Sample("archestra_config_info", 1, ("fingerprint", runtime.Snapshot.ConfigFingerprint), ("config", runtime.Snapshot.SourcePath));
         writer.Family("archestra_start_time_seconds", "gauge", "When the gateway started (Unix time).");
         writer.Sample("archestra_start_time_seconds", runtime.StartedAt.ToUnixTimeSeconds());
         writer.Family("archestra_sessions", "gauge", "Open downstream MCP sessions.");

@@ -13,6 +13,7 @@ internal static class StatusReport
         var gateway = new GatewayInfo(
             Utilities.BuildInfo.Version,
             runtime.Snapshot.SourcePath,
+            runtime.Snapshot.ConfigFingerprint,
             runtime.Containers.InstanceId,
             runtime.StartedAt,
             (long)(now - runtime.StartedAt).TotalSeconds,

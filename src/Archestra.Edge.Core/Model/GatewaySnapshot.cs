@@ -37,6 +37,9 @@ internal sealed class GatewaySnapshot
     /// </summary>
     public FrozenDictionary<string, string> Fingerprints { get; init; } = FrozenDictionary<string, string>.Empty;
 
+    /// <summary>The fingerprint of the file as written (<c>ConfigFingerprints.Whole</c>): shown on <c>/readyz</c>, <c>/metrics</c> and <c>status</c>.</summary>
+    public string ConfigFingerprint { get; init; } = string.Empty;
+
     /// <summary>Whether <paramref name="part"/> reads the same in both snapshots.</summary>
     public bool SameAs(GatewaySnapshot other, string part)
         => Fingerprints.GetValueOrDefault(part) == other.Fingerprints.GetValueOrDefault(part);
@@ -75,6 +78,7 @@ internal sealed class GatewaySnapshot
         Auth = Auth,
         Audit = Audit,
         Fingerprints = Fingerprints,
+        ConfigFingerprint = ConfigFingerprint,
         RegistryCatalogs = RegistryCatalogs,
         JsonLogs = JsonLogs,
         LogLevel = LogLevel,

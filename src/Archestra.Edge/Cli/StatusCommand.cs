@@ -92,7 +92,7 @@ internal static class StatusCommand
         var text = new StringBuilder();
         var gateway = status.Gateway;
         text.Append(CultureInfo.InvariantCulture,
-            $"archestra-edge {gateway.Version}, up {Duration(gateway.UptimeSeconds)}, {gateway.Sessions} session(s), instance {gateway.Instance}\n\n");
+            $"archestra-edge {gateway.Version}, up {Duration(gateway.UptimeSeconds)}, {gateway.Sessions} session(s), instance {gateway.Instance}, config {gateway.ConfigFingerprint}\n\n");
 
         var rows = new List<string[]> { s_header };
         var troubles = new List<string>();

@@ -89,6 +89,39 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void ConfigFingerprint_IgnoresFormatting_FollowsValues_AndNeverSecrets()
+    {
+        const string yaml = """
+            servers:
+              gh:
+                remote: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer ${env:TOKEN}" } }
+            profiles:
+              p: { tools: [{ server: gh }] }
+            """;
+        var fingerprint = Load(yaml, new Dictionary<string, string> { ["TOKEN"] = "first" }).ConfigFingerprint;
+        Assert.Matches("^[0-9a-f]{16}$", fingerprint);
+
+        // Comments, layout and key order: the same config.
+        var reformatted = Load("""
+            # the GitHub server
+            profiles:
+              p:
+                tools:
+                  - server: gh
+            servers:
+              gh:
+                remote:
+                  headers: { Authorization: "Bearer ${env:TOKEN}" }
+                  url: "https://mcp.example.com/mcp"
+            """, new Dictionary<string, string> { ["TOKEN"] = "first" });
+        Assert.Equal(fingerprint, reformatted.ConfigFingerprint);
+
+        // A secret's value is not part of it (anyone may read /readyz); the file's values are.
+        Assert.Equal(fingerprint, Load(yaml, new Dictionary<string, string> { ["TOKEN"] = "rotated" }).ConfigFingerprint);
+        Assert.NotEqual(fingerprint, Load(yaml.Replace("mcp.example.com", "mcp2.example.com", StringComparison.Ordinal), new Dictionary<string, string> { ["TOKEN"] = "first" }).ConfigFingerprint);
+    }
+
+    [Fact]
     public void EnvironmentReferences_AreResolved_WithDefaultsAndEscapes()
     {
         var environment = new Dictionary<string, string> { ["MCP_URL"] = "https://mcp.example.com/mcp", ["TOKEN"] = "s3cr3t" };

@@ -25,7 +25,7 @@ internal sealed partial class ConfigCompiler
     }
 
     /// <summary>Returns the snapshot, or null when any error was reported.</summary>
-    public GatewaySnapshot? Compile(EdgeConfig config, FrozenDictionary<string, string>? fingerprints = null)
+    public GatewaySnapshot? Compile(EdgeConfig config, FrozenDictionary<string, string>? fingerprints = null, string? fingerprint = null)
     {
         if (config.Version is { } version && version != 1)
         {
@@ -63,6 +63,7 @@ internal sealed partial class ConfigCompiler
             Auth = auth,
             Audit = audit,
             Fingerprints = fingerprints ?? FrozenDictionary<string, string>.Empty,
+            ConfigFingerprint = fingerprint ?? string.Empty,
             RegistryCatalogs = catalogs,
             JsonLogs = CompileLogFormat(config.Observability?.Logs),
             LogLevel = CompileLogLevel(config.Observability?.Logs),
