@@ -31,11 +31,13 @@ internal sealed class RequestStates
     // OpenSSL is loaded by the first HMAC, when a 2026-07-28 client first needs a state.
     private readonly byte[] _key = NewKey();
     private readonly TimeProvider _time;
-    private readonly Lock _lock = new();
-    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
-    private readonly Queue<(string Nonce, DateTimeOffset ExpiresAt)> _usedOrder = new();
+    private readonly Utilities.UsedNonces _used;
 
-    public RequestStates(TimeProvider time) => _time = time;
+    public RequestStates(TimeProvider time)
+    {
+        _time = time;
+        _used = new Utilities.UsedNonces(MaxUsedNonces, time);
+    }
 
     private static byte[] NewKey()
     {
@@ -118,35 +120,14 @@ internal sealed class RequestStates
             return (null, "the requestState belongs to another caller or profile");
         }
 
-        lock (_lock)
+        if (!_used.TryUse(nonce, expires))
         {
-            var now = _time.GetUtcNow();
-            while (_usedOrder.TryPeek(out var oldest) && (oldest.ExpiresAt < now || _used.Count >= MaxUsedNonces))
-            {
-                _usedOrder.Dequeue();
-                _used.Remove(oldest.Nonce);
-            }
-
-            if (!_used.Add(nonce))
-            {
-                return (null, "the requestState was used already; each one answers one InputRequiredResult");
-            }
-
-            _usedOrder.Enqueue((nonce, expires));
+            return (null, "the requestState was used already; each one answers one InputRequiredResult");
         }
 
         return (state, null);
     }
 
     /// <summary>The number of used nonces remembered (for the bound's test).</summary>
-    internal int UsedCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _used.Count;
-            }
-        }
-    }
+    internal int UsedCount => _used.Count;
 }

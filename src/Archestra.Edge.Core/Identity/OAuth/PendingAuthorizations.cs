@@ -36,11 +36,13 @@ internal sealed class PendingAuthorizations
 
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
     private readonly TimeProvider _time;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, DateTimeOffset> _used = new(StringComparer.Ordinal);
-    private readonly Queue<(string Nonce, DateTimeOffset ExpiresAt)> _usedOrder = new();
+    private readonly Utilities.UsedNonces _used;
 
-    public PendingAuthorizations(TimeProvider time) => _time = time;
+    public PendingAuthorizations(TimeProvider time)
+    {
+        _time = time;
+        _used = new Utilities.UsedNonces(MaxUsedNonces, time);
+    }
 
     public static TimeSpan Lifetime => s_lifetime;
 
@@ -112,44 +114,13 @@ internal sealed class PendingAuthorizations
             return null;
         }
 
-        lock (_lock)
-        {
-            return _used.ContainsKey(pending.Csrf) ? null : pending;
-        }
+        return _used.Contains(pending.Csrf) ? null : pending;
     }
 
     /// <summary>Records an approved form, so the same form cannot approve twice.</summary>
-    public bool MarkUsed(PendingAuthorization pending)
-    {
-        var now = _time.GetUtcNow();
-        lock (_lock)
-        {
-            while (_usedOrder.TryPeek(out var oldest) && (oldest.ExpiresAt < now || _used.Count >= MaxUsedNonces))
-            {
-                _usedOrder.Dequeue();
-                _used.Remove(oldest.Nonce);
-            }
+    public bool MarkUsed(PendingAuthorization pending) => _used.TryUse(pending.Csrf, pending.ExpiresAt);
 
-            if (!_used.TryAdd(pending.Csrf, pending.ExpiresAt))
-            {
-                return false;
-            }
-
-            _usedOrder.Enqueue((pending.Csrf, pending.ExpiresAt));
-            return true;
-        }
-    }
-
-    internal int UsedCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _used.Count;
-            }
-        }
-    }
+    internal int UsedCount => _used.Count;
 
     private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)
     {
