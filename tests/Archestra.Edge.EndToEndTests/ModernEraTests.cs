@@ -236,6 +236,27 @@ public sealed class ModernEraTests : IClassFixture<ModernEraFixture>
     }
 
     [Fact]
+    public async Task SessionClient_Of2026Server_IsAskedAtMost32InputsAtOnce()
+    {
+        var asked = 0;
+        var options = AnsweringOptions();
+        var answer = options.Handlers.ElicitationHandler!;
+        options.Handlers.ElicitationHandler = (request, ct) =>
+        {
+            Interlocked.Increment(ref asked);
+            return answer(request, ct);
+        };
+        await using var client = await Clients.ConnectAsync(_fixture.Gateway.ProfileUrl("modern"), options);
+
+        Assert.Equal("32 answers", Clients.Text(await client.CallToolAsync("many_inputs", new Dictionary<string, object?> { ["count"] = 32 })));
+        Assert.Equal(32, asked);
+
+        var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => client.CallToolAsync("many_inputs", new Dictionary<string, object?> { ["count"] = 33 }).AsTask());
+        Assert.Contains("at most 32", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(32, asked); // none of the 33 was asked
+    }
+
+    [Fact]
     public async Task ModernSdkClient_Of2026Server_ResolvesInputRequired_ThroughTheGatewaysSealedState()
     {
         await using var client = await Clients.ConnectModernAsync(_fixture.Gateway.ProfileUrl("modern"), AnsweringOptions());

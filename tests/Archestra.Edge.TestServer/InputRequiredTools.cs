@@ -29,7 +29,8 @@ internal static class InputRequiredTools
       {"name":"test_input_required_result_capabilities","description":"Asks only for what the client declared","inputSchema":{"type":"object","properties":{}}},
       {"name":"test_missing_capability","description":"Needs sampling: refused with -32021 unless the client declared it","inputSchema":{"type":"object","properties":{}}},
       {"name":"test_streaming_elicitation","description":"Elicits through the SDK's high-level API (an InputRequiredResult on 2026-07-28)","inputSchema":{"type":"object","properties":{}}},
-      {"name":"test_logging_tool","description":"Logs during the call (nothing reaches a client that set no logLevel)","inputSchema":{"type":"object","properties":{}}}
+      {"name":"test_logging_tool","description":"Logs during the call (nothing reaches a client that set no logLevel)","inputSchema":{"type":"object","properties":{}}},
+      {"name":"many_inputs","description":"Asks for as many elicitations at once as it is told","inputSchema":{"type":"object","properties":{"count":{"type":"integer"}}}}
     """;
 
     public const string PromptCatalog = """
@@ -39,7 +40,7 @@ internal static class InputRequiredTools
     private const string NameSchema = """{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}""";
 
     public static bool Handles(string name)
-        => name.StartsWith("test_input_required_result_", StringComparison.Ordinal) || name is "test_missing_capability" or "test_streaming_elicitation" or "test_logging_tool";
+        => name.StartsWith("test_input_required_result_", StringComparison.Ordinal) || name is "test_missing_capability" or "test_streaming_elicitation" or "test_logging_tool" or "many_inputs";
 
     public static async ValueTask<CallToolResult> CallAsync(RequestContext<CallToolRequestParams> context, CancellationToken ct)
     {
@@ -47,6 +48,15 @@ internal static class InputRequiredTools
         var responses = request.InputResponses;
         switch (request.Name)
         {
+            case "many_inputs":
+                var count = request.Arguments?.TryGetValue("count", out var c) == true ? c.GetInt32() : 2;
+                if (responses is { Count: > 0 })
+                {
+                    return Text($"{responses.Count} answers");
+                }
+
+                throw Ask(null, [.. Enumerable.Range(0, count).Select(i => ($"q{i}", Elicit($"Question {i}", NameSchema)))]);
+
             case "test_missing_capability":
                 if (context.Server.ClientCapabilities?.Sampling is null)
                 {

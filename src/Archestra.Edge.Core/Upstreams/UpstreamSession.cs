@@ -196,19 +196,13 @@ internal abstract class UpstreamSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// A request the 2026-07-28 way: written to <paramref name="output"/> with the <c>_meta</c> that stands for its caller
-    /// (or the gateway) spliced in, unless it already carries one (a 2026-07-28 client's). False when it does.
+    /// A request the 2026-07-28 way that lacks its <c>_meta</c> (the gateway's own, or a 2025 client's): written to
+    /// <paramref name="output"/> with the <c>_meta</c> that stands for its caller (or the gateway) spliced in.
     /// </summary>
-    protected static bool CompleteModernMeta(ReadOnlySpan<byte> message, in JsonRpcEnvelope envelope, ICallerContext? caller, IBufferWriter<byte> output)
+    protected static void CompleteModernMeta(ReadOnlySpan<byte> message, in JsonRpcEnvelope envelope, ICallerContext? caller, IBufferWriter<byte> output)
     {
-        if (!envelope.MetaProtocolVersion.IsEmpty)
-        {
-            return false;
-        }
-
         var members = caller?.ModernMeta ?? ModernMeta.Gateway;
         ModernMeta.Splice(message, envelope, members.IsEmpty ? ModernMeta.Gateway : members.Span, output);
-        return true;
     }
 
     /// <summary>Runs the MCP handshake: <c>initialize</c>, then <c>notifications/initialized</c>.</summary>

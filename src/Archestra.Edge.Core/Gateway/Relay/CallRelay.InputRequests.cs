@@ -31,6 +31,9 @@ internal sealed partial class CallRelay
     /// <summary>How many times a 2026-07-28 server may ask a 2025 client for input within one call.</summary>
     internal const int MaxInputRounds = 8;
 
+    /// <summary>How many input requests one <c>InputRequiredResult</c> of a 2026-07-28 server may carry for a 2025 client.</summary>
+    internal const int MaxInputRequests = 32;
+
     private static bool ClientCan(DownstreamSession session, McpMethod method) => method switch
     {
         McpMethod.SamplingCreateMessage => session.Capabilities.Sampling,
@@ -246,6 +249,14 @@ internal sealed partial class CallRelay
             if (!document.RootElement.TryGetProperty("inputRequests", out var requests) || requests.ValueKind != JsonValueKind.Object)
             {
                 await x.Writer.WriteErrorAsync(new GatewayError(GatewayErrorKind.UpstreamFailed, $"Upstream '{server}' answered input_required without inputRequests"), x.ClientId).ConfigureAwait(false);
+                return CallOutcome.Error;
+            }
+
+            if (requests.GetPropertyCount() > MaxInputRequests)
+            {
+                // Each is asked of the client in turn and its answer kept for the retry: a server does not get to make that endless.
+                await x.Writer.WriteErrorAsync(new GatewayError(GatewayErrorKind.UpstreamFailed,
+                    $"Upstream '{server}' asked for {requests.GetPropertyCount()} inputs at once; the gateway relays at most {MaxInputRequests}"), x.ClientId).ConfigureAwait(false);
                 return CallOutcome.Error;
             }
 

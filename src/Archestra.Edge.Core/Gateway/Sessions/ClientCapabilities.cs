@@ -7,7 +7,7 @@ internal sealed record ClientCapabilities(bool Sampling, bool ElicitationForm, b
 {
     public static readonly ClientCapabilities None = new(false, false, false, false);
 
-    /// <summary>The same from the raw object (a 2026-07-28 request's <c>_meta</c>), in one reader pass without a document.</summary>
+    /// <summary>From the raw object (a 2026-07-28 request's <c>_meta</c>, or <c>initialize</c>'s params), in one reader pass.</summary>
     public static ClientCapabilities Parse(ReadOnlySpan<byte> capabilities)
     {
         var reader = new Utf8JsonReader(capabilities);
@@ -49,24 +49,7 @@ internal sealed record ClientCapabilities(bool Sampling, bool ElicitationForm, b
         return sampling || roots || elicitation ? new ClientCapabilities(sampling, form || (elicitation && !url), url, roots) : None;
     }
 
+    /// <summary>From <c>initialize</c>'s document: the element's own bytes, read the same way.</summary>
     public static ClientCapabilities Parse(JsonElement capabilities)
-    {
-        if (capabilities.ValueKind != JsonValueKind.Object)
-        {
-            return None;
-        }
-
-        var sampling = capabilities.TryGetProperty("sampling", out var s) && s.ValueKind == JsonValueKind.Object;
-        var roots = capabilities.TryGetProperty("roots", out var r) && r.ValueKind == JsonValueKind.Object;
-        bool form = false, url = false;
-        if (capabilities.TryGetProperty("elicitation", out var e) && e.ValueKind == JsonValueKind.Object)
-        {
-            var hasForm = e.TryGetProperty("form", out var f) && f.ValueKind == JsonValueKind.Object;
-            url = e.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.Object;
-            // An empty elicitation object (2025-06-18 style) means form mode.
-            form = hasForm || !url;
-        }
-
-        return new ClientCapabilities(sampling, form, url, roots);
-    }
+        => capabilities.ValueKind == JsonValueKind.Object ? Parse(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(capabilities)) : None;
 }

@@ -85,13 +85,14 @@ internal sealed partial class HttpUpstreamSession
             _ => default,
         };
         var name = named.IsEmpty ? null : JsonString.Decode(named.Slice(message.Span));
-        var output = new PooledBufferWriter(message.Length + 320);
-        if (!CompleteModernMeta(message.Span, envelope, caller, output))
+        if (!envelope.MetaProtocolVersion.IsEmpty)
         {
-            output.Dispose();
+            // A 2026-07-28 client's request: it carries its own _meta and goes as it is.
             return new ModernRequest { Message = message, Method = method, Name = name, Forwarded = caller?.ForwardedHeaders };
         }
 
+        var output = new PooledBufferWriter(message.Length + 320);
+        CompleteModernMeta(message.Span, envelope, caller, output);
         return new ModernRequest { Message = output.WrittenMemory, Method = method, Name = name, Rewritten = output };
     }
 

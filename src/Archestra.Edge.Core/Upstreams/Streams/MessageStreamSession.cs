@@ -53,13 +53,18 @@ internal abstract partial class MessageStreamSession : UpstreamSession
         return AwaitSentAsync(reply, sending);
     }
 
-    /// <summary>A request to a 2026-07-28 server over this stream: with the <c>_meta</c> of its caller.</summary>
-    private async ValueTask<UpstreamError> TransmitModern(ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
+    /// <summary>A request to a 2026-07-28 server over this stream: with the <c>_meta</c> of its caller, unless it carries its own.</summary>
+    private ValueTask<UpstreamError> TransmitModern(ReadOnlyMemory<byte> message, ICallerContext? caller, CancellationToken cancellationToken)
+    {
+        var envelope = Protocol.JsonRpc.EnvelopeReader.Read(message.Span);
+        return envelope.MetaProtocolVersion.IsEmpty ? TransmitCompletedAsync(message, envelope, caller, cancellationToken) : TransmitAsync(message, cancellationToken);
+    }
+
+    private async ValueTask<UpstreamError> TransmitCompletedAsync(ReadOnlyMemory<byte> message, Protocol.JsonRpc.JsonRpcEnvelope envelope, ICallerContext? caller, CancellationToken cancellationToken)
     {
         using var output = new Protocol.Buffers.PooledBufferWriter(message.Length + 320);
-        return CompleteModernMeta(message.Span, Protocol.JsonRpc.EnvelopeReader.Read(message.Span), caller, output)
-            ? await TransmitAsync(output.WrittenMemory, cancellationToken).ConfigureAwait(false)
-            : await TransmitAsync(message, cancellationToken).ConfigureAwait(false);
+        CompleteModernMeta(message.Span, envelope, caller, output);
+        return await TransmitAsync(output.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 
     public override ValueTask<UpstreamError> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
