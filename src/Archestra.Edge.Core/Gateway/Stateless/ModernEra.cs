@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Archestra.Edge.Gateway.Sessions;
 using Archestra.Edge.Protocol.JsonRpc;
 using Archestra.Edge.Protocol.Mcp;
