@@ -49,7 +49,7 @@ public class RelayBenchmarks
         var states = new Gateway.Stateless.RequestStates(TimeProvider.System);
         _handler = new McpPostHandler(new CallRelay(host, TimeProvider.System, NullLogger<CallRelay>.Instance, new Observability.GatewayMetrics(), _audit, states), states, NullLogger<McpPostHandler>.Instance);
         _profile = _runtime.Profiles["p"];
-        var session = new DownstreamSession(SessionStore.NewId(), _profile, "2025-11-25", ClientCapabilities.None, "bench", "1", TimeProvider.System);
+        var session = new DownstreamSession(Archestra.Edge.Fleet.SessionIds.Standalone.NewId(), _profile, "2025-11-25", ClientCapabilities.None, "bench", "1", TimeProvider.System);
         _runtime.Sessions.TryAdd(session, 10);
         _sessionId = session.Id;
         _call = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo__echo","arguments":{"text":"hello from the benchmark"}}}""");

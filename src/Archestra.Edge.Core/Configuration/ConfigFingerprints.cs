@@ -11,7 +11,7 @@ namespace Archestra.Edge.Configuration;
 internal static class ConfigFingerprints
 {
     /// <summary>The top-level sections compared whole.</summary>
-    private static readonly string[] s_sections = ["server", "limits", "teams", "users", "credentials", "auth", "observability"];
+    private static readonly string[] s_sections = ["server", "storage", "limits", "teams", "users", "credentials", "auth", "observability"];
 
     public static FrozenDictionary<string, string> Of(YamlNode root)
     {

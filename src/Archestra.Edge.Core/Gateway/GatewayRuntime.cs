@@ -23,20 +23,21 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
 
     public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider,
         Upstreams.Supervision.ITransportFactory? transports = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null,
-        GatewayRuntime? predecessor = null)
+        GatewayRuntime? predecessor = null, Fleet.FleetNode? fleet = null)
     {
+        Fleet = predecessor?.Fleet ?? fleet ?? Archestra.Edge.Fleet.FleetNode.Standalone();
         Authenticator = new Identity.Authenticator(snapshot, identity, loggerFactory.CreateLogger("Archestra.Edge.Identity"));
         Identity = identity;
         Snapshot = snapshot;
         TimeProvider = timeProvider;
-        RateLimits = new Limits.RateLimits(snapshot.Limits, timeProvider, predecessor?.RateLimits);
+        RateLimits = new Limits.RateLimits(snapshot.Limits, timeProvider, predecessor?.RateLimits, Fleet);
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
         if (predecessor is null)
         {
             StartedAt = timeProvider.GetUtcNow();
             _events = new RuntimeEvents { Target = this };
             _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, _events, _events, selfHosting, transports);
-            Sessions = new SessionStore();
+            Sessions = new SessionStore(Fleet.SessionIds);
             Subscriptions = new ResourceSubscriptions();
         }
         else
@@ -123,6 +124,9 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
 
     /// <summary>The rate limits of <c>limits:</c> (each null when not configured).</summary>
     public Limits.RateLimits RateLimits { get; }
+
+    /// <summary>This process in its fleet (alone unless <c>storage: postgres</c>): session ids, shared keys, the live members.</summary>
+    public Fleet.FleetNode Fleet { get; }
 
     public DateTimeOffset StartedAt { get; }
 

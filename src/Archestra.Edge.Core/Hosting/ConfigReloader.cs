@@ -144,7 +144,12 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
     {
         if (!current.SameAs(next, "server"))
         {
-            return "the server: section (listen addresses, TLS, data_dir, public_url, hosts) changes only with a restart";
+            return "the server: section (listen addresses, TLS, data_dir, public_url, advertise_url, hosts) changes only with a restart";
+        }
+
+        if (!current.SameAs(next, "storage"))
+        {
+            return "the storage: section changes only with a restart";
         }
 
         if (current.Auth.Enabled != next.Auth.Enabled || current.Auth.OAuth != next.Auth.OAuth

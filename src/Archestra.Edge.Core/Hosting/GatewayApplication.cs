@@ -31,10 +31,12 @@ internal sealed record GatewayApplicationOptions
     public required Upstreams.SelfHosting SelfHosting { get; init; }
 
     /// <summary>
-    /// Opens the local state (tokens, OAuth, audit), when <c>auth:</c> or <c>audit:</c> need it; a gateway process
-    /// opens <c>data_dir/archestra.db</c>. Null: no local state, so no audit trail and no auth that needs storage.
+    /// Opens the state (tokens, OAuth, audit), given this instance's id and a logger, when <c>auth:</c> or <c>audit:</c>
+    /// need it, or at start with <c>storage: postgres</c> (the fleet's secret and membership live there too); a gateway
+    /// process opens what <c>storage:</c> names (<see cref="Storage.StateStores.Open"/>). Null: no state, so no audit
+    /// trail and no auth that needs storage.
     /// </summary>
-    public Func<Storage.StateStores>? OpenState { get; init; }
+    public Func<string, ILogger, Storage.StateStores>? OpenState { get; init; }
 }
 
 /// <summary>Builds the ASP.NET Core application for a compiled configuration: Kestrel, services and endpoints.</summary>
@@ -102,16 +104,45 @@ internal static class GatewayApplication
         services.AddSingleton(options.TimeProvider);
         services.AddSingleton(snapshot);
         var selfHosting = options.SelfHosting;
-        // Local state is opened at start when auth: needs it, else by the audit writer in the background (never on the
-        // start-up path). A host without local state has no audit trail.
-        var state = new Lazy<Storage.StateStores?>(() => options.OpenState?.Invoke());
+        // State is opened at start when auth: or a fleet needs it, else by the audit writer in the background (never on
+        // the start-up path). A host without state has no audit trail.
+        var instance = Fleet.FleetNode.NewInstance();
+        var instanceId = Convert.ToHexStringLower(instance);
+        var stateGate = new Lock();
+        var stateOpened = false;
+        Storage.StateStores? stores = null;
+        Storage.StateStores? State(IServiceProvider sp)
+        {
+            lock (stateGate)
+            {
+                if (!stateOpened)
+                {
+                    stores = options.OpenState?.Invoke(instanceId, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Storage"));
+                    stateOpened = true;
+                }
+
+                return stores;
+            }
+        }
+
+        var inFleet = snapshot.Storage.IsPostgres && options.OpenState is not null;
+        services.AddSingleton(sp => inFleet && State(sp)?.Fleet is { } fleet
+            ? Fleet.FleetNode.Join(fleet, instance, snapshot.Listener.AdvertiseUrl, () => sp.GetRequiredService<GatewayHost>().Current.Snapshot.ConfigFingerprint,
+                options.TimeProvider, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Fleet"))
+            : Fleet.FleetNode.Standalone(instance));
+        if (inFleet)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<Fleet.FleetNode>().Membership!);
+        }
+
         services.AddSingleton(sp => new Identity.IdentityServices(
             snapshot,
-            snapshot.Auth.Enabled ? state.Value : null,
+            snapshot.Auth.Enabled ? State(sp) : null,
             options.TimeProvider,
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<Fleet.FleetNode>()));
         var audit = options.OpenState is null ? snapshot.Audit with { Enabled = false } : snapshot.Audit;
-        services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => state.Value!.Audit, options.TimeProvider,
+        services.AddSingleton(sp => new Observability.Audit.AuditTrail(audit, () => State(sp)!.Audit, options.TimeProvider,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Audit")));
         services.AddHostedService(sp => sp.GetRequiredService<Observability.Audit.AuditTrail>());
         if (snapshot.Tracing is { } tracing)
@@ -120,7 +151,7 @@ internal static class GatewayApplication
             services.AddHostedService(sp => sp.GetRequiredService<Observability.Tracing.OtlpExporter>());
         }
         services.AddSingleton(sp => new GatewayHost(new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
-            selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>())));
+            selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>(), fleet: sp.GetRequiredService<Fleet.FleetNode>())));
         services.AddSingleton(sp => new ConfigReloader(
             sp.GetRequiredService<GatewayHost>(),
             (next, current) => new GatewayRuntime(next, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
@@ -131,7 +162,11 @@ internal static class GatewayApplication
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Reload")));
         services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
         services.AddSingleton<Observability.GatewayMetrics>();
-        services.AddSingleton<Gateway.Stateless.RequestStates>();
+        services.AddSingleton(sp =>
+        {
+            var fleet = sp.GetRequiredService<Fleet.FleetNode>();
+            return new Gateway.Stateless.RequestStates(options.TimeProvider, fleet.StateKey, fleet.InFleet ? fleet.Instance : null);
+        });
         services.AddSingleton<CallRelay>();
         services.AddSingleton<McpPostHandler>();
         services.AddSingleton<Admin.AdminHandler>();
@@ -157,6 +192,7 @@ internal static class GatewayApplication
             if (addresses?.FirstOrDefault() is { } first)
             {
                 app.Services.GetRequiredService<Identity.IdentityServices>().SetListenAddress(first);
+                app.Services.GetRequiredService<Fleet.FleetNode>().Membership?.SetListenAddress(first);
             }
         });
         app.UseEdgeGuard();

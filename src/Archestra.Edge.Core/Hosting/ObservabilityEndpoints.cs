@@ -46,7 +46,9 @@ internal sealed class ObservabilityEndpoints(
             runtime.Snapshot.ConfigFingerprint,
             runtime.Sessions.Count,
             reloader.Last is { } reload ? new ReloadOutcome(reload.At, reload.Error is null, reload.Error) : null,
-            servers);
+            servers,
+            runtime.Fleet.InFleet ? runtime.Fleet.Instance : null,
+            runtime.Fleet.Membership?.LiveCount);
         return JsonResponse.WriteAsync(context, stopping ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK, report, EdgeJsonContext.Relaxed.ReadinessReport);
     }
 
@@ -67,6 +69,15 @@ internal sealed class ObservabilityEndpoints(
         writer.Sample("archestra_start_time_seconds", runtime.StartedAt.ToUnixTimeSeconds());
         writer.Family("archestra_sessions", "gauge", "Open downstream MCP sessions.");
         writer.Sample("archestra_sessions", runtime.Sessions.Count);
+        if (runtime.Fleet is { Membership: { } membership, Forwarder: { } forwarder })
+        {
+            writer.Family("archestra_fleet_members", "gauge", "Live instances of the fleet, as this instance's last heartbeat saw them.");
+            writer.Sample("archestra_fleet_members", membership.LiveCount);
+            writer.Family("archestra_fleet_forwarded_total", "counter", "Requests for another instance's sessions: relayed to the owner, or answered 404 because it was gone.");
+            writer.Sample("archestra_fleet_forwarded_total", forwarder.Forwarded, ("result", "relayed"));
+            writer.Sample("archestra_fleet_forwarded_total", forwarder.OwnerGone, ("result", "owner_gone"));
+        }
+
         WriteUpstreams(writer, runtime);
         metrics.Render(writer);
         if (traces is not null)

@@ -21,7 +21,15 @@ internal static class StatusReport
         var servers = runtime.AllServers()
             .Select(server => new ServerStatusView(server.Name, server.Kind, StateName(server.State), [.. server.Replicas.Select(replica => Replica(replica, now))]))
             .ToArray();
-        return new GatewayStatus(gateway, servers);
+        FleetView? fleet = null;
+        if (runtime.Fleet is { Membership: { } membership, Forwarder: { } forwarder } node)
+        {
+            fleet = new FleetView(node.Instance, forwarder.Forwarded, forwarder.OwnerGone, [.. membership.Members.Values
+                .OrderBy(m => m.StartedAt).ThenBy(m => m.Instance, StringComparer.Ordinal)
+                .Select(m => new FleetMemberView(m.Instance, m.Url.ToString(), m.Version, m.Fingerprint, m.StartedAt, m.SeenAt))]);
+        }
+
+        return new GatewayStatus(gateway, servers, fleet);
     }
 
     public static string StateName(UpstreamState state) => state switch

@@ -19,4 +19,10 @@ internal interface ITokenRepository : IDisposable
 
     /// <summary>A number that changes whenever anyone (another process included) commits a change; polled every second.</summary>
     long ChangeVersion();
+
+    /// <summary>
+    /// Calls <paramref name="changed"/> as soon as anyone commits a change, where the store can say so (PostgreSQL's
+    /// notifications); null where it cannot, and the poll of <see cref="ChangeVersion"/> is all there is.
+    /// </summary>
+    IDisposable? WatchChanges(Action changed);
 }

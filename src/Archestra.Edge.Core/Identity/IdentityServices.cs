@@ -14,7 +14,7 @@ internal sealed class IdentityServices : IDisposable
 {
     private readonly HttpMessageHandler _http;
 
-    public IdentityServices(GatewaySnapshot snapshot, StateStores? stores, TimeProvider time, ILoggerFactory loggerFactory)
+    public IdentityServices(GatewaySnapshot snapshot, StateStores? stores, TimeProvider time, ILoggerFactory loggerFactory, Fleet.FleetNode? fleet = null)
     {
         var logger = loggerFactory.CreateLogger("Archestra.Edge.Identity");
         Time = time;
@@ -26,7 +26,7 @@ internal sealed class IdentityServices : IDisposable
             var builtin = snapshot.Auth.Builtin;
             Keys = new SigningKeys(stores.SigningKeys, builtin.SigningAlgorithm, builtin.AccessTokenTtl, time, logger);
             Clients = new ClientRegistry(stores.Clients, builtin, time, logger);
-            AuthorizationServer = new AuthorizationServer(stores.Grants, Keys, builtin, time, logger, new GrantStore(stores.Grants, builtin.AccessTokenTtl, time, logger, Tokens.Refresh));
+            AuthorizationServer = new AuthorizationServer(stores.Grants, Keys, builtin, time, logger, new GrantStore(stores.Grants, builtin.AccessTokenTtl, time, logger, Tokens.Refresh), fleet?.ConsentKey);
         }
 
         if (snapshot.Auth.External is { } external)

@@ -20,10 +20,11 @@ internal sealed record TokenRecord(
     bool Declared);
 
 /// <summary>
-/// The <c>archestra_…</c> tokens: those declared in the config (by hash) and those created at run time (SQLite).
-/// Requests are checked against an in-memory index (SHA-256 of the presented token, then a constant-time compare),
-/// swapped whole when tokens change: at once for changes made through this store, within a second for changes
-/// another process (the <c>token</c> or <c>grants</c> command) commits to the database. The store also holds the
+/// The <c>archestra_…</c> tokens: those declared in the config (by hash) and those created at run time (SQLite, or a
+/// fleet's PostgreSQL). Requests are checked against an in-memory index (SHA-256 of the presented token, then a
+/// constant-time compare), never the database, swapped whole when tokens change: at once for changes made through
+/// this store, when notified for changes another instance commits to PostgreSQL, and within a second (the poll) for
+/// changes another process (the <c>token</c> or <c>grants</c> command) commits to SQLite. The store also holds the
 /// revoked OAuth grants whose access tokens may still be unexpired, so those are refused the same way.
 /// </summary>
 internal sealed partial class TokenStore : IDisposable
@@ -34,6 +35,7 @@ internal sealed partial class TokenStore : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly ITimer? _timer;
+    private readonly IDisposable? _watch;
     private long _dataVersion = -1;
     private volatile FrozenDictionary<HashKey, TokenRecord> _index = FrozenDictionary<HashKey, TokenRecord>.Empty;
     private volatile FrozenSet<string> _revokedGrants = FrozenSet<string>.Empty;
@@ -52,6 +54,12 @@ internal sealed partial class TokenStore : IDisposable
         }
 
         Reload();
+        if (_timer is not null)
+        {
+            // A store that can tell (PostgreSQL) calls back at once: another instance's revocation counts here in the
+            // time of a notification; the poll stays as the safety net.
+            _watch = repository!.WatchChanges(ReloadIfChanged);
+        }
     }
 
     /// <summary>The active token whose SHA-256 is <paramref name="hash"/>, if any (not revoked; expiry is the caller's check).</summary>
@@ -128,6 +136,7 @@ internal sealed partial class TokenStore : IDisposable
     public void Dispose()
     {
         _timer?.Dispose();
+        _watch?.Dispose();
         _repository?.Dispose();
     }
 

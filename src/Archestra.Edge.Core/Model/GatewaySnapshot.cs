@@ -64,6 +64,9 @@ internal sealed class GatewaySnapshot
     /// <summary>The audit trail (on by default).</summary>
     public AuditSettings Audit { get; init; } = AuditSettings.Default;
 
+    /// <summary>Where state lives: SQLite in <c>data_dir</c>, or a fleet's PostgreSQL.</summary>
+    public StorageSettings Storage { get; init; } = StorageSettings.Sqlite;
+
     /// <summary>This snapshot with another data directory (the <c>--data-dir</c> option).</summary>
     public GatewaySnapshot WithDataDirectory(string directory) => new()
     {
@@ -77,6 +80,7 @@ internal sealed class GatewaySnapshot
         Identity = Identity,
         Auth = Auth,
         Audit = Audit,
+        Storage = Storage,
         Fingerprints = Fingerprints,
         ConfigFingerprint = ConfigFingerprint,
         RegistryCatalogs = RegistryCatalogs,
@@ -85,6 +89,14 @@ internal sealed class GatewaySnapshot
         MetricsPath = MetricsPath,
         Tracing = Tracing,
     };
+}
+
+/// <summary>Where state lives: <see cref="PostgresConnection"/> null means SQLite in <c>data_dir</c>.</summary>
+internal sealed record StorageSettings(string? PostgresConnection)
+{
+    public static readonly StorageSettings Sqlite = new((string?)null);
+
+    public bool IsPostgres => PostgresConnection is not null;
 }
 
 /// <summary>Where spans go: an OTLP/HTTP traces endpoint.</summary>
@@ -111,7 +123,8 @@ internal sealed record ListenerSettings(
     Uri? PublicUrl,
     TlsSettings? Tls,
     HostPolicy Hosts,
-    string DataDirectory)
+    string DataDirectory,
+    Uri? AdvertiseUrl = null)
 {
     /// <summary><c>server.public_url</c> without a trailing slash, if configured.</summary>
     public string? PublicBase => PublicUrl is { } configured

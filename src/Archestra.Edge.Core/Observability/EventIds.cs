@@ -89,5 +89,13 @@ internal static class EventIds
     // Tracing
     public const int TraceExportFailed = 420;
 
-    // Highest id in use: 420.
+    // Shared state and the fleet
+    public const int StateListenerLost = 430;
+    public const int StateListenerReconnected = 431;
+    public const int FleetHeartbeatFailed = 432;
+    public const int FleetForwardFailed = 433;
+    public const int FleetJoined = 434;
+    public const int SigningKeysReloaded = 435;
+
+    // Highest id in use: 435.
 }

@@ -73,13 +73,13 @@ internal static class AuditCommand
         }
 
         var dataDirectory = snapshot.Listener.DataDirectory;
-        if (!File.Exists(Path.Combine(dataDirectory, "archestra.db")))
+        if (!snapshot.Storage.IsPostgres && !File.Exists(Path.Combine(dataDirectory, "archestra.db")))
         {
             Console.Error.WriteLine($"error: no audit trail in {dataDirectory} (archestra.db is missing; has the gateway run with this config?)");
             return CommandLine.Failure;
         }
 
-        var store = StateStores.Sqlite(dataDirectory).Audit;
+        var store = StateStores.Open(snapshot, "cli", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Audit;
         var records = store.Read(from, to, verb == "tail" ? last : null);
         var output = Console.Out;
         if (verb == "tail" && format != "json")

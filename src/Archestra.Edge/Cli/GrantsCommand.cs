@@ -55,7 +55,7 @@ internal static class GrantsCommand
             return exitCode;
         }
 
-        var grants = new GrantStore(StateStores.Sqlite(snapshot.Listener.DataDirectory).Grants, snapshot.Auth.Builtin.AccessTokenTtl, TimeProvider.System, NullLogger.Instance);
+        var grants = new GrantStore(StateStores.Open(snapshot, "cli", NullLogger.Instance).Grants, snapshot.Auth.Builtin.AccessTokenTtl, TimeProvider.System, NullLogger.Instance);
         if (verb == "list")
         {
             Console.Out.WriteLine($"{"GRANT",-34} {"USER",-16} {"CLIENT",-28} {"EXPIRES",-17} {"STATE",-8} RESOURCE");

@@ -36,7 +36,7 @@ internal static class ServeCommand
                 ListenOverride = options.Listen,
                 // Children run under this very binary in its __child mode (see ChildShim), recorded in data_dir.
                 SelfHosting = Upstreams.SelfHosting.ForDataDirectory(snapshot.Listener.DataDirectory, Environment.ProcessPath),
-                OpenState = () => Storage.StateStores.Sqlite(snapshot.Listener.DataDirectory),
+                OpenState = (instance, logger) => Storage.StateStores.Open(snapshot, instance, logger),
             });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -54,6 +54,11 @@ internal static class ServeCommand
         catch (IOException ex)
         {
             Console.Error.WriteLine($"error: cannot listen: {ex.Message}");
+            return CommandLine.Failure;
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            Console.Error.WriteLine($"error: cannot open the {(snapshot.Storage.IsPostgres ? "PostgreSQL" : "SQLite")} storage: {ex.Message}");
             return CommandLine.Failure;
         }
 

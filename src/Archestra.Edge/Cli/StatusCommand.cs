@@ -94,6 +94,20 @@ internal static class StatusCommand
         text.Append(CultureInfo.InvariantCulture,
             $"archestra-edge {gateway.Version}, up {Duration(gateway.UptimeSeconds)}, {gateway.Sessions} session(s), instance {gateway.Instance}, config {gateway.ConfigFingerprint}\n\n");
 
+        if (status.Fleet is { } fleet)
+        {
+            var converged = fleet.Members.Select(m => m.Fingerprint).Distinct(StringComparer.Ordinal).Count() <= 1;
+            text.Append(CultureInfo.InvariantCulture,
+                $"fleet: {fleet.Members.Count} live instance(s), {(converged ? "all on this config" : "configs differ")}; {fleet.Forwarded} request(s) forwarded to their session's owner, {fleet.OwnerGone} for gone owners\n");
+            foreach (var member in fleet.Members)
+            {
+                text.Append(CultureInfo.InvariantCulture,
+                    $"  {member.Instance}{(member.Instance == fleet.Instance ? " (this one)" : string.Empty)}  {member.Url}  {member.Version}  config {member.Fingerprint}  since {member.StartedAt:O}\n");
+            }
+
+            text.Append('\n');
+        }
+
         var rows = new List<string[]> { s_header };
         var troubles = new List<string>();
         foreach (var server in status.Servers)

@@ -56,7 +56,7 @@ internal static class TokenCommand
             return exitCode;
         }
 
-        using var store = new TokenStore(StateStores.Sqlite(snapshot.Listener.DataDirectory).Tokens(), snapshot.Auth.Tokens, TimeProvider.System, NullLogger.Instance, watch: false);
+        using var store = new TokenStore(StateStores.Open(snapshot, "cli", NullLogger.Instance).Tokens(), snapshot.Auth.Tokens, TimeProvider.System, NullLogger.Instance, watch: false);
         switch (verb)
         {
             case "create":

@@ -91,8 +91,8 @@ internal sealed partial class OAuthFlow : IDisposable
     public void Dispose() => _http.Dispose();
 
     [GeneratedRegex("name=\"request_id\" value=\"([^\"]+)\"")]
-    private static partial Regex RequestId();
+    internal static partial Regex RequestId();
 
     [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
-    private static partial Regex Csrf();
+    internal static partial Regex Csrf();
 }

@@ -34,6 +34,33 @@ public sealed class RateLimiterTests
         Assert.False(limiter.TryAcquire("alice", out _));
     }
 
+    [Fact]
+    public void InAFleet_EachInstanceTakesItsShare_AndFollowsTheLiveCount()
+    {
+        var time = new ManualTime();
+        var members = 3;
+        var limiter = new RateLimiter(new RateLimit(10, TimeSpan.FromMinutes(1)), time, () => members);
+
+        Assert.Equal(4, limiter.LocalCount); // 10 / 3, rounded up: the fleet may take 12, never fewer than 10
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(limiter.TryAcquire("alice", out _));
+        }
+
+        Assert.False(limiter.TryAcquire("alice", out var wait));
+        Assert.Equal(15, wait.TotalSeconds, precision: 3); // one slot every 60 / 4 s
+
+        members = 1; // the others went: this instance holds the whole limit again
+        Assert.Equal(10, limiter.LocalCount);
+        time.Advance(TimeSpan.FromMinutes(5));
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True(limiter.TryAcquire("alice", out _));
+        }
+
+        Assert.False(limiter.TryAcquire("alice", out _));
+    }
+
     [Theory]
     [InlineData("20/s", 20, 1)]
     [InlineData("600/m", 600, 60)]

@@ -41,7 +41,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
             MinimumLogLevel = LogLevel.Warning,
             ListenOverride = ["http://127.0.0.1:0"],
             SelfHosting = SelfHosting.Unsupervised,
-            OpenState = () => StateStores.Sqlite(directory),
+            OpenState = (_, _) => StateStores.Sqlite(directory),
         });
         await app.StartAsync();
         return new InProcessGateway(app, new Uri(app.Urls.First()), directory);

@@ -26,6 +26,8 @@ public abstract class StateStoreContractTests : IDisposable
 
     private protected abstract StateStores Create();
 
+    private protected static DateTimeOffset Start => T0;
+
     [Fact]
     public void Tokens_AreAdded_Listed_AndRevokedByIdOrByAUniqueName()
     {
@@ -160,6 +162,18 @@ public abstract class StateStoreContractTests : IDisposable
         Assert.Null(loaded[1].RetiredAt); // the active one
         Assert.Equal("RS256", loaded[1].Algorithm);
         Assert.Equal([3, 3], loaded[1].PrivateKey);
+    }
+
+    [Fact]
+    public void ASigningKey_IsCreatedOnlyIfNoneOfItsAlgorithmIsActive()
+    {
+        var keys = Stores.SigningKeys;
+        Assert.True(keys.CreateIfNoneActive("k1", "ES256", [1], T0));
+        Assert.False(keys.CreateIfNoneActive("k2", "ES256", [2], T0)); // another instance got there first
+        Assert.True(keys.CreateIfNoneActive("k3", "RS256", [3], T0.AddHours(1))); // the algorithm changed: rotate
+        var loaded = keys.Load(retiredSince: T0);
+        Assert.Equal(["k1", "k3"], loaded.Select(k => k.Kid));
+        Assert.Equal([T0.AddHours(1), (DateTimeOffset?)null], loaded.Select(k => k.RetiredAt));
     }
 
     [Fact]

@@ -11,6 +11,8 @@ internal sealed class EdgeConfig
 
     public ServerSectionConfig? Server { get; set; }
 
+    public StorageConfig? Storage { get; set; }
+
     public LimitsConfig? Limits { get; set; }
 
     /// <summary>Upstream MCP servers by name.</summary>

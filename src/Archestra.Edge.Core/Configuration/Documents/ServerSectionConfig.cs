@@ -19,6 +19,13 @@ internal sealed class ServerSectionConfig
 
     /// <summary>Directory for local state. Default <c>./data</c>, relative to the config file.</summary>
     public string? DataDir { get; set; }
+
+    /// <summary>
+    /// With <c>storage: postgres</c>: the URL the other instances of the fleet reach this one at, to forward the
+    /// requests of the sessions it owns. Default: the first listen URL, with a wildcard address replaced by this
+    /// machine's first non-loopback address.
+    /// </summary>
+    public string? AdvertiseUrl { get; set; }
 }
 
 /// <summary>TLS for https listen URLs: PEM certificate and key files.</summary>

@@ -127,8 +127,23 @@ internal sealed partial class ConfigCompiler
             }
         }
 
+        Uri? advertiseUrl = null;
+        if (section.AdvertiseUrl is { } advertiseText)
+        {
+            if (Uri.TryCreate(advertiseText, UriKind.Absolute, out var parsed) && (parsed.Scheme == Uri.UriSchemeHttp || parsed.Scheme == Uri.UriSchemeHttps)
+                && parsed.AbsolutePath == "/" && !IsWildcardHost(parsed.Host) && parsed.Query.Length == 0)
+            {
+                advertiseUrl = parsed;
+            }
+            else
+            {
+                _diagnostics.Add("server.advertise_url", $"'{advertiseText}' is not an http or https URL of one host, without path",
+                    "the address the other instances reach this one at, e.g. http://10.0.0.5:9000 or http://${env:POD_IP}:9000");
+            }
+        }
+
         var dataDirectory = ResolvePath(section.DataDir ?? "./data");
-        return new ListenerSettings(listen.ToImmutable(), publicUrl, tls, new HostPolicy(hosts, anyHost, origins, anyOrigin), dataDirectory);
+        return new ListenerSettings(listen.ToImmutable(), publicUrl, tls, new HostPolicy(hosts, anyHost, origins, anyOrigin), dataDirectory, advertiseUrl);
     }
 
     internal static bool IsWildcardHost(string host) => host is "0.0.0.0" or "[::]" or "::" or "*" or "+";

@@ -44,6 +44,7 @@ internal sealed partial class ConfigCompiler
         profiles = CompileAccess(config.Profiles, profiles, identity, auth);
         var audit = CompileAudit(config.Observability?.Audit);
         var catalogs = CompileCatalogs(config.Registry);
+        var storage = CompileStorage(config.Storage, listener, auth);
 
         if (_diagnostics.HasErrors || listener is null)
         {
@@ -62,6 +63,7 @@ internal sealed partial class ConfigCompiler
             Identity = identity,
             Auth = auth,
             Audit = audit,
+            Storage = storage,
             Fingerprints = fingerprints ?? FrozenDictionary<string, string>.Empty,
             ConfigFingerprint = fingerprint ?? string.Empty,
             RegistryCatalogs = catalogs,

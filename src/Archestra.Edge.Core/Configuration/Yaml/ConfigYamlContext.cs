@@ -11,6 +11,7 @@ namespace Archestra.Edge.Configuration.Yaml;
 [YamlSerializable(typeof(EdgeConfig))]
 [YamlSerializable(typeof(ServerSectionConfig))]
 [YamlSerializable(typeof(TlsConfig))]
+[YamlSerializable(typeof(StorageConfig))]
 [YamlSerializable(typeof(LimitsConfig))]
 [YamlSerializable(typeof(UpstreamServerConfig))]
 [YamlSerializable(typeof(RemoteServerConfig))]

@@ -55,7 +55,7 @@ internal sealed partial class McpPostHandler
         }
 
         var negotiated = ProtocolVersions.MatchDownstream(requested) ?? ProtocolVersions.Latest;
-        var session = new DownstreamSession(SessionStore.NewId(), profile, negotiated, capabilities, clientName, clientVersion, runtime.TimeProvider)
+        var session = new DownstreamSession(runtime.Sessions.NewId(), profile, negotiated, capabilities, clientName, clientVersion, runtime.TimeProvider)
         {
             ReplayBudget = runtime.Snapshot.Limits.ReplayBufferBytes,
             Caller = caller,

@@ -49,7 +49,7 @@ internal sealed partial class McpPostHandler
             return;
         }
 
-        var session = new DownstreamSession(SessionStore.NewId(), profile, ProtocolVersions.V20260728, ClientCapabilities.None, null, null, runtime.TimeProvider)
+        var session = new DownstreamSession(runtime.Sessions.NewId(), profile, ProtocolVersions.V20260728, ClientCapabilities.None, null, null, runtime.TimeProvider)
         {
             ReplayBudget = 0,
             Caller = caller,

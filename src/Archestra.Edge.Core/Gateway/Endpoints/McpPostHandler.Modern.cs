@@ -95,6 +95,12 @@ internal sealed partial class McpPostHandler
                 return Fail(context, body, envelope, GatewayErrorKind.InvalidRequestState, $"Invalid params: {refused}");
             }
 
+            if (state.Parked != 0 && state.Owner is { } owner && owner != _states.Instance && runtime.Fleet.Forwarder is { } forwarder)
+            {
+                // The call waits on the instance that parked it: the answers go there, sealed as a hop.
+                return ForwardParkedAsync(context, forwarder, owner, body, envelope);
+            }
+
             if (state.Parked != 0)
             {
                 // The answers to what a 2025 server asked during this call, which waits for them.
@@ -121,6 +127,15 @@ internal sealed partial class McpPostHandler
         }
 
         return EndContextAsync(relayed, session);
+    }
+
+    private static async Task ForwardParkedAsync(HttpContext context, Fleet.FleetForwarder forwarder, string owner, RequestBody body, JsonRpcEnvelope envelope)
+    {
+        if (await forwarder.ForwardAsync(context, owner, body.Memory).ConfigureAwait(false) == Fleet.ForwardOutcome.OwnerGone)
+        {
+            await Fail(context, body, envelope, GatewayErrorKind.InvalidRequestState,
+                "Invalid params: the call waiting for these answers ended with the instance that held it; make the request again without requestState").ConfigureAwait(false);
+        }
     }
 
     private static async Task EndContextAsync(Task relayed, DownstreamSession session)

@@ -85,7 +85,9 @@ internal sealed partial class McpPostHandler
         {
             case JsonRpcMessageKind.Invalid:
                 return RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope));
-            case JsonRpcMessageKind.Request when runtime.RateLimits.CheckRequest(context, profile, caller) is { Kind: not GatewayErrorKind.None } limited:
+            // A request another instance forwarded (a sealed hop) was counted where the balancer sent it.
+            case JsonRpcMessageKind.Request when !Fleet.FleetHop.IsSealed(runtime.Fleet, context.Request, runtime.TimeProvider.GetUtcNow())
+                && runtime.RateLimits.CheckRequest(context, profile, caller) is { Kind: not GatewayErrorKind.None } limited:
                 return RejectAsync(context, limited, IdOf(body, envelope));
         }
 
@@ -98,6 +100,12 @@ internal sealed partial class McpPostHandler
         if (envelope.Kind == JsonRpcMessageKind.Request && envelope.Method == McpMethod.Initialize)
         {
             return InitializeAsync(context, runtime, profile, caller, body, envelope);
+        }
+
+        // A session of another instance of the fleet: its owner answers.
+        if (Fleet.SessionOwner.OtherOwner(context.Request, runtime) is { } owner)
+        {
+            return ForwardAsync(context, runtime, owner, body, envelope);
         }
 
         var error = RequestGuard.CheckProtocolVersion(context.Request);
@@ -127,6 +135,14 @@ internal sealed partial class McpPostHandler
                 return ResponseWriter.AcceptedAsync(context);
             default:
                 return AcceptResponseAsync(context, session, body, envelope);
+        }
+    }
+
+    private async Task ForwardAsync(HttpContext context, GatewayRuntime runtime, string owner, RequestBody body, JsonRpcEnvelope envelope)
+    {
+        if (await runtime.Fleet.Forwarder!.ForwardAsync(context, owner, body.Memory).ConfigureAwait(false) == Fleet.ForwardOutcome.OwnerGone)
+        {
+            await RejectAsync(context, new GatewayError(GatewayErrorKind.SessionNotFound, "Session not found"), IdOf(body, envelope)).ConfigureAwait(false);
         }
     }
 

@@ -7,8 +7,9 @@ namespace Archestra.Edge.Gateway.Endpoints;
 internal static class SessionRequest
 {
     /// <summary>
-    /// Host and origin, profile, credential, protocol version, session. A refused credential has already been
-    /// answered (401/403 with its challenge) when this returns <see cref="GatewayErrorKind.Unauthorized"/>.
+    /// Host and origin, profile, credential, protocol version, session. When this returns
+    /// <see cref="GatewayErrorKind.Unauthorized"/> the request was answered already: a refused credential with its
+    /// challenge (401/403), or another instance's session by its owner, to which it was forwarded.
     /// </summary>
     public static async ValueTask<(DownstreamSession? Session, GatewayError Error)> ResolveAsync(McpRequest request)
     {
@@ -29,6 +30,14 @@ internal static class SessionRequest
         {
             await ResponseWriter.WriteAuthChallengeAsync(context, auth, ResourceMetadataUrl(runtime, context, profile), default, metrics).ConfigureAwait(false);
             return (null, new GatewayError(GatewayErrorKind.Unauthorized, "answered"));
+        }
+
+        if (Fleet.SessionOwner.OtherOwner(context.Request, runtime) is { } owner)
+        {
+            var outcome = await runtime.Fleet.Forwarder!.ForwardAsync(context, owner, default).ConfigureAwait(false);
+            return outcome == Fleet.ForwardOutcome.Answered
+                ? (null, new GatewayError(GatewayErrorKind.Unauthorized, "answered"))
+                : (null, new GatewayError(GatewayErrorKind.SessionNotFound, "Session not found"));
         }
 
         error = RequestGuard.CheckProtocolVersion(context.Request);

@@ -6,21 +6,27 @@ namespace Archestra.Edge.Gateway.Limits;
 
 /// <summary>
 /// The configured rate limits of one runtime: per caller and per profile (checked for every JSON-RPC request,
-/// refused with 429 and <c>Retry-After</c>) and per tool (refused with a tool error inside the session).
+/// refused with 429 and <c>Retry-After</c>) and per tool (refused with a tool error inside the session). In a fleet
+/// each limit is the fleet's: every instance enforces its share, the limit divided by the live instances (rounded
+/// up), which holds the whole to the limit when the balancer spreads requests evenly (round-robin) and lets one
+/// caller through at most the limit times the fraction of its requests one instance sees — no counter is shared, so
+/// no request waits on another instance or the database.
 /// </summary>
 internal sealed class RateLimits
 {
     /// <param name="carried">The limits of the runtime a reload replaces: a limit that reads the same keeps its
     /// counts, so a reload is no way around it.</param>
-    public RateLimits(LimitSettings limits, TimeProvider time, RateLimits? carried = null)
+    /// <param name="fleet">Where the number of instances sharing each limit comes from (null: alone).</param>
+    public RateLimits(LimitSettings limits, TimeProvider time, RateLimits? carried = null, Fleet.FleetNode? fleet = null)
     {
-        PerPrincipal = Limiter(limits.RatePerPrincipal, carried?.PerPrincipal, time);
-        PerProfile = Limiter(limits.RatePerProfile, carried?.PerProfile, time);
-        PerTool = Limiter(limits.RatePerTool, carried?.PerTool, time);
+        Func<int>? share = fleet is { InFleet: true } ? () => fleet.Share : null;
+        PerPrincipal = Limiter(limits.RatePerPrincipal, carried?.PerPrincipal, time, share);
+        PerProfile = Limiter(limits.RatePerProfile, carried?.PerProfile, time, share);
+        PerTool = Limiter(limits.RatePerTool, carried?.PerTool, time, share);
     }
 
-    private static RateLimiter? Limiter(RateLimit? limit, RateLimiter? carried, TimeProvider time)
-        => limit is null ? null : carried is not null && carried.Limit == limit ? carried : new RateLimiter(limit, time);
+    private static RateLimiter? Limiter(RateLimit? limit, RateLimiter? carried, TimeProvider time, Func<int>? share)
+        => limit is null ? null : carried is not null && carried.Limit == limit ? carried : new RateLimiter(limit, time, share);
 
     public RateLimiter? PerPrincipal { get; }
 

@@ -2,20 +2,20 @@ using System.Collections.Concurrent;
 
 namespace Archestra.Edge.Gateway.Sessions;
 
-/// <summary>All downstream sessions, by id. Ids are 256-bit random, base64url (never guessable, never a credential).</summary>
-internal sealed class SessionStore
+/// <summary>
+/// All downstream sessions of this instance, by id. Ids are random and unguessable (never a credential); in a fleet
+/// they also name this instance as their owner (<see cref="Fleet.SessionIds"/>).
+/// </summary>
+internal sealed class SessionStore(Fleet.SessionIds ids)
 {
     private readonly ConcurrentDictionary<string, DownstreamSession> _sessions = new(StringComparer.Ordinal);
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
 
-    public static string NewId()
-    {
-        Span<byte> bytes = stackalloc byte[32];
-        Utilities.SecureRandom.Fill(bytes);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
+    public Fleet.SessionIds Ids => ids;
+
+    public string NewId() => ids.NewId();
 
     /// <summary>Adds a session unless <paramref name="maximum"/> are already open.</summary>
     public bool TryAdd(DownstreamSession session, int maximum)

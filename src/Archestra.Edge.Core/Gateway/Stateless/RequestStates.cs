@@ -11,11 +11,12 @@ namespace Archestra.Edge.Gateway.Stateless;
 /// <param name="Server">The upstream server the answers belong to.</param>
 /// <param name="UpstreamState">The upstream's own <c>requestState</c> (a 2026-07-28 server's), if it gave one.</param>
 /// <param name="Parked">The gateway's parked call waiting for the answers (a 2025 server's request during a call), or 0.</param>
-internal sealed record RequestState(string Profile, string Caller, string Server, string? UpstreamState, long Parked);
+/// <param name="Owner">The instance of the fleet where the parked call waits (stamped when sealed), or null.</param>
+internal sealed record RequestState(string Profile, string Caller, string Server, string? UpstreamState, long Parked, string? Owner = null);
 
 /// <summary>
 /// The <c>requestState</c> of the <c>InputRequiredResult</c>s the gateway answers 2026-07-28 clients with: the
-/// profile, the caller, the server and the upstream's own state sealed with HMAC-SHA256 under a key of this process,
+/// profile, the caller, the server and the upstream's own state sealed with HMAC-SHA256 under a key of this process (a fleet's shared key),
 /// with an expiry and a nonce. Checking one needs no table: a state that was altered, is another caller's or another
 /// profile's, or has expired is refused. The only memory is the nonces of states already used (a state is good for
 /// one retry), bounded at <see cref="MaxUsedNonces"/> and dropped as they expire.
@@ -29,12 +30,16 @@ internal sealed class RequestStates
 
     // From getrandom(2), not RandomNumberGenerator: making the service must not map libcrypto (≈ 4 MiB of idle RSS);
     // OpenSSL is loaded by the first HMAC, when a 2026-07-28 client first needs a state.
-    private readonly byte[] _key = NewKey();
+    private readonly byte[] _key;
     private readonly TimeProvider _time;
     private readonly Utilities.UsedNonces _used;
 
-    public RequestStates(TimeProvider time)
+    /// <param name="key">The sealing key: a fleet's shared one (a retry may land on any instance), or null for one of this process.</param>
+    /// <param name="instance">This instance's id in its fleet: stamped into the states of parked calls, which only it can resume.</param>
+    public RequestStates(TimeProvider time, byte[]? key = null, string? instance = null)
     {
+        Instance = instance;
+        _key = key ?? NewKey();
         _time = time;
         _used = new Utilities.UsedNonces(MaxUsedNonces, time);
     }
@@ -45,6 +50,9 @@ internal sealed class RequestStates
         Utilities.SecureRandom.Fill(key);
         return key;
     }
+
+    /// <summary>This instance's id in its fleet (null alone).</summary>
+    public string? Instance { get; }
 
     /// <summary>A sealed state, as the JSON string token to put into the result.</summary>
     public byte[] Seal(RequestState state)
@@ -64,6 +72,10 @@ internal sealed class RequestStates
             if (state.Parked != 0)
             {
                 writer.WriteNumber("k", state.Parked);
+                if (Instance is not null)
+                {
+                    writer.WriteString("o", Instance);
+                }
             }
 
             writer.WriteNumber("e", _time.GetUtcNow().Add(Lifetime).ToUnixTimeSeconds());
@@ -107,7 +119,8 @@ internal sealed class RequestStates
             root.GetProperty("c").GetString()!,
             root.GetProperty("s").GetString()!,
             root.TryGetProperty("u", out var u) ? u.GetString() : null,
-            root.TryGetProperty("k", out var k) ? k.GetInt64() : 0);
+            root.TryGetProperty("k", out var k) ? k.GetInt64() : 0,
+            root.TryGetProperty("o", out var o) ? o.GetString() : null);
         var expires = DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("e").GetInt64());
         var nonce = root.GetProperty("n").GetString()!;
         if (expires < _time.GetUtcNow())

@@ -30,7 +30,8 @@ internal sealed partial class AuthorizationServer
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public AuthorizationServer(IGrantRepository repository, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger, GrantStore grants)
+    /// <param name="consentKey">Seals consent forms (a fleet's shared key, so any instance accepts the form; null: one of this process).</param>
+    public AuthorizationServer(IGrantRepository repository, SigningKeys keys, BuiltinAuthorizationServerSettings settings, TimeProvider time, ILogger logger, GrantStore grants, byte[]? consentKey = null)
     {
         Grants = grants;
         _repository = repository;
@@ -38,7 +39,7 @@ internal sealed partial class AuthorizationServer
         _settings = settings;
         _time = time;
         _logger = logger;
-        Pending = new PendingAuthorizations(time);
+        Pending = new PendingAuthorizations(time, consentKey);
     }
 
     /// <summary>Authorization requests waiting at the consent page (sealed into the page, not kept here).</summary>

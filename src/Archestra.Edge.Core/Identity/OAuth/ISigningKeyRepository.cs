@@ -11,4 +11,10 @@ internal interface ISigningKeyRepository
 
     /// <summary>Retires the active key and makes <paramref name="key"/> the active one, atomically.</summary>
     void Rotate(string kid, string algorithm, byte[] privateKey, DateTimeOffset at);
+
+    /// <summary>
+    /// Rotates to <paramref name="kid"/> only if no key of <paramref name="algorithm"/> is active, atomically: instances
+    /// of a fleet starting together on an empty store end with one key, not one each. False if one was active.
+    /// </summary>
+    bool CreateIfNoneActive(string kid, string algorithm, byte[] privateKey, DateTimeOffset at);
 }

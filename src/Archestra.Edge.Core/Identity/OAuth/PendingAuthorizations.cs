@@ -23,7 +23,7 @@ internal sealed record PendingAuthorization(
 
 /// <summary>
 /// Authorization requests between <c>GET /oauth/authorize</c> and the consent form's POST, kept by the browser, not
-/// by the gateway: the request is sealed (HMAC-SHA256 under a key of this process) into the form, with its expiry
+/// by the gateway: the request is sealed (HMAC-SHA256 under a key of this process, or the fleet's) into the form, with its expiry
 /// and a CSRF nonce that the HttpOnly cookie carries too. An unauthenticated client can therefore make the gateway
 /// render as many consent pages as it likes without growing any table. The only state is the nonces of approved
 /// forms (so an approval cannot be replayed): one entry per sign-in by a valid user token, at most
@@ -34,12 +34,14 @@ internal sealed class PendingAuthorizations
     internal const int MaxUsedNonces = 10_000;
     private static readonly TimeSpan s_lifetime = TimeSpan.FromMinutes(10);
 
-    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] _key;
     private readonly TimeProvider _time;
     private readonly Utilities.UsedNonces _used;
 
-    public PendingAuthorizations(TimeProvider time)
+    /// <param name="key">The sealing key: a fleet's shared one, or null for one of this process.</param>
+    public PendingAuthorizations(TimeProvider time, byte[]? key = null)
     {
+        _key = key ?? RandomNumberGenerator.GetBytes(32);
         _time = time;
         _used = new Utilities.UsedNonces(MaxUsedNonces, time);
     }

@@ -7,7 +7,10 @@ namespace Archestra.Edge.Identity.OAuth;
 
 /// <summary>
 /// The built-in authorization server's signing keys, kept in its <see cref="ISigningKeyRepository"/>. The newest one signs; retired keys stay in
-/// the published JWKS until every token they signed has expired, so a rotation never breaks a client.
+/// the published JWKS until every token they signed has expired, so a rotation never breaks a client. The store may be
+/// shared by a fleet: the first key is created only if none is active (instances starting together agree on one), a
+/// token naming an unknown key re-reads the store (at most once a second), and the active key is re-read every
+/// <see cref="RecheckInterval"/>, so another instance's rotation is followed.
 /// </summary>
 internal sealed partial class SigningKeys : IDisposable
 {
@@ -17,7 +20,9 @@ internal sealed partial class SigningKeys : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
+    private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
     private volatile Snapshot _snapshot;
+    private long _loadedAt;
 
     public SigningKeys(ISigningKeyRepository repository, string algorithm, TimeSpan tokenLifetime, TimeProvider time, ILogger logger)
     {
@@ -27,20 +32,50 @@ internal sealed partial class SigningKeys : IDisposable
         _time = time;
         _logger = logger;
         _snapshot = Load();
+        _loadedAt = time.GetTimestamp();
         if (_snapshot.Active is null || _snapshot.Active.Algorithm != algorithm)
         {
-            Rotate();
+            Rotate(onlyIfNone: true);
         }
     }
 
     /// <summary>The key new tokens are signed with.</summary>
-    public JsonWebKey Active => _snapshot.Active!;
+    public JsonWebKey Active
+    {
+        get
+        {
+            RecheckIfDue();
+            return _snapshot.Active!;
+        }
+    }
 
-    /// <summary>A key that may have signed a token still valid: the active one or a recently retired one.</summary>
-    public JsonWebKey? Find(string? kid) => kid is not null && _snapshot.ByKid.TryGetValue(kid, out var key) ? key : null;
+    /// <summary>A key that may have signed a token still valid: the active one or a recently retired one (another instance's new key too).</summary>
+    public JsonWebKey? Find(string? kid)
+    {
+        if (kid is null)
+        {
+            return null;
+        }
+
+        if (_snapshot.ByKid.TryGetValue(kid, out var key))
+        {
+            return key;
+        }
+
+        // Perhaps another instance rotated: re-read, at most once a second however many unknown kids arrive.
+        if (_time.GetTimestamp() - Interlocked.Read(ref _loadedAt) < _time.TimestampFrequency)
+        {
+            return null;
+        }
+
+        Reload();
+        return _snapshot.ByKid.GetValueOrDefault(kid);
+    }
 
     /// <summary>Creates a new active key; the previous one is retired (still published until its tokens expire).</summary>
-    public string Rotate()
+    public string Rotate() => Rotate(onlyIfNone: false);
+
+    private string Rotate(bool onlyIfNone)
     {
         lock (_lock)
         {
@@ -57,16 +92,21 @@ internal sealed partial class SigningKeys : IDisposable
                 privateKey = ec.ExportPkcs8PrivateKey();
             }
 
-            _repository.Rotate(kid, _algorithm, privateKey, _time.GetUtcNow());
-            CryptographicOperations.ZeroMemory(privateKey);
-            var previous = _snapshot;
-            _snapshot = Load();
-            foreach (var (retiredKid, key) in previous.ByKid)
+            var created = true;
+            if (onlyIfNone)
             {
-                if (!_snapshot.ByKid.ContainsKey(retiredKid))
-                {
-                    key.Dispose();
-                }
+                created = _repository.CreateIfNoneActive(kid, _algorithm, privateKey, _time.GetUtcNow());
+            }
+            else
+            {
+                _repository.Rotate(kid, _algorithm, privateKey, _time.GetUtcNow());
+            }
+
+            CryptographicOperations.ZeroMemory(privateKey);
+            ReloadLocked();
+            if (!created)
+            {
+                return _snapshot.Active!.Kid;
             }
 
             Log.KeyCreated(_logger, kid, _algorithm);
@@ -74,9 +114,50 @@ internal sealed partial class SigningKeys : IDisposable
         }
     }
 
+    private void RecheckIfDue()
+    {
+        if (_time.GetTimestamp() - Interlocked.Read(ref _loadedAt) > (long)(RecheckInterval.TotalSeconds * _time.TimestampFrequency))
+        {
+            Reload();
+        }
+    }
+
+    private void Reload()
+    {
+        try
+        {
+            lock (_lock)
+            {
+                ReloadLocked();
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        {
+            // The store is unreachable: keep signing and verifying with the keys known; try again at the next interval.
+            Interlocked.Exchange(ref _loadedAt, _time.GetTimestamp());
+            Log.ReloadFailed(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>Re-reads the keys, keeping the objects of those already loaded (in use by other threads) and disposing those gone.</summary>
+    private void ReloadLocked()
+    {
+        var previous = _snapshot;
+        _snapshot = Load(previous);
+        Interlocked.Exchange(ref _loadedAt, _time.GetTimestamp());
+        foreach (var (retiredKid, key) in previous.ByKid)
+        {
+            if (!_snapshot.ByKid.ContainsKey(retiredKid))
+            {
+                key.Dispose();
+            }
+        }
+    }
+
     /// <summary>The JWKS document: the public parts of every key that may have signed a valid token.</summary>
     public byte[] JwksJson()
     {
+        RecheckIfDue();
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -102,7 +183,7 @@ internal sealed partial class SigningKeys : IDisposable
         }
     }
 
-    private Snapshot Load()
+    private Snapshot Load(Snapshot? previous = null)
     {
         var keys = new Dictionary<string, JsonWebKey>(StringComparer.Ordinal);
         JsonWebKey? active = null;
@@ -110,7 +191,11 @@ internal sealed partial class SigningKeys : IDisposable
         {
             var (kid, algorithm, material) = (stored.Kid, stored.Algorithm, stored.PrivateKey);
             JsonWebKey key;
-            if (algorithm == "RS256")
+            if (previous is not null && previous.ByKid.TryGetValue(kid, out var known))
+            {
+                key = known;
+            }
+            else if (algorithm == "RS256")
             {
                 var rsa = RSA.Create();
                 rsa.ImportPkcs8PrivateKey(material, out _);
@@ -140,5 +225,8 @@ internal sealed partial class SigningKeys : IDisposable
     {
         [LoggerMessage(Observability.EventIds.SigningKeyCreated, LogLevel.Information, "Created signing key {Kid} ({Algorithm}) for the built-in authorization server")]
         public static partial void KeyCreated(ILogger logger, string kid, string algorithm);
+
+        [LoggerMessage(Observability.EventIds.SigningKeysReloaded, LogLevel.Warning, "Cannot re-read the signing keys ({Reason}); keeping the ones known")]
+        public static partial void ReloadFailed(ILogger logger, string reason);
     }
 }

@@ -22,11 +22,28 @@ internal sealed class SqliteSigningKeyRepository(StateDatabase database) : ISign
         return keys;
     }
 
-    public void Rotate(string kid, string algorithm, byte[] privateKey, DateTimeOffset at)
+    public void Rotate(string kid, string algorithm, byte[] privateKey, DateTimeOffset at) => RotateCore(kid, algorithm, privateKey, at, onlyIfNone: null);
+
+    public bool CreateIfNoneActive(string kid, string algorithm, byte[] privateKey, DateTimeOffset at) => RotateCore(kid, algorithm, privateKey, at, onlyIfNone: algorithm);
+
+    private bool RotateCore(string kid, string algorithm, byte[] privateKey, DateTimeOffset at, string? onlyIfNone)
     {
         var now = at.ToUnixTimeSeconds();
         using var connection = database.Connect();
-        using var transaction = connection.BeginTransaction();
+        // BEGIN IMMEDIATE: the check and the rotation hold the write lock together.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        if (onlyIfNone is not null)
+        {
+            using var active = connection.CreateCommand();
+            active.Transaction = transaction;
+            active.CommandText = "SELECT count(*) FROM signing_keys WHERE retired_at IS NULL AND algorithm = $alg";
+            active.Parameters.AddWithValue("$alg", onlyIfNone);
+            if ((long)active.ExecuteScalar()! > 0)
+            {
+                return false;
+            }
+        }
+
         using (var retire = connection.CreateCommand())
         {
             retire.Transaction = transaction;
@@ -47,5 +64,6 @@ internal sealed class SqliteSigningKeyRepository(StateDatabase database) : ISign
         }
 
         transaction.Commit();
+        return true;
     }
 }

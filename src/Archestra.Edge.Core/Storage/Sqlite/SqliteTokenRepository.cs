@@ -93,6 +93,9 @@ internal sealed class SqliteTokenRepository(StateDatabase database) : ITokenRepo
         }
     }
 
+    /// <summary>SQLite cannot call back: other processes' commits are seen by the poll of <see cref="ChangeVersion"/>.</summary>
+    public IDisposable? WatchChanges(Action changed) => null;
+
     public void Dispose()
     {
         lock (_watchLock)

@@ -1,0 +1,54 @@
+using Archestra.Edge.Configuration.Documents;
+using Archestra.Edge.Model;
+
+namespace Archestra.Edge.Configuration.Validation;
+
+internal sealed partial class ConfigCompiler
+{
+    private StorageSettings CompileStorage(StorageConfig? storage, ListenerSettings? listener, AuthSettings auth)
+    {
+        switch (storage?.Backend)
+        {
+            case null or "sqlite":
+                if (storage?.Connection is not null)
+                {
+                    _diagnostics.Add("storage.connection", "a connection string is only for backend: postgres (SQLite lives in server.data_dir)");
+                }
+
+                return StorageSettings.Sqlite;
+            case "postgres":
+                break;
+            default:
+                _diagnostics.Add("storage.backend", $"'{storage.Backend}' is not one of sqlite, postgres");
+                return StorageSettings.Sqlite;
+        }
+
+        if (string.IsNullOrWhiteSpace(storage.Connection))
+        {
+            _diagnostics.Add("storage.connection", "backend: postgres needs a connection string", "e.g. connection: ${env:ARCHESTRA_POSTGRES} holding Host=db;Username=edge;Password=…;Database=archestra");
+            return StorageSettings.Sqlite;
+        }
+
+        try
+        {
+            var parsed = new Npgsql.NpgsqlConnectionStringBuilder(storage.Connection);
+            if (string.IsNullOrEmpty(parsed.Host))
+            {
+                _diagnostics.Add("storage.connection", "the connection string names no Host", "Host=…;Username=…;Password=…;Database=…");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            // The message of the parser never repeats the string (it may hold a password).
+            _diagnostics.Add("storage.connection", $"not an Npgsql connection string: {ex.Message.Split('\n')[0]}", "Host=…;Username=…;Password=…;Database=…");
+        }
+
+        if (auth.OAuth == OAuthMode.Builtin && listener?.PublicUrl is null)
+        {
+            _diagnostics.Add("server.public_url", "a fleet (storage: postgres) with the built-in authorization server needs server.public_url",
+                "every instance must issue tokens under the same issuer: the balancer's URL");
+        }
+
+        return new StorageSettings(storage.Connection);
+    }
+}
