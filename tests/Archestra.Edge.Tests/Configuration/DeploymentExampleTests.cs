@@ -5,12 +5,31 @@ using YamlDotNet.RepresentationModel;
 namespace Archestra.Edge.Tests.Configuration;
 
 /// <summary>
-/// The kustomize base under <c>config/kubernetes</c>, rendered by the real <c>kubectl kustomize</c> (Debian's
-/// <c>kubernetes-client</c>, installed by .ci/run): the objects a fleet needs are there, probes and draining are
-/// wired to the gateway's endpoints and shutdown, and the config it ships loads.
+/// How a fleet is deployed, as shipped: the kustomize base under <c>config/kubernetes</c>, rendered by the real
+/// <c>kubectl kustomize</c> (Debian's <c>kubernetes-client</c>, installed by .ci/run) — the objects a fleet needs are
+/// there, probes and draining are wired to the gateway's endpoints and shutdown, and the config it ships loads — and the
+/// HAProxy example for VMs, checked by the real <c>haproxy -c</c>.
 /// </summary>
-public sealed class KubernetesManifestTests
+public sealed class DeploymentExampleTests
 {
+    [Fact]
+    public void TheHaproxyExample_IsAValidConfig_WithoutStickiness()
+    {
+        const string Haproxy = "/usr/sbin/haproxy";
+        Assert.True(File.Exists(Haproxy), "haproxy is not installed (apt-get install haproxy; .ci/run installs it)");
+        var path = Path.Combine(RepositoryRoot.Path, "config", "haproxy", "haproxy.cfg");
+        using var process = Process.Start(new ProcessStartInfo(Haproxy, ["-c", "-f", path]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, output);
+        Assert.DoesNotContain("WARNING", output, StringComparison.Ordinal);
+
+        var text = File.ReadAllText(path);
+        Assert.Contains("balance roundrobin", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("stick", text.Replace("stickiness", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("cookie", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TheKustomizeBase_Renders_AFleetWithProbesDrainingAndAConfigThatLoads()
     {
