@@ -121,6 +121,52 @@ run gateway-churn churn "$G/http" "$OUT/scenario-gateway-churn.json" --clients 8
 run gateway-mix mix "$G/http" "$OUT/scenario-gateway-mix.json" --clients "$CLIENTS" --tool echo --watch "gateway=$GATEWAY_PID"
 kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
 
+echo "== fleet: the token check on PostgreSQL beside SQLite, and a call forwarded to its session's owner beside a local one"
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -x "$PG_BIN/postgres" ]; then
+  PGDIR=$OUT/pg; mkdir -p "$PGDIR"; as_pg=()
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGDIR"; as_pg=(setpriv --reuid=postgres --regid=postgres --clear-groups --); fi
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PGDIR/data" -U edge -A trust --no-sync >/dev/null
+  PG_PORT=$(free_port)
+  "${as_pg[@]}" "$PG_BIN/postgres" -D "$PGDIR/data" -p "$PG_PORT" -k "$PGDIR" -c listen_addresses=127.0.0.1 >"$OUT/postgres.log" 2>&1 & pids+=("$!")
+  until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; do sleep 0.1; done
+  export ARCHESTRA_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=edge;Database=postgres"
+  auth_config() { # file [storage line]
+    { echo "server: { data_dir: \"$OUT/state-$(basename "$1" .yaml)\" }"
+      echo "limits: { max_sessions: 20000 }"
+      echo "servers:"
+      echo "  echo: { remote: { url: \"http://127.0.0.1:$ECHO_PORT/mcp\" } }"
+      echo "profiles:"
+      echo "  http: { naming: bare, access: { org: true }, tools: [{ server: echo }] }"
+      echo "auth: { bearer: { tokens: [] } }"
+      [ -n "${2:-}" ] && echo "$2"; } > "$1"
+  }
+  auth_config "$OUT/auth-sqlite.yaml"
+  auth_config "$OUT/auth-fleet.yaml" 'storage: { backend: postgres, connection: "${env:ARCHESTRA_POSTGRES}" }'
+  SQLITE_TOKEN=$("$GATEWAY" token create --config "$OUT/auth-sqlite.yaml" --name perf --scope org 2>/dev/null)
+  FLEET_TOKEN=$("$GATEWAY" token create --config "$OUT/auth-fleet.yaml" --name perf --scope org 2>/dev/null)
+  S_PORT=$(free_port); A_PORT=$(free_port); B_PORT=$(free_port)
+  "$GATEWAY" serve --config "$OUT/auth-sqlite.yaml" --listen "http://127.0.0.1:$S_PORT" --log-level warning >"$OUT/gateway-sqlite.log" 2>&1 & S_PID=$!; pids+=("$S_PID")
+  "$GATEWAY" serve --config "$OUT/auth-fleet.yaml" --listen "http://127.0.0.1:$A_PORT" --data-dir "$OUT/state-a" --log-level warning >"$OUT/gateway-a.log" 2>&1 & A_PID=$!; pids+=("$A_PID")
+  "$GATEWAY" serve --config "$OUT/auth-fleet.yaml" --listen "http://127.0.0.1:$B_PORT" --data-dir "$OUT/state-b" --log-level warning >"$OUT/gateway-b.log" 2>&1 & B_PID=$!; pids+=("$B_PID")
+  for p in "$S_PORT" "$A_PORT" "$B_PORT"; do wait_http "http://127.0.0.1:$p/healthz"; done
+  until curl -s "http://127.0.0.1:$A_PORT/readyz" | grep -q '"fleet_members":2'; do sleep 0.2; done
+  for round in $(seq 1 "$ROUNDS"); do
+    for c in auth-sqlite fleet-local fleet-forwarded; do
+      j=$OUT/fleet-$c-r$round.json
+      case $c in
+        auth-sqlite) run "$c" echo "http://127.0.0.1:$S_PORT/v1/mcp/http" "$j" --clients "$CLIENTS" --token "$SQLITE_TOKEN" --watch "gateway=$S_PID" ;;
+        fleet-local) run "$c" echo "http://127.0.0.1:$A_PORT/v1/mcp/http" "$j" --clients "$CLIENTS" --token "$FLEET_TOKEN" --watch "gateway=$A_PID" --watch "front=$B_PID" ;;
+        fleet-forwarded) run "$c" echo "http://127.0.0.1:$A_PORT/v1/mcp/http" "$j" --clients "$CLIENTS" --token "$FLEET_TOKEN" \
+          --call-url "http://127.0.0.1:$B_PORT/v1/mcp/http" --watch "gateway=$A_PID" --watch "front=$B_PID" ;;
+      esac
+    done
+  done
+  kill "$S_PID" "$A_PID" "$B_PID"; wait "$S_PID" "$A_PID" "$B_PID" 2>/dev/null || true
+else
+  echo "   (PostgreSQL is not installed: skipped)"
+fi
+
 echo "== start-up, idle memory, memory per session"
 PORT=$(free_port)
 "${LOADTEST[@]}" --label startup --scenario startup --url "http://127.0.0.1:$PORT/v1/mcp/default" --repeat 10 --json "$OUT/startup.json" --quiet \

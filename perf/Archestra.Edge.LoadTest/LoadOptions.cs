@@ -18,6 +18,9 @@ internal sealed record LoadOptions
 {
     public Uri? Url { get; init; }
 
+    /// <summary>Where requests go once a session is open (another instance of a fleet: each call is forwarded to the session's owner); default <see cref="Url"/>.</summary>
+    public Uri? CallUrl { get; init; }
+
     public Scenario Scenario { get; init; } = Scenario.Echo;
 
     /// <summary>Speak 2026-07-28: no session, every request with its <c>_meta</c> and <c>Mcp-*</c> headers.</summary>
@@ -73,6 +76,7 @@ internal sealed record LoadOptions
             switch (args[i])
             {
                 case "--url": options = options with { Url = new Uri(Next()) }; break;
+                case "--call-url": options = options with { CallUrl = new Uri(Next()) }; break;
                 case "--stateless": options = options with { Stateless = true }; break;
                 case "--scenario": options = options with { Scenario = Enum.Parse<Scenario>(Next(), ignoreCase: true) }; break;
                 case "--clients": options = options with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;

@@ -37,6 +37,9 @@ internal sealed class McpHttpSession
 
     public string? SessionId { get; private set; }
 
+    /// <summary>Where requests go once the session is open (default: where it was opened).</summary>
+    public Uri? CallEndpoint { get; init; }
+
     public string ProtocolVersion { get; private set; } = "2025-11-25";
 
     public long NextId() => Interlocked.Increment(ref _nextId);
@@ -86,7 +89,7 @@ internal sealed class McpHttpSession
     /// <remarks><paramref name="method"/> and <paramref name="name"/> are the <c>Mcp-Method</c> / <c>Mcp-Name</c> headers of a 2026-07-28 request.</remarks>
     public async Task<Answer> SendAsync(byte[] body, long id, CancellationToken cancellationToken, string? method = null, string? name = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = Json(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, SessionId is null ? _endpoint : CallEndpoint ?? _endpoint) { Content = Json(body) };
         request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
         AddHeaders(request);
         if (Stateless)

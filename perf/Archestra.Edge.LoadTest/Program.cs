@@ -2,7 +2,7 @@ using System.Net;
 using Archestra.Edge.LoadTest;
 
 // archestra-loadtest --url URL [--scenario echo|echo64k|list|churn|mix|sessions|startup] [--clients N | --rate R]
-//                    [--duration 15s] [--warmup 3s] [--tool NAME] [--token T] [--label L] [--json F] [--md F]
+//                    [--duration 15s] [--warmup 3s] [--tool NAME] [--token T] [--call-url U] [--label L] [--json F] [--md F]
 //                    [--watch name=pid]... [--spawn CMD ARGS...]
 // archestra-loadtest summarize DIR OUT.md
 if (args.Length > 0 && args[0] == "summarize")

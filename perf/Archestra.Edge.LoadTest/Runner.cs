@@ -63,7 +63,7 @@ internal sealed class Runner
             await gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                sessions[i] = new McpHttpSession(_http, _options.Url!, _options.Token, !_options.NoVerify, _options.Stateless);
+                sessions[i] = new McpHttpSession(_http, _options.Url!, _options.Token, !_options.NoVerify, _options.Stateless) { CallEndpoint = _options.CallUrl };
                 await sessions[i].InitializeAsync(CancellationToken.None).ConfigureAwait(false);
             }
             finally

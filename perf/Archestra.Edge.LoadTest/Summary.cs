@@ -69,6 +69,30 @@ internal static class Summary
             md.AppendLine();
         }
 
+        // Fleet
+        var fleet = new[] { "auth-sqlite", "fleet-local", "fleet-forwarded" }.ToDictionary(c => c, c => Rounds(reports, $"fleet-{c}-r"));
+        if (fleet["auth-sqlite"].Count > 0)
+        {
+            md.AppendLine(ic, $"## A fleet: tokens on PostgreSQL, calls forwarded to their session's owner ({clients} clients, median of {fleet["auth-sqlite"].Count} alternating rounds)");
+            md.AppendLine();
+            md.AppendLine("Every call carries an issued `archestra_` token. *owner* is the instance holding the session; *front* the one the call was sent to (for a forwarded call, another instance of the fleet, which relays it to the owner).");
+            md.AppendLine();
+            md.AppendLine("| case | calls/s | p50 ms | p99 ms | errors | owner CPU µs/call | front CPU µs/call |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var (c, name) in new[]
+            {
+                ("auth-sqlite", "one instance, token in SQLite"),
+                ("fleet-local", "fleet, token in PostgreSQL, call to the owner"),
+                ("fleet-forwarded", "fleet, token in PostgreSQL, call to another instance (forwarded)"),
+            })
+            {
+                var rounds = fleet[c];
+                md.AppendLine(ic, $"| {name} | {Median(rounds, r => r.GetProperty("throughput").GetDouble()):0} | {Median(rounds, r => Latency(r, "p50")):0.00} | {Median(rounds, r => Latency(r, "p99")):0.00} | {rounds.Sum(r => r.GetProperty("failed").GetInt64())} | {Cpu(rounds, "gateway")} | {(c == "auth-sqlite" ? "–" : Cpu(rounds, "front"))} |");
+            }
+
+            md.AppendLine();
+        }
+
         // Scenarios
         md.AppendLine("## Other scenarios (one round each)");
         md.AppendLine();
@@ -148,6 +172,13 @@ internal static class Summary
         }
 
         Target(md, "binary ≤ 30 MB", binaryBytes / 1e6, 30, "<=", "0.0' MB'");
+        if (fleet["auth-sqlite"].Count > 0)
+        {
+            double Throughput(string c) => Median(fleet[c], r => r.GetProperty("throughput").GetDouble());
+            Target(md, "token check on PostgreSQL off the call path: fleet (owner) CPU per call ≤ 1.1× one instance on SQLite", CpuValue(fleet["fleet-local"], "gateway") / CpuValue(fleet["auth-sqlite"], "gateway"), 1.1, "<=", "0.00×");
+            Target(md, "a forwarded call ≥ 0.5× the throughput of a local one (one more hop through a gateway)", Throughput("fleet-forwarded") / Throughput("fleet-local"), 0.5, ">=", "0.00×");
+        }
+
         md.AppendLine("| allocations per relayed `tools/call` ≤ 1 KB (micro-benchmark) | see *Micro-benchmarks* below | |");
         md.AppendLine();
 
