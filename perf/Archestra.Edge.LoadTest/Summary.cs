@@ -70,7 +70,7 @@ internal static class Summary
         }
 
         // Fleet
-        var fleet = new[] { "auth-sqlite", "fleet-local", "fleet-forwarded" }.ToDictionary(c => c, c => Rounds(reports, $"fleet-{c}-r"));
+        var fleet = FleetCases.ToDictionary(c => c, c => Rounds(reports, $"fleet-{c}-r"));
         if (fleet["auth-sqlite"].Count > 0)
         {
             md.AppendLine(ic, $"## A fleet: tokens on PostgreSQL, calls forwarded to their session's owner ({clients} clients, median of {fleet["auth-sqlite"].Count} alternating rounds)");
@@ -201,6 +201,8 @@ internal static class Summary
         "gateway-stdio2" => "gateway → stdio echo, 2 replicas",
         _ => c,
     };
+
+    private static readonly string[] FleetCases = ["auth-sqlite", "fleet-local", "fleet-forwarded"];
 
     private static List<JsonElement> Rounds(Dictionary<string, JsonElement> reports, string prefix)
         => reports.Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => r.Value).ToList();
