@@ -124,12 +124,13 @@ kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
 echo "== fleet: the token check on PostgreSQL beside SQLite, and a call forwarded to its session's owner beside a local one"
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -x "$PG_BIN/postgres" ]; then
-  PGDIR=$OUT/pg; mkdir -p "$PGDIR"; as_pg=()
+  PGDIR=$(realpath "$OUT")/pg; mkdir -p "$PGDIR"; as_pg=()
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGDIR"; as_pg=(setpriv --reuid=postgres --regid=postgres --clear-groups --); fi
   "${as_pg[@]}" "$PG_BIN/initdb" -D "$PGDIR/data" -U edge -A trust --no-sync >/dev/null
   PG_PORT=$(free_port)
   "${as_pg[@]}" "$PG_BIN/postgres" -D "$PGDIR/data" -p "$PG_PORT" -k "$PGDIR" -c listen_addresses=127.0.0.1 >"$OUT/postgres.log" 2>&1 & pids+=("$!")
-  until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; do sleep 0.1; done
+  for _ in $(seq 1 300); do "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.1; done
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || { echo "postgres did not start: $OUT/postgres.log" >&2; exit 1; }
   export ARCHESTRA_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=edge;Database=postgres"
   auth_config() { # file [storage line]
     { echo "server: { data_dir: \"$OUT/state-$(basename "$1" .yaml)\" }"
@@ -150,7 +151,7 @@ if [ -x "$PG_BIN/postgres" ]; then
   "$GATEWAY" serve --config "$OUT/auth-fleet.yaml" --listen "http://127.0.0.1:$A_PORT" --data-dir "$OUT/state-a" --log-level warning >"$OUT/gateway-a.log" 2>&1 & A_PID=$!; pids+=("$A_PID")
   "$GATEWAY" serve --config "$OUT/auth-fleet.yaml" --listen "http://127.0.0.1:$B_PORT" --data-dir "$OUT/state-b" --log-level warning >"$OUT/gateway-b.log" 2>&1 & B_PID=$!; pids+=("$B_PID")
   for p in "$S_PORT" "$A_PORT" "$B_PORT"; do wait_http "http://127.0.0.1:$p/healthz"; done
-  until curl -s "http://127.0.0.1:$A_PORT/readyz" | grep -q '"fleet_members":2'; do sleep 0.2; done
+  for _ in $(seq 1 150); do curl -s "http://127.0.0.1:$A_PORT/readyz" | grep -q '"fleet_members":2' && break; sleep 0.2; done
   for round in $(seq 1 "$ROUNDS"); do
     for c in auth-sqlite fleet-local fleet-forwarded; do
       j=$OUT/fleet-$c-r$round.json

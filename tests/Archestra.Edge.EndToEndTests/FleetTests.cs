@@ -268,6 +268,150 @@ public sealed class FleetTests(FleetFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ASessionOpenedOnOneInstance_IsServedByTheOthers_ItsStreamsResumeThere_AndADeleteAnywhereEndsIt()
+    {
+        var (a, b, c) = (fleet.Instances[0], fleet.Instances[1], fleet.Instances[2]);
+        using var onA = new RawMcpClient(a.ProfileUrl("conformance")) { BearerToken = RunningFleet.Admin };
+        await onA.InitializeAsync();
+        Assert.Equal(fleet.InstanceIds[a.BaseUrl], RunningFleet.OwnerOf(onA.SessionId!));
+        using var onB = new RawMcpClient(b.ProfileUrl("conformance")) { BearerToken = RunningFleet.Admin, SessionId = onA.SessionId };
+        using var onC = new RawMcpClient(c.ProfileUrl("conformance")) { BearerToken = RunningFleet.Admin, SessionId = onA.SessionId };
+
+        // A call through B streams its progress from A; the stream is cut after three events and resumed through C.
+        var response = await onB.SendAsync("""{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"progress","arguments":{"steps":10},"_meta":{"progressToken":"tok"}}}""");
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var received = new List<SseTestEvent>();
+        using (var reader = new SseReader(await response.Content.ReadAsStreamAsync()))
+        {
+            Assert.NotNull((await reader.ReadAsync(TimeSpan.FromSeconds(10)))!.Id); // priming
+            for (var i = 0; i < 3; i++)
+            {
+                received.Add((await reader.ReadAsync(TimeSpan.FromSeconds(10)))!);
+            }
+        }
+
+        response.Dispose();
+        using (var resumed = await onC.GetStreamAsync(new Dictionary<string, string> { ["Last-Event-ID"] = received[^1].Id! }))
+        {
+            Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+            using var reader = new SseReader(await resumed.Content.ReadAsStreamAsync());
+            while (await reader.ReadAsync(TimeSpan.FromSeconds(20)) is { } sseEvent)
+            {
+                received.Add(sseEvent);
+            }
+        }
+
+        var messages = received.Select(e => JsonNode.Parse(e.Data)!).ToList();
+        Assert.Equal(10, messages.Count(m => m["method"]?.GetValue<string>() == "notifications/progress"));
+        Assert.Equal("done in 10 steps", messages[^1]["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(received.Count, received.Select(e => e.Id).Distinct().Count());
+
+        // A call through B that never ends is cancelled through C: the owner cancels it and its stream ends, empty.
+        var hanging = onB.SendAsync("""{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"hang","arguments":{}}}""");
+        await Task.Delay(300);
+        using (var cancel = await onC.SendAsync("""{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":42,"reason":"user"}}"""))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        using (var cancelled = await hanging.WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            Assert.Empty(await RawMcpClient.ReadMessagesAsync(cancelled));
+        }
+
+        // The session's GET stream opens through B; a DELETE through C ends the session on A, for everyone.
+        using (var stream = await onB.GetStreamAsync())
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+            Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        }
+
+        using (var deleted = await onC.DeleteAsync())
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        foreach (var client in new[] { onA, onB, onC })
+        {
+            using var gone = await client.SendAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""");
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        // A made-up id in the fleet's format costs no hop: it fails its seal where it lands.
+        var forged = onA.SessionId![..40] + (onA.SessionId[40] == 'A' ? "BBBB" : "AAAA");
+        using var onBForged = new RawMcpClient(b.ProfileUrl("conformance")) { BearerToken = RunningFleet.Admin, SessionId = forged };
+        var before = (await RunningFleet.StatusAsync(b))["fleet"]!["forwarded"]!.GetValue<long>();
+        using (var unknown = await onBForged.SendAsync("""{"jsonrpc":"2.0","id":3,"method":"tools/list"}"""))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        Assert.Equal(before, (await RunningFleet.StatusAsync(b))["fleet"]!["forwarded"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A2026Client_IsServedWhereverItLands_AndARetryForAParkedCall_ReachesTheInstanceHoldingIt()
+    {
+        // Stateless requests through the balancer: no session, nothing to forward.
+        var before = await ForwardedAsync();
+        using (var raw = new RawMcpClient(new Uri(fleet.PublicUrl, "/v1/mcp/conformance")) { BearerToken = RunningFleet.Admin })
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                var (status, listed) = await raw.ModernAsync("tools/list");
+                Assert.Equal(200, status);
+                Assert.Contains(listed["result"]!["tools"]!.AsArray(), t => t!["name"]!.GetValue<string>() == "elicit");
+            }
+        }
+
+        Assert.Equal(before, await ForwardedAsync());
+
+        // A 2025 server asks for input during a 2026-07-28 client's call: the call is parked on A, the retry goes to B.
+        using var onA = new RawMcpClient(fleet.Instances[0].ProfileUrl("conformance")) { BearerToken = RunningFleet.Admin };
+        using var onB = new RawMcpClient(fleet.Instances[1].ProfileUrl("conformance")) { BearerToken = RunningFleet.Admin };
+        var (firstStatus, first) = await onA.ModernAsync("tools/call", """{"name":"elicit","arguments":{"message":"who?"}}""", capabilities: """{"elicitation":{}}""");
+        Assert.Equal(200, firstStatus);
+        Assert.Equal("input_required", first["result"]!["resultType"]!.GetValue<string>());
+        var key = first["result"]!["inputRequests"]!.AsObject().Single().Key;
+        var retry = new JsonObject
+        {
+            ["name"] = "elicit",
+            ["arguments"] = new JsonObject { ["message"] = "who?" },
+            ["inputResponses"] = new JsonObject { [key] = JsonNode.Parse("""{"action":"accept","content":{"name":"Ada"}}""") },
+            ["requestState"] = first["result"]!["requestState"]!.GetValue<string>(),
+        };
+        var (retryStatus, final) = await onB.ModernAsync("tools/call", retry.ToJsonString(), capabilities: """{"elicitation":{}}""");
+        Assert.Equal(200, retryStatus);
+        Assert.Equal("complete", final["result"]!["resultType"]!.GetValue<string>());
+        Assert.Contains("Ada", final["result"]!["content"]![0]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task EveryInstance_ReportsTheSameConfigFingerprint_AndTheLiveMembers()
+    {
+        var fingerprints = new List<string>();
+        foreach (var instance in fleet.Instances)
+        {
+            var ready = await instance.ReadyAsync();
+            fingerprints.Add(ready["config_fingerprint"]!.GetValue<string>());
+            var status = await RunningFleet.StatusAsync(instance);
+            var members = status["fleet"]!["members"]!.AsArray();
+            Assert.Equal(fleet.InstanceIds.Values.Order(), members.Select(m => m!["instance"]!.GetValue<string>()).Order());
+            Assert.All(members, m => Assert.Equal(fingerprints[0], m!["fingerprint"]!.GetValue<string>()));
+
+            using var http = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(instance.BaseUrl, "/metrics"));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", RunningFleet.Admin);
+            using var metrics = await http.SendAsync(request);
+            var text = await metrics.Content.ReadAsStringAsync();
+            Assert.Contains($"archestra_config_info{{fingerprint=\"{fingerprints[0]}\"", text, StringComparison.Ordinal);
+            Assert.Contains("archestra_fleet_members 3", text, StringComparison.Ordinal);
+        }
+
+        Assert.Single(fingerprints.Distinct());
+    }
+
+    [Fact]
     public async Task Kill9OfOneInstanceUnderLoad_EndsOnlyItsSessions_AndTheOthersCallsKeepSucceeding()
     {
         // A fleet of its own: this one loses an instance.
