@@ -140,7 +140,7 @@ if [ -x "$PG_BIN/postgres" ]; then
       echo "profiles:"
       echo "  http: { naming: bare, access: { org: true }, tools: [{ server: echo }] }"
       echo "auth: { bearer: { tokens: [] } }"
-      [ -n "${2:-}" ] && echo "$2"; } > "$1"
+      if [ -n "${2:-}" ]; then echo "$2"; fi; } > "$1"
   }
   auth_config "$OUT/auth-sqlite.yaml"
   auth_config "$OUT/auth-fleet.yaml" 'storage: { backend: postgres, connection: "${env:ARCHESTRA_POSTGRES}" }'
