@@ -36,6 +36,9 @@ internal sealed class RunningFleet : IAsyncDisposable
     /// <summary>Each instance's id in the fleet, by its base URL.</summary>
     public Dictionary<Uri, string> InstanceIds { get; } = [];
 
+    /// <summary>The environment the instances run with (the connection string), for the CLI.</summary>
+    public Dictionary<string, string> Environment { get; private set; } = [];
+
     /// <summary>Three instances on a new database of <paramref name="postgres"/>, in front of <paramref name="upstream"/>, behind HAProxy.</summary>
     public static async Task<RunningFleet> StartAsync(PostgresServer postgres, TestServerProcess upstream)
     {
@@ -68,6 +71,7 @@ internal sealed class RunningFleet : IAsyncDisposable
               oauth: { authorization_server: builtin }
             """;
         var environment = new Dictionary<string, string> { ["ARCHESTRA_POSTGRES"] = postgres.ConnectionString(database) };
+        fleet.Environment = environment;
 
         // Started together: the schema is created once, under the migration lock, and one signing key is made.
         fleet.Instances.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => GatewayProcess.StartAsync(yaml, defaultSignals: false, environment))));
@@ -409,6 +413,60 @@ public sealed class FleetTests(FleetFixture fixture, ITestOutputHelper output)
         }
 
         Assert.Single(fingerprints.Distinct());
+    }
+
+    [Fact]
+    public async Task TheCli_WorksAgainstTheFleetsStore_TokensAuditAndGrants()
+    {
+        var config = fleet.Instances[0].ConfigPath;
+        var (created, createdOutput) = await CliAsync("token", "create", "--config", config, "--scope", "org", "--name", "cli-fleet");
+        Assert.True(created == 0, createdOutput);
+        var secret = createdOutput.Split('\n').Single(l => l.StartsWith("archestra_", StringComparison.Ordinal)).Trim();
+        await EverywhereAsync(secret, HttpStatusCode.OK);
+
+        // Calls on two instances land in one audit trail, which the CLI reads from any machine with the config.
+        foreach (var instance in fleet.Instances.Take(2))
+        {
+            using var client = new RawMcpClient(instance.ProfileUrl("conformance")) { BearerToken = secret };
+            await client.InitializeAsync();
+            Assert.Equal("This is a simple text response for testing.", await client.CallTextAsync("test_simple_text"));
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var (code, output) = await CliAsync("audit", "tail", "-n", "200", "--config", config);
+            Assert.True(code == 0, output);
+            if (output.Split('\n').Count(l => l.Contains("test_simple_text", StringComparison.Ordinal) && l.Contains("org", StringComparison.Ordinal)) >= 2)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the audit trail lacks the two calls:\n{output}");
+            await Task.Delay(200);
+        }
+
+        var (statusCode, status) = await CliAsync("status", "--config", config, "--url", fleet.Instances[1].BaseUrl.ToString(), "--token", RunningFleet.Admin);
+        Assert.True(statusCode == 0, status);
+        Assert.Contains($"fleet: {fleet.Instances.Count} live instance(s), all on this config", status, StringComparison.Ordinal);
+        Assert.Contains($"{fleet.InstanceIds[fleet.Instances[1].BaseUrl]} (this one)", status, StringComparison.Ordinal);
+
+        var (listed, grants) = await CliAsync("grants", "list", "--config", config);
+        Assert.True(listed == 0, grants);
+        Assert.StartsWith("GRANT", grants, StringComparison.Ordinal);
+
+        var (revoked, revokedOutput) = await CliAsync("token", "revoke", "cli-fleet", "--config", config);
+        Assert.True(revoked == 0, revokedOutput);
+        var refused = Stopwatch.StartNew();
+        await EverywhereAsync(secret, HttpStatusCode.Unauthorized);
+        Assert.True(refused.Elapsed < TimeSpan.FromSeconds(1), $"took {refused.Elapsed}");
+    }
+
+    private async Task<(int Code, string Output)> CliAsync(params string[] args)
+    {
+        await using var process = ChildProcess.Start(Repository.GatewayBinary, args, fleet.Environment);
+        var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        return (code, process.Output);
     }
 
     [Fact]

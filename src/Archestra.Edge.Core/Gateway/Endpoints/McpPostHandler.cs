@@ -86,7 +86,7 @@ internal sealed partial class McpPostHandler
             case JsonRpcMessageKind.Invalid:
                 return RejectAsync(context, InvalidMessage(envelope), IdOf(body, envelope));
             // A request another instance forwarded (a sealed hop) was counted where the balancer sent it.
-            case JsonRpcMessageKind.Request when !Fleet.FleetHop.IsSealed(runtime.Fleet, context.Request, runtime.TimeProvider.GetUtcNow())
+            case JsonRpcMessageKind.Request when !(runtime.Fleet.InFleet && Fleet.FleetHop.IsSealed(runtime.Fleet, context.Request, runtime.TimeProvider.GetUtcNow()))
                 && runtime.RateLimits.CheckRequest(context, profile, caller) is { Kind: not GatewayErrorKind.None } limited:
                 return RejectAsync(context, limited, IdOf(body, envelope));
         }
