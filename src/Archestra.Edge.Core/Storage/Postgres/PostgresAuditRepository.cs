@@ -41,19 +41,8 @@ internal sealed class PostgresAuditRepository(PostgresDatabase database, string 
             select.Parameters.AddWithValue("last", (long)count);
         }
 
-        var records = new List<AuditRecord>();
         using var reader = select.ExecuteReader();
-        while (reader.Read())
-        {
-            records.Add(new AuditRecord(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetString(1), reader.GetString(2),
-                reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetDouble(7), reader.GetInt64(8),
-                reader.GetInt64(9), reader.GetString(11))
-            {
-                StoredArguments = reader.IsDBNull(10) ? null : reader.GetString(10),
-            });
-        }
-
-        return records;
+        return StateRows.AuditRecords(reader);
     }
 
     private sealed class Writer(PostgresDatabase database, string instance, AuditArguments arguments) : IAuditWriter

@@ -8,7 +8,8 @@ namespace Archestra.Edge.Storage.Postgres;
 /// any instance commits a change to tokens, revoked grants or signing keys: a revocation reaches every instance in
 /// the time of a notification, not of a poll. When the connection drops, it reconnects (after a second, then backing
 /// off to 30 s) and calls back once, since notifications sent meanwhile were lost; the poll of
-/// <c>state_version</c> every second stays as the safety net.
+/// <c>state_version</c> every second stays as the safety net. It also calls back once listening starts, for what
+/// changed between the caller's first read and the <c>LISTEN</c>.
 /// </summary>
 internal sealed partial class PostgresChangeListener : IDisposable
 {
@@ -54,8 +55,10 @@ internal sealed partial class PostgresChangeListener : IDisposable
                 if (!first)
                 {
                     Log.Reconnected(_logger);
-                    Notify();
                 }
+
+                // Whatever changed before this LISTEN took effect (at start, or while reconnecting) was not announced here.
+                Notify();
 
                 first = false;
                 backoff = TimeSpan.FromSeconds(1);

@@ -41,14 +41,7 @@ internal sealed class PostgresGrantRepository(PostgresDatabase database) : IGran
         command.Parameters.Add(PostgresValues.Text("user", user));
         command.Parameters.AddWithValue("now", now.ToUnixTimeSeconds());
         using var reader = command.ExecuteReader();
-        var grants = new List<GrantInfo>();
-        while (reader.Read())
-        {
-            grants.Add(new GrantInfo(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(4)), PostgresValues.Seconds(reader, 5)));
-        }
-
-        return grants;
+        return StateRows.Grants(reader);
     }
 
     public IGrantTransaction Begin() => new Transaction(database, database.Connect());
@@ -71,10 +64,7 @@ internal sealed class PostgresGrantRepository(PostgresDatabase database) : IGran
             using var select = Command("SELECT client_id, redirect_uri, challenge, user_id, resource, scope, expires_at, used_at, family FROM oauth_codes WHERE hash = @hash FOR UPDATE");
             select.Parameters.AddWithValue("hash", hash);
             using var reader = select.ExecuteReader();
-            return reader.Read()
-                ? new StoredCode(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5), DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(6)), !reader.IsDBNull(7), reader.GetString(8))
-                : null;
+            return reader.Read() ? StateRows.Code(reader) : null;
         }
 
         public StoredRefreshToken? FindRefreshToken(byte[] hash)
@@ -82,10 +72,7 @@ internal sealed class PostgresGrantRepository(PostgresDatabase database) : IGran
             using var select = Command("SELECT family, client_id, user_id, resource, scope, expires_at, used_at, revoked_at FROM oauth_refresh_tokens WHERE hash = @hash FOR UPDATE");
             select.Parameters.AddWithValue("hash", hash);
             using var reader = select.ExecuteReader();
-            return reader.Read()
-                ? new StoredRefreshToken(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4), DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5)), !reader.IsDBNull(6), !reader.IsDBNull(7))
-                : null;
+            return reader.Read() ? StateRows.RefreshToken(reader) : null;
         }
 
         public void MarkCodeUsed(byte[] hash, DateTimeOffset at) => MarkUsed("UPDATE oauth_codes SET used_at = @now WHERE hash = @hash", hash, at);
@@ -118,13 +105,7 @@ internal sealed class PostgresGrantRepository(PostgresDatabase database) : IGran
             select.Parameters.Add(PostgresValues.Text("grant", grant));
             select.Parameters.Add(PostgresValues.Text("user", user));
             using var reader = select.ExecuteReader();
-            var grants = new List<string>();
-            while (reader.Read())
-            {
-                grants.Add(reader.GetString(0));
-            }
-
-            return grants;
+            return StateRows.Strings(reader);
         }
 
         public string? GrantOfClient(string clientId, byte[]? refreshTokenHash, string? grant)

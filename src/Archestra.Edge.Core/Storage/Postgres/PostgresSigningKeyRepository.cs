@@ -10,17 +10,11 @@ internal sealed class PostgresSigningKeyRepository(PostgresDatabase database) : 
 {
     public IReadOnlyList<StoredSigningKey> Load(DateTimeOffset retiredSince)
     {
-        var keys = new List<StoredSigningKey>();
         using var connection = database.Connect();
         using var command = PostgresDatabase.Command(connection, "SELECT kid, algorithm, private_key, retired_at FROM signing_keys WHERE retired_at IS NULL OR retired_at >= @oldest ORDER BY created_at, kid");
         command.Parameters.AddWithValue("oldest", retiredSince.ToUnixTimeSeconds());
         using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            keys.Add(new StoredSigningKey(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), PostgresValues.Seconds(reader, 3)));
-        }
-
-        return keys;
+        return StateRows.SigningKeys(reader);
     }
 
     public void Rotate(string kid, string algorithm, byte[] privateKey, DateTimeOffset at) => RotateCore(kid, algorithm, privateKey, at, onlyIfNone: null);

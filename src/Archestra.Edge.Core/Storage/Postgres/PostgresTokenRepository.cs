@@ -1,5 +1,4 @@
 using Archestra.Edge.Identity;
-using Archestra.Edge.Model;
 using Microsoft.Extensions.Logging;
 
 namespace Archestra.Edge.Storage.Postgres;
@@ -41,21 +40,10 @@ internal sealed class PostgresTokenRepository(PostgresDatabase database, ILogger
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            if (!TokenScope.TryParse(reader.GetString(3), out var scope))
+            if (StateRows.Token(reader) is { } token)
             {
-                continue;
+                result.Add(token);
             }
-
-            result.Add(new TokenRecord(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetFieldValue<byte[]>(2),
-                scope,
-                reader.IsDBNull(4) ? [] : [.. reader.GetString(4).Split(',', StringSplitOptions.RemoveEmptyEntries)],
-                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5)),
-                PostgresValues.Seconds(reader, 6),
-                PostgresValues.Seconds(reader, 7),
-                Declared: false));
         }
 
         return result;
@@ -67,13 +55,7 @@ internal sealed class PostgresTokenRepository(PostgresDatabase database, ILogger
         using var command = PostgresDatabase.Command(connection, "SELECT family FROM oauth_revoked_grants WHERE expires_at > @now");
         command.Parameters.AddWithValue("now", now.ToUnixTimeSeconds());
         using var reader = command.ExecuteReader();
-        var grants = new List<string>();
-        while (reader.Read())
-        {
-            grants.Add(reader.GetString(0));
-        }
-
-        return grants;
+        return StateRows.Strings(reader);
     }
 
     /// <summary>The <c>state_version</c> counter the triggers bump on every change (a one-row read, once a second).</summary>

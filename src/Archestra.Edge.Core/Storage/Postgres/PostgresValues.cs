@@ -11,7 +11,4 @@ internal static class PostgresValues
 
     public static NpgsqlParameter Text(string name, string? value)
         => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
-
-    public static DateTimeOffset? Seconds(NpgsqlDataReader reader, int ordinal)
-        => reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(ordinal));
 }

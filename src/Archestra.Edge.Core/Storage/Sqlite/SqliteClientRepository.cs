@@ -33,9 +33,7 @@ internal sealed class SqliteClientRepository(StateDatabase database) : IClientRe
         command.CommandText = "SELECT name, redirect_uris, kind FROM oauth_clients WHERE client_id = $id";
         command.Parameters.AddWithValue("$id", clientId);
         using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new OAuthClient(clientId, reader.IsDBNull(0) ? null : reader.GetString(0), [.. reader.GetString(1).Split('\n')], reader.GetString(2))
-            : null;
+        return reader.Read() ? StateRows.Client(clientId, reader) : null;
     }
 
     public void Touch(string clientId, DateTimeOffset at)

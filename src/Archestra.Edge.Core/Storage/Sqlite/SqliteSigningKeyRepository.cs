@@ -7,19 +7,12 @@ internal sealed class SqliteSigningKeyRepository(StateDatabase database) : ISign
 {
     public IReadOnlyList<StoredSigningKey> Load(DateTimeOffset retiredSince)
     {
-        var keys = new List<StoredSigningKey>();
         using var connection = database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT kid, algorithm, private_key, retired_at FROM signing_keys WHERE retired_at IS NULL OR retired_at >= $oldest ORDER BY created_at";
         command.Parameters.AddWithValue("$oldest", retiredSince.ToUnixTimeSeconds());
         using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            keys.Add(new StoredSigningKey(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2),
-                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3))));
-        }
-
-        return keys;
+        return StateRows.SigningKeys(reader);
     }
 
     public void Rotate(string kid, string algorithm, byte[] privateKey, DateTimeOffset at) => RotateCore(kid, algorithm, privateKey, at, onlyIfNone: null);

@@ -1,5 +1,4 @@
 using Archestra.Edge.Identity;
-using Archestra.Edge.Model;
 using Microsoft.Data.Sqlite;
 
 namespace Archestra.Edge.Storage.Sqlite;
@@ -47,21 +46,10 @@ internal sealed class SqliteTokenRepository(StateDatabase database) : ITokenRepo
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            if (!TokenScope.TryParse(reader.GetString(3), out var scope))
+            if (StateRows.Token(reader) is { } token)
             {
-                continue;
+                result.Add(token);
             }
-
-            result.Add(new TokenRecord(
-                reader.GetString(0),
-                reader.GetString(1),
-                (byte[])reader.GetValue(2),
-                scope,
-                reader.IsDBNull(4) ? [] : [.. reader.GetString(4).Split(',', StringSplitOptions.RemoveEmptyEntries)],
-                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5)),
-                reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(6)),
-                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(7)),
-                Declared: false));
         }
 
         return result;
@@ -74,13 +62,7 @@ internal sealed class SqliteTokenRepository(StateDatabase database) : ITokenRepo
         command.CommandText = "SELECT family FROM oauth_revoked_grants WHERE expires_at > $now";
         command.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
         using var reader = command.ExecuteReader();
-        var grants = new List<string>();
-        while (reader.Read())
-        {
-            grants.Add(reader.GetString(0));
-        }
-
-        return grants;
+        return StateRows.Strings(reader);
     }
 
     /// <summary><c>PRAGMA data_version</c> of one long-lived connection: it changes when another connection commits.</summary>
