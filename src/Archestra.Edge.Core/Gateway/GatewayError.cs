@@ -34,6 +34,9 @@ internal enum GatewayErrorKind : byte
 
     /// <summary>A tool's rate limit, inside a session: a tool error (isError) the model can read.</summary>
     ToolRateLimited,
+
+    /// <summary>A policy rule (or a tool assignment's users/teams) refused the call: a tool error naming the rule.</summary>
+    PolicyDenied,
     UpstreamUnavailable,
     UpstreamFailed,
     UpstreamTimeout,

@@ -20,7 +20,11 @@ internal sealed class ProfileRuntime
         ResourceServers = resourceServers;
         Servers = servers;
         CapabilitiesJson = BuildCapabilities(model);
+        Policies = new Policies.ProfilePolicies(model.Policies);
     }
+
+    /// <summary>The rules on this profile's tool calls, compiled for this snapshot.</summary>
+    public Policies.ProfilePolicies Policies { get; }
 
     public string Name => Model.Name;
 

@@ -29,6 +29,9 @@ internal sealed record ProfileModel(
 
     /// <summary>Who may use the profile.</summary>
     public AccessModel Access { get; init; } = AccessModel.Everyone;
+
+    /// <summary>Rules on tool calls, in the order they are tried: the profile's own, then the organisation's.</summary>
+    public ImmutableArray<PolicyRule> Policies { get; init; } = [];
 }
 
 /// <summary>
@@ -45,6 +48,9 @@ internal sealed record AssignmentModel(string Server, ImmutableArray<Glob> Inclu
 
     /// <summary>Upstream tool name → arguments the gateway sets on every call.</summary>
     public FrozenDictionary<string, FixedArguments> FixedArguments { get; init; } = FrozenDictionary<string, FixedArguments>.Empty;
+
+    /// <summary>Who may call these tools (null: whoever may use the profile).</summary>
+    public ToolAccess? Access { get; init; }
 
     /// <summary>Whether this assignment changes anything about an item beyond its name prefix.</summary>
     public bool Curates(string name)

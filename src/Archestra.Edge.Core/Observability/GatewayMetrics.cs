@@ -43,6 +43,7 @@ internal sealed class GatewayMetrics
     private readonly ConcurrentDictionary<(string Method, int Status), Counter> _requests = new();
     private readonly ConcurrentDictionary<string, Counter> _authFailures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Counter> _reloads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Profile, string Rule, string Decision), Counter> _policyDecisions = new();
 
     /// <summary>The label (and audit) name of an outcome.</summary>
     public static string OutcomeName(CallOutcome outcome) => s_outcomes[(int)outcome];
@@ -69,6 +70,10 @@ internal sealed class GatewayMetrics
     }
 
     public void RecordAuthFailure(string reason) => _authFailures.GetOrAdd(reason, static _ => new Counter()).Increment();
+
+    /// <summary>A rule decided a call (rule names come from the config, so the series are bounded by it).</summary>
+    public void RecordPolicyDecision(string profile, string rule, string decision)
+        => _policyDecisions.GetOrAdd((profile, rule, decision), static _ => new Counter()).Increment();
 
     public void RecordReload(bool succeeded) => _reloads.GetOrAdd(succeeded ? "success" : "failure", static _ => new Counter()).Increment();
 
@@ -105,6 +110,12 @@ internal sealed class GatewayMetrics
         foreach (var (reason, counter) in Sorted(_authFailures, static k => k))
         {
             writer.Sample("archestra_auth_failures_total", counter.Value, ("reason", reason));
+        }
+
+        writer.Family("archestra_policy_decisions_total", "counter", "Tool calls a policy rule decided, by profile, rule and decision (deny, allow, approved, declined, unapprovable).");
+        foreach (var (key, counter) in Sorted(_policyDecisions, static k => $"{k.Profile} {k.Rule} {k.Decision}"))
+        {
+            writer.Sample("archestra_policy_decisions_total", counter.Value, ("profile", key.Profile), ("rule", key.Rule), ("decision", key.Decision));
         }
 
         writer.Family("archestra_config_reloads_total", "counter", "Configuration reloads by result.");

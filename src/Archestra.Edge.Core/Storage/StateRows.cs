@@ -67,7 +67,7 @@ internal static class StateRows
         return keys;
     }
 
-    /// <summary><c>at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session</c>, a record per row.</summary>
+    /// <summary><c>at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, decision</c>, a record per row.</summary>
     public static List<AuditRecord> AuditRecords(DbDataReader reader)
     {
         var records = new List<AuditRecord>();
@@ -78,6 +78,7 @@ internal static class StateRows
                 reader.GetInt64(9), reader.GetString(11))
             {
                 StoredArguments = reader.IsDBNull(10) ? null : reader.GetString(10),
+                Decision = reader.IsDBNull(12) ? null : reader.GetString(12),
             });
         }
 

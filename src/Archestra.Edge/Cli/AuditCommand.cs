@@ -88,12 +88,12 @@ internal static class AuditCommand
         }
         else if (format == "csv")
         {
-            output.WriteLine("at,principal,profile,server,method,item,outcome,duration_ms,request_bytes,response_bytes,session,arguments");
+            output.WriteLine("at,principal,profile,server,method,item,outcome,duration_ms,request_bytes,response_bytes,session,arguments,decision");
             foreach (var record in records)
             {
                 output.WriteLine(string.Join(',', Csv(record.At.ToString("O", CultureInfo.InvariantCulture)), Csv(record.Principal), Csv(record.Profile), Csv(record.Server),
                     Csv(record.Method), Csv(record.Item), Csv(record.Outcome), record.DurationMilliseconds.ToString("0.###", CultureInfo.InvariantCulture),
-                    record.RequestBytes.ToString(CultureInfo.InvariantCulture), record.ResponseBytes.ToString(CultureInfo.InvariantCulture), Csv(record.Session), Csv(record.StoredArguments ?? string.Empty)));
+                    record.RequestBytes.ToString(CultureInfo.InvariantCulture), record.ResponseBytes.ToString(CultureInfo.InvariantCulture), Csv(record.Session), Csv(record.StoredArguments ?? string.Empty), Csv(record.Decision ?? string.Empty)));
             }
         }
         else
@@ -133,11 +133,11 @@ internal static class AuditCommand
     private static string Table(List<AuditRecord> records)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{"TIME",-24} {"PRINCIPAL",-16} {"PROFILE",-14} {"SERVER",-12} {"METHOD",-14} {"ITEM",-24} {"OUTCOME",-11} {"MS",8}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{"TIME",-24} {"PRINCIPAL",-16} {"PROFILE",-14} {"SERVER",-12} {"METHOD",-14} {"ITEM",-24} {"OUTCOME",-11} {"MS",8}  DECISION\n");
         foreach (var r in records)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"{r.At.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture),-24} {r.Principal,-16} {r.Profile,-14} {r.Server,-12} {r.Method,-14} {r.Item,-24} {r.Outcome,-11} {r.DurationMilliseconds,8:0.0}\n");
+                $"{r.At.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture),-24} {r.Principal,-16} {r.Profile,-14} {r.Server,-12} {r.Method,-14} {r.Item,-24} {r.Outcome,-11} {r.DurationMilliseconds,8:0.0}  {r.Decision ?? "-"}\n");
         }
 
         return text.ToString();
@@ -160,6 +160,11 @@ internal static class AuditCommand
             json.WriteNumber("request_bytes", record.RequestBytes);
             json.WriteNumber("response_bytes", record.ResponseBytes);
             json.WriteString("session", record.Session);
+            if (record.Decision is { } decision)
+            {
+                json.WriteString("decision", decision);
+            }
+
             if (record.StoredArguments is { } arguments)
             {
                 json.WritePropertyName("arguments");

@@ -182,13 +182,14 @@ public abstract class StateStoreContractTests : IDisposable
         var audit = Stores.Audit;
         using (var writer = audit.OpenWriter(AuditArguments.Redacted))
         {
-            writer.Write([Record(T0, """{"token":"s3cret"}"""), Record(T0.AddMinutes(1), null)]);
+            writer.Write([Record(T0, """{"token":"s3cret"}"""), Record(T0.AddMinutes(1), null) with { Decision = "deny:no-writes" }]);
             writer.Write([Record(T0.AddMinutes(2), null)]);
         }
 
         var all = audit.Read(null, null, null);
         Assert.Equal([T0, T0.AddMinutes(1), T0.AddMinutes(2)], all.Select(r => r.At));
         Assert.Equal("""{"token":"[redacted]"}""", all[0].StoredArguments);
+        Assert.Equal([null, "deny:no-writes", null], all.Select(r => r.Decision));
         Assert.Equal([T0.AddMinutes(2)], audit.Read(null, null, last: 1).Select(r => r.At));
         Assert.Equal([T0.AddMinutes(1)], audit.Read(T0.AddSeconds(30), T0.AddSeconds(90), null).Select(r => r.At));
         Assert.Equal(2, audit.Prune(T0.AddSeconds(90)));

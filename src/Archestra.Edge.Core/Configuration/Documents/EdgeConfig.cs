@@ -35,4 +35,7 @@ internal sealed class EdgeConfig
     public ObservabilityConfig? Observability { get; set; }
 
     public RegistryConfig? Registry { get; set; }
+
+    /// <summary>Organisation-wide rules on tool calls, tried after each profile's own.</summary>
+    public List<PolicyRuleConfig?>? Policies { get; set; }
 }

@@ -27,6 +27,9 @@ internal sealed class ProfileConfig
 
     /// <summary>Who may use the profile (required when <c>auth:</c> is configured).</summary>
     public AccessConfig? Access { get; set; }
+
+    /// <summary>Rules on this profile's tool calls, tried before the organisation's.</summary>
+    public List<PolicyRuleConfig?>? Policies { get; set; }
 }
 
 /// <summary>A server's tools assigned to a profile.</summary>
@@ -51,6 +54,12 @@ internal sealed class ToolAssignmentConfig
     /// injected into each call, and never overridable by the caller. Values are any YAML (they become JSON).
     /// </summary>
     public Dictionary<string, Dictionary<string, string>>? FixedArguments { get; set; }
+
+    /// <summary>Only these users may call these tools (with <see cref="Teams"/>: either). Default: whoever may use the profile.</summary>
+    public List<string>? Users { get; set; }
+
+    /// <summary>Only members of these teams may call these tools.</summary>
+    public List<string>? Teams { get; set; }
 }
 
 /// <summary>A server's prompts assigned to a profile.</summary>

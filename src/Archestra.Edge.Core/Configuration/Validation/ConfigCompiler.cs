@@ -42,6 +42,7 @@ internal sealed partial class ConfigCompiler
         var profiles = CompileProfiles(config.Profiles, config.Servers?.Keys ?? (IEnumerable<string>)[]);
         var auth = CompileAuth(config.Auth, identity, profiles);
         profiles = CompileAccess(config.Profiles, profiles, identity, auth);
+        profiles = CompilePolicies(config, profiles, identity, auth);
         var audit = CompileAudit(config.Observability?.Audit);
         var catalogs = CompileCatalogs(config.Registry);
         var storage = CompileStorage(config.Storage, listener, auth);

@@ -39,5 +39,8 @@ namespace Archestra.Edge.Configuration.Yaml;
 [YamlSerializable(typeof(TracingConfig))]
 [YamlSerializable(typeof(MetricsConfig))]
 [YamlSerializable(typeof(RegistryConfig))]
+[YamlSerializable(typeof(PolicyRuleConfig))]
+[YamlSerializable(typeof(CallerMatchConfig))]
+[YamlSerializable(typeof(ArgumentConditionConfig))]
 // Public and unsealed only because the generated half is declared that way.
 public partial class ConfigYamlContext : StaticContext;

@@ -53,7 +53,7 @@ internal sealed partial class McpPostHandler
 
         if (pending.Local is { } local)
         {
-            // An input request the gateway made of a 2025 client for a 2026-07-28 server: the answer feeds the retry.
+            // The gateway's own request (an input request for a 2026-07-28 server, a policy's approval): the answer is its.
             local.TrySetResult(body.Span.ToArray());
             return;
         }
@@ -63,6 +63,6 @@ internal sealed partial class McpPostHandler
         var output = new ArrayBufferWriter<byte>(body.Memory.Length + pending.UpstreamId.Length);
         rewriter.WriteTo(body.Span, output);
         pending.Call?.TryFindServerRequest(pending.UpstreamId, out _, remove: true);
-        await pending.Upstream.SendAsync(output.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+        await pending.Upstream!.SendAsync(output.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
     }
 }

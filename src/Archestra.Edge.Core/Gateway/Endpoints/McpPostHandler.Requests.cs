@@ -59,7 +59,7 @@ internal sealed partial class McpPostHandler
                 return ListAsync(context, runtime, body, envelope, profile.ResourceTemplates);
 
             case McpMethod.ToolsCall:
-                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Tool, envelope.Name, envelope.Arguments) { Rates = runtime.RateLimits, State = state, StateRange = envelope.RequestState });
+                return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Tool, envelope.Name, envelope.Arguments) { Rates = runtime.RateLimits, State = state, StateRange = envelope.RequestState, Caller = session.Caller });
 
             case McpMethod.PromptsGet when profile.HasPrompts:
                 return RelayAsync(context, session, body, envelope, new Lookup(profile, body, LookupKind.Prompt, envelope.Name, default) { State = state, StateRange = envelope.RequestState });
@@ -142,6 +142,9 @@ internal sealed partial class McpPostHandler
     {
         /// <summary>The per-tool rate limit to take a call from (tools only).</summary>
         public Limits.RateLimits? Rates { get; init; }
+
+        /// <summary>Who calls (tools only: per-tool access and policies judge by it).</summary>
+        public Identity.Principal? Caller { get; init; }
 
         /// <summary>A 2026-07-28 retry's opened <c>requestState</c>, and where it is in the request.</summary>
         public Stateless.RequestState? State { get; init; }
@@ -242,7 +245,33 @@ internal sealed partial class McpPostHandler
             return (default, new GatewayError(GatewayErrorKind.InvalidParams, "Invalid params: arguments must be an object"));
         }
 
-        return lookup.WithState(new RelayTarget(entry.Server, lookup.Range, entry.UpstreamNameToken) { Fixed = entry.Fixed, Arguments = lookup.Arguments, ItemName = entry.UpstreamName });
+        var target = new RelayTarget(entry.Server, lookup.Range, entry.UpstreamNameToken) { Fixed = entry.Fixed, Arguments = lookup.Arguments, ItemName = entry.UpstreamName };
+        if (lookup.Caller is { } caller)
+        {
+            var verdict = Judge(lookup, entry, caller);
+            target = target with { Verdict = verdict };
+            if (verdict.Decision == Model.PolicyDecision.Deny)
+            {
+                // The target goes back with the error: the audit trail names the server and tool that were refused.
+                return (target, new GatewayError(GatewayErrorKind.PolicyDenied, Policies.PolicyMessages.Denied(verdict.Rule!, entry.Server.Name, entry.UpstreamName)));
+            }
+        }
+
+        return lookup.WithState(target);
+    }
+
+    /// <summary>Per-tool access (users/teams on the tool's assignment), then the profile's rules.</summary>
+    private static Policies.PolicyVerdict Judge(Lookup lookup, CatalogEntry entry, Identity.Principal caller)
+    {
+        if (entry.Assignment.Access is { } access && !Policies.PolicyMessages.MayCall(access, caller))
+        {
+            return new Policies.PolicyVerdict(Model.PolicyDecision.Deny, Policies.PolicyMessages.AccessRule(access));
+        }
+
+        var policies = lookup.Profile.Policies;
+        return policies.IsEmpty
+            ? default
+            : policies.Decide(entry.Server.Name, entry.UpstreamName, caller, lookup.Arguments.IsEmpty ? default : lookup.Arguments.Slice(lookup.Body.Span));
     }
 
     private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUriAsync(Lookup lookup, RelayCall call)

@@ -72,15 +72,28 @@ internal sealed partial class CallRelay
         long responseBytes = 0;
         RelayTarget target = default;
         RelayExchange? exchange = null;
+        string? decision = null;
         try
         {
             (target, var error) = await resolve(state, call).ConfigureAwait(false);
+            decision = Decided(session, target.Verdict);
             if (error.Kind != GatewayErrorKind.None)
             {
-                await (error.Kind == GatewayErrorKind.ToolRateLimited
+                await (error.Kind is GatewayErrorKind.ToolRateLimited or GatewayErrorKind.PolicyDenied
                     ? writer.WriteToolErrorAsync(error.Message, clientId)
                     : writer.WriteErrorAsync(error, clientId)).ConfigureAwait(false);
                 return;
+            }
+
+            if (target.Verdict.Decision == Model.PolicyDecision.RequireApproval)
+            {
+                var (answer, refusal) = await ApproveAsync(writer, session, call, target).ConfigureAwait(false);
+                decision = Decided(session, target.Verdict, answer);
+                if (refusal is not null)
+                {
+                    await writer.WriteToolErrorAsync(refusal, clientId).ConfigureAwait(false);
+                    return;
+                }
             }
 
             var server = target.Server;
@@ -151,7 +164,7 @@ internal sealed partial class CallRelay
             _metrics?.RecordCall(session.ProfileName, target.Server?.Name ?? string.Empty, MethodLabel(envelope.Method), target.ItemName ?? string.Empty, outcome, elapsed);
             if (_audit is not null)
             {
-                Audit(session, body, envelope, target, outcome, elapsed, responseBytes);
+                Audit(session, body, envelope, target, outcome, elapsed, responseBytes, decision);
             }
 
             if (span is not null)
@@ -322,7 +335,7 @@ internal sealed partial class CallRelay
     }
 
     /// <summary>Hands the call's audit record to the trail's writer (the arguments are copied only if the trail keeps them).</summary>
-    private void Audit(DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, RelayTarget target, CallOutcome outcome, TimeSpan elapsed, long responseBytes)
+    private void Audit(DownstreamSession session, RequestBody body, JsonRpcEnvelope envelope, RelayTarget target, CallOutcome outcome, TimeSpan elapsed, long responseBytes, string? decision)
     {
         // Tools and prompts by their upstream name; resources by the URI the client asked for.
         var item = target.ItemName ?? (envelope.Uri.IsEmpty ? string.Empty : System.Text.Encoding.UTF8.GetString(envelope.Uri.Slice(body.Span)).Trim('"'));
@@ -330,6 +343,7 @@ internal sealed partial class CallRelay
             MethodLabel(envelope.Method), item, GatewayMetrics.OutcomeName(outcome), elapsed.TotalMilliseconds, body.Memory.Length, responseBytes, session.Id)
         {
             Arguments = _audit.KeepsArguments && !envelope.Arguments.IsEmpty ? envelope.Arguments.Slice(body.Span).ToArray() : null,
+            Decision = decision,
         });
     }
 

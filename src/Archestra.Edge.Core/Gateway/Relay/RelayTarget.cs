@@ -13,6 +13,9 @@ internal readonly record struct RelayTarget(UpstreamServer Server, JsonRange Nam
 {
     public FixedArguments? Fixed { get; init; }
 
+    /// <summary>What the profile's rules decided about this call (default: no rule applied).</summary>
+    public Policies.PolicyVerdict Verdict { get; init; }
+
     /// <summary>The range of <c>params.arguments</c> in the request (to splice the fixed arguments into).</summary>
     public JsonRange Arguments { get; init; }
 

@@ -385,11 +385,12 @@ internal sealed record ListenFilter(bool Tools, bool Prompts, bool Resources, by
 
 /// <summary>A server-to-client request relayed to a client, waiting for its answer.</summary>
 /// <remarks><see cref="Call"/> is null for a request that came outside of any call (roots of a per-session upstream).</remarks>
-internal sealed record PendingServerRequest(UpstreamSession Upstream, byte[] UpstreamId, RelayCall? Call)
+/// <param name="Upstream">Where the answer goes; null for the gateway's own requests (then <see cref="Local"/> takes it).</param>
+internal sealed record PendingServerRequest(UpstreamSession? Upstream, byte[] UpstreamId, RelayCall? Call)
 {
     /// <summary>
-    /// Set when the request is the gateway's own translation of a 2026-07-28 server's input request: the client's answer
-    /// (its whole response message) completes this instead of going upstream.
+    /// Set when the request is the gateway's own — a translation of a 2026-07-28 server's input request, or a policy's
+    /// approval question: the client's answer (its whole response message) completes this instead of going upstream.
     /// </summary>
     public TaskCompletionSource<byte[]>? Local { get; init; }
 }

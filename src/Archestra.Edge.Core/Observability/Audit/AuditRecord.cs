@@ -22,4 +22,7 @@ internal sealed record AuditRecord(
 
     /// <summary>The arguments as stored (already redacted as configured), when read back.</summary>
     public string? StoredArguments { get; init; }
+
+    /// <summary>What a policy decided, and which rule: <c>deny:&lt;rule&gt;</c>, <c>approved:&lt;rule&gt;</c>, … (null: no rule applied).</summary>
+    public string? Decision { get; init; }
 }

@@ -30,7 +30,7 @@ internal sealed class PostgresAuditRepository(PostgresDatabase database, string 
     public List<AuditRecord> Read(DateTimeOffset? since, DateTimeOffset? until, int? last)
     {
         using var connection = database.Connect();
-        const string Columns = "at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session";
+        const string Columns = "at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, decision";
         using var select = PostgresDatabase.Command(connection, last is null
             ? $"SELECT {Columns} FROM audit WHERE at >= @since AND at < @until ORDER BY id"
             : $"SELECT {Columns} FROM (SELECT {Columns}, id FROM audit WHERE at >= @since AND at < @until ORDER BY id DESC LIMIT @last) newest ORDER BY id");
@@ -51,7 +51,7 @@ internal sealed class PostgresAuditRepository(PostgresDatabase database, string 
         {
             using var connection = database.Connect();
             using var import = connection.BeginBinaryImport(
-                "COPY audit (at, instance, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session) FROM STDIN (FORMAT BINARY)");
+                "COPY audit (at, instance, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, decision) FROM STDIN (FORMAT BINARY)");
             foreach (var record in records)
             {
                 import.StartRow();
@@ -76,6 +76,14 @@ internal sealed class PostgresAuditRepository(PostgresDatabase database, string 
                 }
 
                 import.Write(record.Session, NpgsqlDbType.Text);
+                if (record.Decision is { } decision)
+                {
+                    import.Write(decision, NpgsqlDbType.Text);
+                }
+                else
+                {
+                    import.WriteNull();
+                }
             }
 
             import.Complete();

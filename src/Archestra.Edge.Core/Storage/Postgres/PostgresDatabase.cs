@@ -13,7 +13,7 @@ namespace Archestra.Edge.Storage.Postgres;
 internal sealed class PostgresDatabase : IDisposable
 {
     public const string ChangeChannel = "archestra_state";
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     // "Archestr" in ASCII: the advisory lock every instance takes while migrating.
     private const long MigrationLock = 0x4172636865737472;
@@ -67,8 +67,15 @@ internal sealed class PostgresDatabase : IDisposable
                 throw new InvalidOperationException($"the PostgreSQL database was written by a newer version of the gateway (schema {known}, this one knows {SchemaVersion})");
             }
 
-            if (found is int)
+            if (found is int existing)
             {
+                if (existing < 2)
+                {
+                    // 2: audit records name the policy decision that applied to the call.
+                    version.CommandText = "ALTER TABLE audit ADD COLUMN IF NOT EXISTS decision text; UPDATE schema_version SET version = 2";
+                    version.ExecuteNonQuery();
+                }
+
                 transaction.Commit();
                 return;
             }
@@ -135,7 +142,8 @@ internal sealed class PostgresDatabase : IDisposable
                 request_bytes bigint NOT NULL,
                 response_bytes bigint NOT NULL,
                 arguments text,
-                session text NOT NULL);
+                session text NOT NULL,
+                decision text);
             CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
             CREATE TABLE IF NOT EXISTS signing_keys (
                 kid text PRIMARY KEY,

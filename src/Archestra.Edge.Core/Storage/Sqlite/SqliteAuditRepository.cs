@@ -30,8 +30,8 @@ internal sealed class SqliteAuditRepository(StateDatabase database) : IAuditRepo
             _arguments = arguments;
             _insert = connection.CreateCommand();
             _insert.CommandText = """
-                INSERT INTO audit (at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session)
-                VALUES ($at, $principal, $profile, $server, $method, $item, $outcome, $duration, $request, $response, $arguments, $session)
+                INSERT INTO audit (at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, decision)
+                VALUES ($at, $principal, $profile, $server, $method, $item, $outcome, $duration, $request, $response, $arguments, $session, $decision)
                 """;
             _values =
             [
@@ -47,6 +47,7 @@ internal sealed class SqliteAuditRepository(StateDatabase database) : IAuditRepo
                 _insert.Parameters.Add("$response", Microsoft.Data.Sqlite.SqliteType.Integer),
                 _insert.Parameters.Add("$arguments", Microsoft.Data.Sqlite.SqliteType.Text),
                 _insert.Parameters.Add("$session", Microsoft.Data.Sqlite.SqliteType.Text),
+                _insert.Parameters.Add("$decision", Microsoft.Data.Sqlite.SqliteType.Text),
             ];
             _insert.Prepare();
         }
@@ -69,6 +70,7 @@ internal sealed class SqliteAuditRepository(StateDatabase database) : IAuditRepo
                 _values[9].Value = record.ResponseBytes;
                 _values[10].Value = (object?)AuditRedaction.Keep(record.Arguments, _arguments) ?? DBNull.Value;
                 _values[11].Value = record.Session;
+                _values[12].Value = (object?)record.Decision ?? DBNull.Value;
                 _insert.ExecuteNonQuery();
             }
 
@@ -99,8 +101,8 @@ internal sealed class SqliteAuditRepository(StateDatabase database) : IAuditRepo
         using var select = connection.CreateCommand();
         var filter = "WHERE at >= $since AND at < $until";
         select.CommandText = last is null
-            ? $"SELECT at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session FROM audit {filter} ORDER BY id"
-            : $"SELECT * FROM (SELECT at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, id FROM audit {filter} ORDER BY id DESC LIMIT $last) ORDER BY id";
+            ? $"SELECT at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, decision FROM audit {filter} ORDER BY id"
+            : $"SELECT * FROM (SELECT at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, decision, id FROM audit {filter} ORDER BY id DESC LIMIT $last) ORDER BY id";
         select.Parameters.AddWithValue("$since", since?.ToUnixTimeMilliseconds() ?? 0);
         select.Parameters.AddWithValue("$until", until?.ToUnixTimeMilliseconds() ?? long.MaxValue);
         if (last is { } count)

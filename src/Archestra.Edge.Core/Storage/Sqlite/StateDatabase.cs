@@ -10,7 +10,7 @@ namespace Archestra.Edge.Storage.Sqlite;
 /// </summary>
 internal sealed class StateDatabase
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private static int s_providerSet;
 
     private readonly string _connectionString;
@@ -157,6 +157,19 @@ internal sealed class StateDatabase
             command.CommandText = """
                 ALTER TABLE oauth_clients ADD COLUMN last_used_at INTEGER;
                 UPDATE schema_version SET version = 2;
+                """;
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+
+        if ((long)version < 3)
+        {
+            // 3: audit records name the policy decision that applied to the call.
+            using var transaction = connection.BeginTransaction();
+            command.Transaction = transaction;
+            command.CommandText = """
+                ALTER TABLE audit ADD COLUMN decision TEXT;
+                UPDATE schema_version SET version = 3;
                 """;
             command.ExecuteNonQuery();
             transaction.Commit();
