@@ -1,0 +1,204 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Archestra.Edge.EndToEndTests.Infrastructure;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Archestra.Edge.EndToEndTests;
+
+/// <summary>
+/// Governance of tool calls against real servers: the npm <c>server-filesystem</c> behind a rule on its write
+/// arguments and an approval rule, and our test server open to one team only; callers are real SDK clients with
+/// tokens of two users in two teams.
+/// </summary>
+public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<PolicyTests.Fixture>
+{
+    private const string Ada = "archestra_policy-ada-token-000000000000000000000000000";
+    private const string Bob = "archestra_policy-bob-token-000000000000000000000000000";
+    private const string Admin = "archestra_policy-admin-token-00000000000000000000000000";
+
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public string Root { get; } = Directory.CreateTempSubdirectory("archestra-policy-").FullName;
+
+        internal GatewayProcess Gateway { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Directory.CreateDirectory(Path.Combine(Root, "workspace"));
+            var filesystem = Path.Combine(Repository.NpmPackage("@modelcontextprotocol/server-filesystem"), "dist", "index.js");
+            Gateway = await GatewayProcess.StartAsync($$"""
+                teams: [platform, data]
+                users:
+                  ada: { teams: [platform] }
+                  bob: { teams: [data] }
+                servers:
+                  fs:
+                    process: { command: "{{Repository.Node}}", args: ["{{filesystem}}", "{{Root}}"] }
+                  local:
+                    {{TestServerProcess.StdioYaml("local")}}
+                profiles:
+                  work:
+                    access: { org: true }
+                    tools:
+                      - server: fs
+                        include: [write_file, read_text_file, create_directory]
+                      - server: local
+                        include: [echo]
+                        teams: [platform]
+                    policies:
+                      - name: writes-stay-in-workspace
+                        servers: [fs]
+                        tools: [write_file, create_directory]
+                        when:
+                          - { arg: path, not_glob: "{{Root}}/workspace/*" }
+                        decision: deny
+                        message: files are written under workspace/ only
+                      - name: new-directories-need-approval
+                        servers: [fs]
+                        tools: [create_directory]
+                        decision: require_approval
+                        message: a person decides where directories go
+                auth:
+                  bearer:
+                    tokens:
+                      - { name: ada, sha256: {{Sha(Ada)}}, scope: "user:ada" }
+                      - { name: bob, sha256: {{Sha(Bob)}}, scope: "user:bob" }
+                      - { name: admin, sha256: {{Sha(Admin)}}, scope: org }
+                """);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            Directory.Delete(Root, recursive: true);
+        }
+
+        private static string Sha(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    }
+
+    [Fact]
+    public async Task ADenyRuleOnArguments_RefusesWritesOutsideTheWorkspace_WithAToolErrorNamingTheRule()
+    {
+        await using var bob = await ConnectAsync(Bob);
+        var inside = Path.Combine(fixture.Root, "workspace", "notes.md");
+        var written = await bob.CallToolAsync("fs__write_file", new Dictionary<string, object?> { ["path"] = inside, ["content"] = "kept" });
+        Assert.NotEqual(true, written.IsError);
+        Assert.Equal("kept", await File.ReadAllTextAsync(inside));
+
+        var outside = Path.Combine(fixture.Root, "escape.md");
+        var refused = await bob.CallToolAsync("fs__write_file", new Dictionary<string, object?> { ["path"] = outside, ["content"] = "nope" });
+        Assert.True(refused.IsError);
+        Assert.Equal("Denied by policy 'writes-stay-in-workspace': files are written under workspace/ only", Clients.Text(refused));
+        Assert.False(File.Exists(outside)); // the server never saw the call
+
+        // Reading is not a write: no rule covers it.
+        Assert.Equal("kept", Clients.Text(await bob.CallToolAsync("fs__read_text_file", new Dictionary<string, object?> { ["path"] = inside })));
+        await AuditedAsync("deny:writes-stay-in-workspace");
+    }
+
+    [Fact]
+    public async Task PerToolAccess_OpensATeamsTools_ToThatTeamOnly()
+    {
+        await using var ada = await ConnectAsync(Ada);
+        await using var bob = await ConnectAsync(Bob);
+        Assert.Equal("platform only", Clients.Text(await ada.CallToolAsync("local__echo", new Dictionary<string, object?> { ["text"] = "platform only" })));
+
+        var refused = await bob.CallToolAsync("local__echo", new Dictionary<string, object?> { ["text"] = "data team" });
+        Assert.True(refused.IsError);
+        Assert.Equal("Denied: local's tool 'echo' is open to team platform only", Clients.Text(refused));
+        await AuditedAsync("deny:tool-access");
+    }
+
+    [Fact]
+    public async Task RequireApproval_AsksTheUserThroughElicitation_AndOnlyAnApprovalLetsTheCallThrough()
+    {
+        string? asked = null;
+        var answer = true;
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                ElicitationHandler = (request, _) =>
+                {
+                    asked = request!.Message;
+                    return ValueTask.FromResult(answer
+                        ? new ElicitResult { Action = "accept", Content = new Dictionary<string, JsonElement> { ["approve"] = JsonSerializer.SerializeToElement(true) } }
+                        : new ElicitResult { Action = "decline" });
+                },
+            },
+        };
+        await using var ada = await ConnectAsync(Ada, options);
+
+        var approvedPath = Path.Combine(fixture.Root, "workspace", "approved");
+        var approved = await ada.CallToolAsync("fs__create_directory", new Dictionary<string, object?> { ["path"] = approvedPath });
+        Assert.NotEqual(true, approved.IsError);
+        Assert.True(Directory.Exists(approvedPath));
+        Assert.Equal("Allow fs's tool 'create_directory' to run? (policy 'new-directories-need-approval': a person decides where directories go)", asked);
+
+        answer = false;
+        var declinedPath = Path.Combine(fixture.Root, "workspace", "declined");
+        var declined = await ada.CallToolAsync("fs__create_directory", new Dictionary<string, object?> { ["path"] = declinedPath });
+        Assert.True(declined.IsError);
+        Assert.Equal("The user declined fs's tool 'create_directory' (policy 'new-directories-need-approval')", Clients.Text(declined));
+        Assert.False(Directory.Exists(declinedPath));
+
+        // A client that cannot be asked is refused.
+        await using var silent = await ConnectAsync(Bob);
+        var unasked = await silent.CallToolAsync("fs__create_directory", new Dictionary<string, object?> { ["path"] = Path.Combine(fixture.Root, "workspace", "silent") });
+        Assert.True(unasked.IsError);
+        Assert.Contains("cannot ask (it did not declare elicitation)", Clients.Text(unasked), StringComparison.Ordinal);
+
+        await AuditedAsync("approved:new-directories-need-approval", "declined:new-directories-need-approval", "unapprovable:new-directories-need-approval");
+        var metrics = await MetricsAsync();
+        Assert.Contains("archestra_policy_decisions_total{profile=\"work\",rule=\"new-directories-need-approval\",decision=\"approved\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("archestra_policy_decisions_total{profile=\"work\",rule=\"new-directories-need-approval\",decision=\"declined\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    private async Task<McpClient> ConnectAsync(string token, McpClientOptions? options = null)
+    {
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = fixture.Gateway.ProfileUrl("work"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {token}" },
+        });
+        options ??= new McpClientOptions();
+        options.ProtocolVersion ??= "2025-11-25";
+        return await McpClient.CreateAsync(transport, options);
+    }
+
+    /// <summary>Waits until the audit trail (written in batches) holds a record with each decision.</summary>
+    private async Task AuditedAsync(params string[] decisions)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await using var export = ChildProcess.Start(Repository.GatewayBinary, ["audit", "export", "--format", "jsonl", "--config", fixture.Gateway.ConfigPath]);
+            Assert.Equal(0, await export.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            var found = export.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(l => l.StartsWith('{'))
+                .Select(l => JsonNode.Parse(l)!["decision"]?.GetValue<string>())
+                .ToHashSet();
+            if (decisions.All(found.Contains))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the audit trail lacks {string.Join(", ", decisions.Where(d => !found.Contains(d)))}: {export.Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<string> MetricsAsync()
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(fixture.Gateway.BaseUrl, "/metrics"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Admin);
+        using var response = await http.SendAsync(request);
+        return await response.Content.ReadAsStringAsync();
+    }
+}
