@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using Archestra.Edge.Gateway.Policies;
 using Archestra.Edge.Gateway.Sessions;
@@ -34,25 +33,11 @@ internal sealed partial class CallRelay
                 $"Policy '{rule.Name}' requires the user's approval for {target.Server.Name}'s tool '{tool}', and this client cannot ask (it did not declare elicitation)");
         }
 
-        var gatewayId = session.NextServerRequestId();
-        var answered = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        session.ServerRequests[gatewayId] = new PendingServerRequest(Upstream: null, [], call) { Local = answered };
-        byte[] response;
-        try
-        {
-            var ask = new ArrayBufferWriter<byte>(512);
-            ask.Write("{\"jsonrpc\":\"2.0\",\"id\":"u8);
-            ask.Write(Encoding.ASCII.GetBytes(gatewayId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            ask.Write(",\"method\":\"elicitation/create\",\"params\":{\"message\":"u8);
-            JsonRpcWriter.WriteString(ask, $"Allow {target.Server.Name}'s tool '{tool}' to run? (policy '{rule.Name}'{(rule.Message is { } why ? $": {why}" : string.Empty)})");
-            ask.Write(",\"requestedSchema\":{\"type\":\"object\",\"properties\":{\"approve\":{\"type\":\"boolean\",\"title\":\"Approve this call\"}},\"required\":[\"approve\"]}}}"u8);
-            await writer.WriteEventAsync(ask.WrittenSpan).ConfigureAwait(false);
-            response = await answered.Task.WaitAsync(call.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            session.ServerRequests.TryRemove(gatewayId, out _);
-        }
+        var question = new ArrayBufferWriter<byte>(512);
+        question.Write("{\"message\":"u8);
+        JsonRpcWriter.WriteString(question, $"Allow {target.Server.Name}'s tool '{tool}' to run? (policy '{rule.Name}'{(rule.Message is { } why ? $": {why}" : string.Empty)})");
+        question.Write(",\"requestedSchema\":{\"type\":\"object\",\"properties\":{\"approve\":{\"type\":\"boolean\",\"title\":\"Approve this call\"}},\"required\":[\"approve\"]}}"u8);
+        var response = await AskClientAsync(writer, session, call, upstream: null, "elicitation/create", question.WrittenSpan.ToArray()).ConfigureAwait(false);
 
         return Approved(response)
             ? (ApprovalAnswer.Approved, null)

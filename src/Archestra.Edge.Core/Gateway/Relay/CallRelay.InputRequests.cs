@@ -229,6 +229,34 @@ internal sealed partial class CallRelay
     /// of the client on the call's stream (if it declared the capability), and the call is sent again with the answers
     /// and the server's state. Null to go on reading the new reply; otherwise the call ended with that outcome.
     /// </summary>
+    /// <summary>
+    /// Sends the gateway's own request to the client on the call's stream and waits (under the call's token) for the
+    /// answer, which the session's pending table routes here instead of upstream; returns the whole response message.
+    /// </summary>
+    private static async Task<byte[]> AskClientAsync(DownstreamWriter writer, DownstreamSession session, RelayCall call, UpstreamSession? upstream, string method, byte[] parameters)
+    {
+        var gatewayId = session.NextServerRequestId();
+        var answered = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        session.ServerRequests[gatewayId] = new PendingServerRequest(upstream, [], call) { Local = answered };
+        try
+        {
+            var ask = new ArrayBufferWriter<byte>(parameters.Length + 96);
+            ask.Write("{\"jsonrpc\":\"2.0\",\"id\":"u8);
+            ask.Write(Encoding.ASCII.GetBytes(gatewayId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            ask.Write(",\"method\":"u8);
+            JsonRpcWriter.WriteString(ask, method);
+            ask.Write(",\"params\":"u8);
+            ask.Write(parameters);
+            ask.Write("}"u8);
+            await writer.WriteEventAsync(ask.WrittenSpan).ConfigureAwait(false);
+            return await answered.Task.WaitAsync(call.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            session.ServerRequests.TryRemove(gatewayId, out _);
+        }
+    }
+
     private static async Task<CallOutcome?> AskAndRetryAsync(RelayExchange x, UpstreamMessage message, ResultScan scan)
     {
         var call = x.Call;
@@ -272,27 +300,8 @@ internal sealed partial class CallRelay
                     return CallOutcome.Error;
                 }
 
-                var gatewayId = session.NextServerRequestId();
-                var answered = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-                session.ServerRequests[gatewayId] = new PendingServerRequest(upstream, [], call) { Local = answered };
-                byte[] response;
-                try
-                {
-                    var ask = new ArrayBufferWriter<byte>(256);
-                    ask.Write("{\"jsonrpc\":\"2.0\",\"id\":"u8);
-                    ask.Write(Encoding.ASCII.GetBytes(gatewayId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                    ask.Write(",\"method\":"u8);
-                    JsonRpcWriter.WriteString(ask, methodName);
-                    ask.Write(",\"params\":"u8);
-                    ask.Write(request.Value.TryGetProperty("params", out var p) ? Encoding.UTF8.GetBytes(p.GetRawText()) : "{}"u8);
-                    ask.Write("}"u8);
-                    await x.Writer.WriteEventAsync(ask.WrittenSpan).ConfigureAwait(false);
-                    response = await answered.Task.WaitAsync(call.Token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    session.ServerRequests.TryRemove(gatewayId, out _);
-                }
+                var response = await AskClientAsync(x.Writer, session, call, upstream, methodName,
+                    request.Value.TryGetProperty("params", out var p) ? Encoding.UTF8.GetBytes(p.GetRawText()) : "{}"u8.ToArray()).ConfigureAwait(false);
 
                 var reply = EnvelopeReader.Read(response);
                 if (reply.Kind != JsonRpcMessageKind.Response)
