@@ -149,31 +149,27 @@ internal sealed class StateDatabase
             throw new InvalidOperationException($"{Path} was written by a newer version of the gateway (schema {version}, this one knows {SchemaVersion})");
         }
 
-        if ((long)version < 2)
+        // 2: registered OAuth clients remember their last sign-in, so unused registrations can expire.
+        MigrateTo(connection, command, (long)version, 2, "ALTER TABLE oauth_clients ADD COLUMN last_used_at INTEGER;");
+
+        // 3: audit records name the policy decision that applied to the call.
+        MigrateTo(connection, command, (long)version, 3, "ALTER TABLE audit ADD COLUMN decision TEXT;");
+    }
+
+    /// <summary>Runs one schema step (and records its version) in one transaction, if the database is older.</summary>
+    private static void MigrateTo(SqliteConnection connection, SqliteCommand command, long current, int target, string change)
+    {
+        if (current >= target)
         {
-            // 2: registered OAuth clients remember their last sign-in, so unused registrations can expire.
-            using var transaction = connection.BeginTransaction();
-            command.Transaction = transaction;
-            command.CommandText = """
-                ALTER TABLE oauth_clients ADD COLUMN last_used_at INTEGER;
-                UPDATE schema_version SET version = 2;
-                """;
-            command.ExecuteNonQuery();
-            transaction.Commit();
+            return;
         }
 
-        if ((long)version < 3)
-        {
-            // 3: audit records name the policy decision that applied to the call.
-            using var transaction = connection.BeginTransaction();
-            command.Transaction = transaction;
-            command.CommandText = """
-                ALTER TABLE audit ADD COLUMN decision TEXT;
-                UPDATE schema_version SET version = 3;
-                """;
-            command.ExecuteNonQuery();
-            transaction.Commit();
-        }
+        using var transaction = connection.BeginTransaction();
+        command.Transaction = transaction;
+        command.CommandText = $"{change} UPDATE schema_version SET version = {target};";
+        command.ExecuteNonQuery();
+        transaction.Commit();
+        command.Transaction = null;
     }
 
     /// <summary>Microsoft.Data.Sqlite over the system SQLite: linked in statically in the AOT binary, the shared library otherwise.</summary>
