@@ -263,12 +263,14 @@ public sealed class SupervisionTests
             await gateway.DisposeAsync();
 
             // A leftover the kernel could not take down (say the gateway died while spawning): recorded, so reaped.
-            using var straggler = Process.Start(new ProcessStartInfo("setsid", ["sleep", "300"]) { UseShellExecute = false })!;
-            await Eventually.TrueAsync(() => ProcessProbe.ChildrenNamed("sleep 300").Count == 1, seconds: 10);
-            var sleeper = ProcessProbe.ChildrenNamed("sleep 300").Single();
+            // A duration of its own (sleep takes fractions), so no other test run's leftover is mistaken for this one.
+            var seconds = $"300.{Random.Shared.Next(100_000, 999_999)}";
+            using var straggler = Process.Start(new ProcessStartInfo("setsid", ["sleep", seconds]) { UseShellExecute = false })!;
+            await Eventually.TrueAsync(() => ProcessProbe.ChildrenNamed($"sleep {seconds}").Count == 1, seconds: 10);
+            var sleeper = ProcessProbe.ChildrenNamed($"sleep {seconds}").Single();
             var stat = File.ReadAllText($"/proc/{sleeper}/stat");
             var startTime = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
-            File.WriteAllText(Path.Combine(dataDirectory, "children", sleeper.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"{startTime} sleep 300");
+            File.WriteAllText(Path.Combine(dataDirectory, "children", sleeper.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"{startTime} sleep {seconds}");
 
             await using var next = await GatewayProcess.StartAsync(yaml);
             await next.Process.WaitForLineAsync(l => l.Contains("left running by a previous gateway", StringComparison.Ordinal), TimeSpan.FromSeconds(10));

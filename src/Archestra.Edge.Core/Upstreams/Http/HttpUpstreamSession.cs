@@ -75,6 +75,14 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         // Before the first call: the listener may take a moment to start. A 2026-07-28 server sends nothing unlinked.
         session._getStreamOpen = !session.SpeaksModern;
         session._listenTask = Task.Run(session.ListenAsync, CancellationToken.None);
+        if (!session.SpeaksModern)
+        {
+            // A server may send requests that belong to no call's stream (elicitation without a related request, say)
+            // only on a GET stream, dropping them while there is none: the first call waits until the server has
+            // answered the GET (any answer), for at most a second.
+            await Task.WhenAny(session._listenAnswering.Task, Task.Delay(s_listenWait, cancellationToken)).ConfigureAwait(false);
+        }
+
         return (session, UpstreamError.None);
     }
 
