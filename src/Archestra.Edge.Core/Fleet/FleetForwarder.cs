@@ -63,6 +63,15 @@ internal sealed partial class FleetForwarder : IDisposable
     public async Task<ForwardOutcome> ForwardAsync(HttpContext context, string owner, ReadOnlyMemory<byte> body)
     {
         var membership = _node.Membership!;
+        if (FleetHop.IsSealed(_node, context.Request, DateTimeOffset.UtcNow))
+        {
+            // Forwarded here already, yet not ours: an instance's advertised address leads elsewhere (the balancer,
+            // another instance). Relaying again could go round for ever; the session is as good as gone.
+            Log.Misrouted(_logger, owner);
+            Interlocked.Increment(ref _ownerGone);
+            return ForwardOutcome.OwnerGone;
+        }
+
         if (!membership.TryGetLive(owner, out var member))
         {
             Interlocked.Increment(ref _ownerGone);
@@ -158,5 +167,8 @@ internal sealed partial class FleetForwarder : IDisposable
     {
         [LoggerMessage(Observability.EventIds.FleetForwardFailed, LogLevel.Warning, "Cannot reach instance {Instance} at {Url} for one of its sessions ({Reason}); answering that the session is gone")]
         public static partial void ForwardFailed(ILogger logger, string instance, string url, string reason);
+
+        [LoggerMessage(Observability.EventIds.FleetMisrouted, LogLevel.Warning, "A request forwarded to this instance belongs to instance {Instance}: some instance's server.advertise_url does not lead to it; answering that the session is gone")]
+        public static partial void Misrouted(ILogger logger, string instance);
     }
 }

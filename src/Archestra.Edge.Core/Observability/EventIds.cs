@@ -96,6 +96,7 @@ internal static class EventIds
     public const int FleetForwardFailed = 433;
     public const int FleetJoined = 434;
     public const int SigningKeysReloaded = 435;
+    public const int FleetMisrouted = 436;
 
-    // Highest id in use: 435.
+    // Highest id in use: 436.
 }

@@ -35,6 +35,28 @@ public sealed class FleetHopTests
         Assert.False(FleetHop.IsSealed(receiver, request, Now));
     }
 
+    [Fact]
+    public async Task ARequestForwardedOnce_IsNeverForwardedAgain_EvenToALiveOwner()
+    {
+        // The owner is live, at an address that would take seconds to give up on (a black hole).
+        var owner = "0303030303030303";
+        var repository = new StubRepository(7) { Live = [new FleetMember(owner, new Uri("http://10.255.255.1:9000"), "1", "f", Now, Now)] };
+        var (sender, receiver) = (Node(), FleetNode.Join(repository, FleetNode.NewInstance(), new Uri("http://127.0.0.1:1"), () => "f", TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+        Assert.True(receiver.Membership!.Beat());
+        Assert.True(receiver.Membership.TryGetLive(owner, out _));
+
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Path = "/v1/mcp/p";
+        context.Request.Headers[Archestra.Edge.Protocol.Mcp.McpHeaders.SessionId] = "session-of-another";
+        context.Request.Headers[FleetHop.Header] = FleetHop.Seal(sender, "POST", "/v1/mcp/p", "session-of-another", DateTimeOffset.UtcNow);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(ForwardOutcome.OwnerGone, await receiver.Forwarder!.ForwardAsync(context, owner, "{}"u8.ToArray()));
+        Assert.True(started.Elapsed < TimeSpan.FromMilliseconds(500), $"took {started.Elapsed}: it tried to connect");
+        Assert.Equal((0, 1), (receiver.Forwarder.Forwarded, receiver.Forwarder.OwnerGone));
+    }
+
     private static FleetNode Node(byte secret = 7)
         => FleetNode.Join(new StubRepository(secret), FleetNode.NewInstance(), new Uri("http://127.0.0.1:1"), () => "f", TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
@@ -47,7 +69,7 @@ public sealed class FleetHopTests
         return context.Request;
     }
 
-    /// <summary>Only the secret is read when joining; the rest of the repository is the membership's, not under test here.</summary>
+    /// <summary>The secret, and the members it is told to report as live.</summary>
     private sealed class StubRepository(byte secret) : IFleetRepository
     {
         public byte[] Secret() => Enumerable.Repeat(secret, 32).ToArray();
@@ -56,7 +78,9 @@ public sealed class FleetHopTests
         {
         }
 
-        public IReadOnlyList<FleetMember> Members(DateTimeOffset seenSince) => [];
+        public IReadOnlyList<FleetMember> Live { get; init; } = [];
+
+        public IReadOnlyList<FleetMember> Members(DateTimeOffset seenSince) => Live;
 
         public void Leave(string instance)
         {

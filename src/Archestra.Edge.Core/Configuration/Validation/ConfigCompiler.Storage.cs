@@ -43,6 +43,13 @@ internal sealed partial class ConfigCompiler
             _diagnostics.Add("storage.connection", $"not an Npgsql connection string: {ex.Message.Split('\n')[0]}", "Host=…;Username=…;Password=…;Database=…");
         }
 
+        if (listener is { AdvertiseUrl: { } advertised, PublicUrl: { } balancer }
+            && Uri.Compare(advertised, balancer, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
+        {
+            _diagnostics.Add("server.advertise_url", "advertise_url is the public URL: the other instances must reach this instance itself, not the balancer",
+                "the instance's own address, e.g. http://${env:POD_IP}:9000");
+        }
+
         if (auth.OAuth == OAuthMode.Builtin && listener?.PublicUrl is null)
         {
             _diagnostics.Add("server.public_url", "a fleet (storage: postgres) with the built-in authorization server needs server.public_url",
