@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Archestra.Edge.Model;
 
@@ -40,27 +41,36 @@ internal sealed record Principal(PrincipalKind Kind, string Id, ImmutableArray<s
             return true;
         }
 
+        // The organisation owns every profile; narrow an org token with profiles: when that is too much.
+        return Kind == PrincipalKind.Org || IsAmong(access.Users, access.Teams);
+    }
+
+    /// <summary>
+    /// Whether this principal is one of <paramref name="users"/> or belongs to one of <paramref name="teams"/>: a team
+    /// token by its team, a user by their name or any of their teams; the organisation is neither.
+    /// </summary>
+    public bool IsAmong(FrozenSet<string> users, FrozenSet<string> teams)
+    {
         switch (Kind)
         {
-            case PrincipalKind.Org:
-                // The organisation owns every profile; narrow an org token with profiles: when that is too much.
-                return true;
             case PrincipalKind.Team:
-                return access.Teams.Contains(Id);
-            default:
-                if (access.Users.Contains(Id))
+                return teams.Contains(Id);
+            case PrincipalKind.User:
+                if (users.Contains(Id))
                 {
                     return true;
                 }
 
                 foreach (var team in Teams)
                 {
-                    if (access.Teams.Contains(team))
+                    if (teams.Contains(team))
                     {
                         return true;
                     }
                 }
 
+                return false;
+            default:
                 return false;
         }
     }

@@ -83,4 +83,15 @@ internal sealed record ArgumentCondition(string Display, ImmutableArray<PathStep
 internal readonly record struct PathStep(string? Name, int Index);
 
 /// <summary>Per-tool access on a tool assignment: only these users, or members of these teams, may call its tools.</summary>
-internal sealed record ToolAccess(FrozenSet<string> Users, FrozenSet<string> Teams);
+internal sealed record ToolAccess(FrozenSet<string> Users, FrozenSet<string> Teams)
+{
+    /// <summary>The name per-tool access decisions go by in the audit trail and the metric.</summary>
+    public const string RuleName = "tool-access";
+
+    /// <summary>The deny rule this access amounts to for everyone else (its message lists who may call).</summary>
+    public PolicyRule Rule { get; } = new(RuleName, "tools[].users/teams", [], [], null, [], PolicyDecision.Deny,
+        string.Join(", ", Users.Order(StringComparer.Ordinal).Select(u => $"user {u}").Concat(Teams.Order(StringComparer.Ordinal).Select(t => $"team {t}"))));
+
+    /// <summary>Whether <paramref name="caller"/> may call the tools: the organisation always (narrow its token with profiles:).</summary>
+    public bool Allows(Identity.Principal caller) => caller.Kind == PrincipalKind.Org || caller.IsAmong(Users, Teams);
+}

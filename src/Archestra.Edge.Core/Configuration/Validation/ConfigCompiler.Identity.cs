@@ -379,27 +379,8 @@ internal sealed partial class ConfigCompiler
                 _diagnostics.Add(path, "access: needs an auth: section (without it nobody is authenticated, so nobody could be checked)", "add auth: with bearer tokens or oauth");
             }
 
-            var teams = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < (access.Teams?.Count ?? 0); i++)
-            {
-                if (!identity.Teams.Contains(access.Teams![i]))
-                {
-                    UnknownName($"{path}.teams[{i}]", "team", access.Teams[i], identity.Teams, "teams are listed under teams:");
-                }
-
-                teams.Add(access.Teams[i]);
-            }
-
-            var users = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < (access.Users?.Count ?? 0); i++)
-            {
-                if (!identity.Users.ContainsKey(access.Users![i]))
-                {
-                    UnknownName($"{path}.users[{i}]", "user", access.Users[i], identity.Users.Keys, "users are listed under users:");
-                }
-
-                users.Add(access.Users[i]);
-            }
+            var teams = Teams(access.Teams, $"{path}.teams", identity);
+            var users = Users(access.Users, $"{path}.users", identity);
 
             var org = access.Org ?? false;
             if (!org && teams.Count == 0 && users.Count == 0)
@@ -407,10 +388,36 @@ internal sealed partial class ConfigCompiler
                 _diagnostics.Add(path, "access names nobody", "org: true, or teams and users");
             }
 
-            result.Add(profile with { Access = new AccessModel(org, teams.ToFrozenSet(StringComparer.Ordinal), users.ToFrozenSet(StringComparer.Ordinal)) });
+            result.Add(profile with { Access = new AccessModel(org, teams, users) });
         }
 
         return result.MoveToImmutable();
+    }
+
+    /// <summary>Team names as a set, each checked against <c>teams:</c>.</summary>
+    private FrozenSet<string> Teams(List<string>? names, string path, IdentityModel identity)
+        => Names(names, path, "team", identity.Teams, "teams are listed under teams:");
+
+    /// <summary>User names as a set, each checked against <c>users:</c>.</summary>
+    private FrozenSet<string> Users(List<string>? names, string path, IdentityModel identity)
+        => Names(names, path, "user", identity.Users.Keys, "users are listed under users:");
+
+    private FrozenSet<string> Names(List<string>? names, string path, string what, IReadOnlyCollection<string> known, string hint)
+    {
+        if (names is null)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (!known.Contains(names[i]))
+            {
+                UnknownName($"{path}[{i}]", what, names[i], known, hint);
+            }
+        }
+
+        return names.ToFrozenSet(StringComparer.Ordinal);
     }
 
     private void UnknownName(string path, string what, string name, IEnumerable<string> known, string hint)

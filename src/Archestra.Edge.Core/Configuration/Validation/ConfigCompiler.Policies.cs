@@ -36,8 +36,8 @@ internal sealed partial class ConfigCompiler
                     }
 
                     var path = $"profiles.{profile.Name}.tools[{i}]";
-                    var users = Names(assignment.Users, $"{path}.users", "user", identity.Users.Keys, "users are listed under users:");
-                    var teams = Names(assignment.Teams, $"{path}.teams", "team", identity.Teams, "teams are listed under teams:");
+                    var users = Users(assignment.Users, $"{path}.users", identity);
+                    var teams = Teams(assignment.Teams, $"{path}.teams", identity);
                     if (!auth.Enabled)
                     {
                         _diagnostics.Add(path, "users: and teams: on a tool assignment need an auth: section (without it nobody is authenticated)", "add auth: with bearer tokens or oauth");
@@ -132,8 +132,8 @@ internal sealed partial class ConfigCompiler
                 }
 
                 callers = new CallerMatch(
-                    Names(who.Users, $"{rulePath}.callers.users", "user", identity.Users.Keys, "users are listed under users:"),
-                    Names(who.Teams, $"{rulePath}.callers.teams", "team", identity.Teams, "teams are listed under teams:"),
+                    Users(who.Users, $"{rulePath}.callers.users", identity),
+                    Teams(who.Teams, $"{rulePath}.callers.teams", identity),
                     kinds.ToImmutable());
             }
 
@@ -328,24 +328,5 @@ internal sealed partial class ConfigCompiler
 
         steps = builder.ToImmutable();
         return steps.Length > 0;
-    }
-
-    private FrozenSet<string> Names(List<string>? names, string path, string what, IEnumerable<string> known, string hint)
-    {
-        if (names is null)
-        {
-            return FrozenSet<string>.Empty;
-        }
-
-        var knownSet = known as ICollection<string> ?? [.. known];
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (!knownSet.Contains(names[i]))
-            {
-                UnknownName($"{path}[{i}]", what, names[i], knownSet, hint);
-            }
-        }
-
-        return names.ToFrozenSet(StringComparer.Ordinal);
     }
 }

@@ -263,9 +263,9 @@ internal sealed partial class McpPostHandler
     /// <summary>Per-tool access (users/teams on the tool's assignment), then the profile's rules.</summary>
     private static Policies.PolicyVerdict Judge(Lookup lookup, CatalogEntry entry, Identity.Principal caller)
     {
-        if (entry.Assignment.Access is { } access && !Policies.PolicyMessages.MayCall(access, caller))
+        if (entry.Assignment.Access is { } access && !access.Allows(caller))
         {
-            return new Policies.PolicyVerdict(Model.PolicyDecision.Deny, Policies.PolicyMessages.AccessRule(access));
+            return new Policies.PolicyVerdict(Model.PolicyDecision.Deny, access.Rule);
         }
 
         var policies = lookup.Profile.Policies;

@@ -111,32 +111,7 @@ internal sealed class ProfilePolicies
     }
 
     internal static bool Matches(CallerMatch callers, Identity.Principal caller)
-    {
-        if (!callers.Kinds.IsDefaultOrEmpty && callers.Kinds.Contains(caller.Kind))
-        {
-            return true;
-        }
-
-        if (caller.Kind == PrincipalKind.User && callers.Users.Contains(caller.Id))
-        {
-            return true;
-        }
-
-        if (caller.Kind == PrincipalKind.Team && callers.Teams.Contains(caller.Id))
-        {
-            return true;
-        }
-
-        foreach (var team in caller.Teams)
-        {
-            if (callers.Teams.Contains(team))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+        => (!callers.Kinds.IsDefaultOrEmpty && callers.Kinds.Contains(caller.Kind)) || caller.IsAmong(callers.Users, callers.Teams);
 
     /// <summary>Whether every condition of <paramref name="rule"/> holds on the arguments.</summary>
     internal static bool Holds(PolicyRule rule, JsonElement arguments)

@@ -124,13 +124,13 @@ public sealed class PolicyEvaluationTests
     {
         var access = Profile.Tools.Single(t => t.Server == "db").Access!;
         Assert.Null(Profile.Tools.Single(t => t.Server == "fs").Access);
-        Assert.True(PolicyMessages.MayCall(access, Ada));      // named user
-        Assert.True(PolicyMessages.MayCall(access, Bob));      // member of data
-        Assert.True(PolicyMessages.MayCall(access, DataTeam)); // the team's own token
-        Assert.True(PolicyMessages.MayCall(access, Org));
-        Assert.False(PolicyMessages.MayCall(access, new Principal(PrincipalKind.User, "eve", ["platform"], "test")));
+        Assert.True(access.Allows(Ada));      // named user
+        Assert.True(access.Allows(Bob));      // member of data
+        Assert.True(access.Allows(DataTeam)); // the team's own token
+        Assert.True(access.Allows(Org));
+        Assert.False(access.Allows(new Principal(PrincipalKind.User, "eve", ["platform"], "test")));
         Assert.Equal("Denied: db's tool 'query' is open to user ada, team data only",
-            PolicyMessages.Denied(PolicyMessages.AccessRule(access), "db", "query"));
+            PolicyMessages.Denied(access.Rule, "db", "query"));
     }
 
     [Fact]
