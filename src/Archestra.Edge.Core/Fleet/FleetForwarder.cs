@@ -63,7 +63,7 @@ internal sealed partial class FleetForwarder : IDisposable
     public async Task<ForwardOutcome> ForwardAsync(HttpContext context, string owner, ReadOnlyMemory<byte> body)
     {
         var membership = _node.Membership!;
-        if (FleetHop.IsSealed(_node, context.Request, DateTimeOffset.UtcNow))
+        if (FleetHop.IsSealed(_node, context.Request, _node.Time.GetUtcNow()))
         {
             // Forwarded here already, yet not ours: an instance's advertised address leads elsewhere (the balancer,
             // another instance). Relaying again could go round for ever; the session is as good as gone.
@@ -102,7 +102,7 @@ internal sealed partial class FleetForwarder : IDisposable
 
         message.Headers.Host = request.Host.Value;
         message.Headers.TryAddWithoutValidation(FleetHop.Header,
-            FleetHop.Seal(_node, request.Method, path, request.Headers[Protocol.Mcp.McpHeaders.SessionId].ToString(), DateTimeOffset.UtcNow));
+            FleetHop.Seal(_node, request.Method, path, request.Headers[Protocol.Mcp.McpHeaders.SessionId].ToString(), _node.Time.GetUtcNow()));
         if (context.Connection.RemoteIpAddress is { } client)
         {
             message.Headers.TryAddWithoutValidation("X-Forwarded-For", client.ToString());

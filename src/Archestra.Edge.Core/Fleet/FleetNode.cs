@@ -13,8 +13,9 @@ namespace Archestra.Edge.Fleet;
 /// </summary>
 internal sealed class FleetNode : IDisposable
 {
-    private FleetNode(byte[] instance, byte[]? secret, FleetMembership? membership, Microsoft.Extensions.Logging.ILogger? logger)
+    private FleetNode(byte[] instance, byte[]? secret, FleetMembership? membership, TimeProvider time, Microsoft.Extensions.Logging.ILogger? logger)
     {
+        Time = time;
         Instance = Convert.ToHexStringLower(instance);
         StateKey = Key(secret, "request-state");
         ConsentKey = Key(secret, "consent");
@@ -23,6 +24,9 @@ internal sealed class FleetNode : IDisposable
         Membership = membership;
         Forwarder = membership is null ? null : new FleetForwarder(this, logger!);
     }
+
+    /// <summary>The clock hop seals are made and checked by.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>This instance's id: 16 hex digits, new at every start (its sessions do not outlive it).</summary>
     public string Instance { get; }
@@ -49,14 +53,14 @@ internal sealed class FleetNode : IDisposable
     /// <summary>How many instances share a fleet-wide limit now (1 alone).</summary>
     public int Share => Membership?.LiveCount ?? 1;
 
-    public static FleetNode Standalone(byte[]? instance = null) => new(instance ?? NewInstance(), null, null, null);
+    public static FleetNode Standalone(byte[]? instance = null) => new(instance ?? NewInstance(), null, null, TimeProvider.System, null);
 
     /// <summary>Joins the fleet whose state <paramref name="repository"/> holds, as <paramref name="instance"/> (8 bytes, <see cref="NewInstance"/>).</summary>
     /// <param name="advertiseUrl">Where peers reach this instance; null: learnt from the first bound address (<see cref="FleetMembership.SetListenAddress"/>).</param>
     public static FleetNode Join(IFleetRepository repository, byte[] instance, Uri? advertiseUrl, Func<string> fingerprint, TimeProvider time, Microsoft.Extensions.Logging.ILogger logger)
     {
         var membership = new FleetMembership(repository, Convert.ToHexStringLower(instance), advertiseUrl, fingerprint, time, logger);
-        return new FleetNode(instance, repository.Secret(), membership, logger);
+        return new FleetNode(instance, repository.Secret(), membership, time, logger);
     }
 
     public void Dispose() => Forwarder?.Dispose();
