@@ -81,7 +81,7 @@ internal sealed partial class FleetForwarder : IDisposable
         var request = context.Request;
         var path = request.Path.Value ?? "/";
         var target = new Uri(member.Url, path + request.QueryString.Value);
-        using var message = new HttpRequestMessage(new HttpMethod(request.Method), target) { Version = HttpVersion.Version11 };
+        using var message = new HttpRequestMessage(HttpMethod.Parse(request.Method), target) { Version = HttpVersion.Version11 };
         if (!body.IsEmpty || HttpMethods.IsPost(request.Method))
         {
             message.Content = new ReadOnlyMemoryContent(body);

@@ -101,7 +101,6 @@ internal sealed partial class ConfigCompiler
                 "allow" => PolicyDecision.Allow,
                 "deny" => PolicyDecision.Deny,
                 "require_approval" => PolicyDecision.RequireApproval,
-                null => null,
                 _ => null,
             };
             if (decision is null)
