@@ -50,6 +50,14 @@ internal static class TestHandlers
             tools.Add(Parse<Tool>("{\"name\":" + JsonSerializer.Serialize(name) + ",\"description\":" + JsonSerializer.Serialize(description) + ",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}"));
         }
 
+        foreach (var tool in tools)
+        {
+            if (state.Descriptions.TryGetValue(tool.Name, out var changed) || state.Options.Descriptions.TryGetValue(tool.Name, out changed))
+            {
+                tool.Description = changed;
+            }
+        }
+
         return tools;
     }
 
@@ -165,6 +173,13 @@ internal static class TestHandlers
                 }
 
                 return Text($"added {newName}");
+            case "redescribe":
+                state.Descriptions[Arg(args, "name")!] = Arg(args, "description")!;
+                await server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification, ct);
+                return Text("redescribed");
+            case "leak":
+                var leaked = Arg(args, "text")!;
+                return Result("{\"content\":[{\"type\":\"text\",\"text\":" + JsonSerializer.Serialize(leaked) + "}],\"structuredContent\":{\"value\":" + JsonSerializer.Serialize(leaked) + ",\"nested\":[" + JsonSerializer.Serialize(leaked) + "]}}");
             case "roots":
                 var roots = await RequestAsync(server, "roots/list", "{}", ct);
                 return Text(roots?.ToJsonString() ?? "null");

@@ -40,6 +40,9 @@ internal sealed record TestServerOptions
     /// </summary>
     public string Era { get; init; } = "2025";
 
+    /// <summary>Descriptions that replace the catalog's at start (<c>--describe NAME=TEXT</c>): a server whose tools changed.</summary>
+    public System.Collections.Immutable.ImmutableDictionary<string, string> Descriptions { get; init; } = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
+
     public bool Modern => Era != "2025";
 
     public static TestServerOptions Parse(string[] args)
@@ -59,6 +62,7 @@ internal sealed record TestServerOptions
                 "--garbage-at-start" => options with { GarbageAtStart = true },
                 "--fail-unless-file" => options with { FailUnlessFile = args[++i] },
                 "--silent-lists" => options with { SilentLists = true },
+                "--describe" => options with { Descriptions = options.Descriptions.SetItem(args[++i].Split('=', 2)[0], args[i].Split('=', 2)[1]) },
                 "--legacy-sse" => options with { LegacySse = true },
                 "--era" => options with { Era = args[++i] is "2025" or "2026" or "both" ? args[i] : throw new ArgumentException($"--era must be 2025, 2026 or both, not {args[i]}") },
                 _ => throw new ArgumentException($"unknown argument {args[i]}"),

@@ -17,6 +17,9 @@ internal sealed class TestServerState
     /// <summary>Tools added at run time by <c>add_tool</c>.</summary>
     public ConcurrentDictionary<string, string> DynamicTools { get; } = new();
 
+    /// <summary>Descriptions changed after start (the <c>redescribe</c> tool) or at start (<c>--describe</c>).</summary>
+    public ConcurrentDictionary<string, string> Descriptions { get; } = new();
+
     public ConcurrentDictionary<string, byte> Subscriptions { get; } = new();
 
     public IReadOnlyDictionary<string, string>? LastHeaders { get; set; }

@@ -113,7 +113,27 @@ internal static class ConfigLoader
         }
 
         var snapshot = new ConfigCompiler(diagnostics, path).Compile(config, ConfigFingerprints.Of(root), fingerprint);
-        return diagnostics.HasErrors ? new ConfigLoadResult(null, diagnostics.Sorted()) : new ConfigLoadResult(snapshot, []);
+        if (diagnostics.HasErrors || snapshot is null)
+        {
+            return new ConfigLoadResult(null, diagnostics.Sorted());
+        }
+
+        return snapshot.Servers.Any(static s => s.Pinning != PinningMode.Off) ? WithPins(snapshot, path) : new ConfigLoadResult(snapshot, []);
+    }
+
+    /// <summary>Reads the lock file of a config whose servers are pinned; a lock that does not load fails the load.</summary>
+    private static ConfigLoadResult WithPins(GatewaySnapshot snapshot, string path)
+    {
+        var lockPath = PinLock.PathFor(path);
+        var problems = new List<ConfigDiagnostic>();
+        var servers = Gateway.Pinning.LockFile.Read(lockPath, problems);
+        if (servers is null)
+        {
+            return new ConfigLoadResult(null, problems);
+        }
+
+        var pins = Gateway.Pinning.LockFile.ToPinLock(lockPath, File.Exists(lockPath), servers);
+        return new ConfigLoadResult(snapshot.WithPins(pins), []);
     }
 
     private static string InnermostMessage(Exception ex)

@@ -72,6 +72,7 @@ internal sealed partial class GatewayRuntime
 
         var ended = 0;
         var moved = 0;
+        var pinsChanged = Snapshot.Pins?.Fingerprint != successor.Snapshot.Pins?.Fingerprint;
         foreach (var session in Sessions.All)
         {
             if (!successor.Profiles.TryGetValue(session.ProfileName, out var profile))
@@ -81,7 +82,7 @@ internal sealed partial class GatewayRuntime
                 continue;
             }
 
-            var changed = !Snapshot.SameAs(successor.Snapshot, $"profiles/{profile.Name}") || UsesAny(session.Profile, removed);
+            var changed = !Snapshot.SameAs(successor.Snapshot, $"profiles/{profile.Name}") || UsesAny(session.Profile, removed) || pinsChanged;
             session.Rebind(profile);
             foreach (var server in removed)
             {

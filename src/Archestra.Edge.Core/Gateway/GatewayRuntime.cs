@@ -23,7 +23,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
 
     public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider,
         Upstreams.Supervision.ITransportFactory? transports = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null,
-        GatewayRuntime? predecessor = null, Fleet.FleetNode? fleet = null)
+        GatewayRuntime? predecessor = null, Fleet.FleetNode? fleet = null, Pinning.PinReporter? pinReports = null)
     {
         Fleet = predecessor?.Fleet ?? fleet ?? Archestra.Edge.Fleet.FleetNode.Standalone();
         Authenticator = new Identity.Authenticator(snapshot, identity, loggerFactory.CreateLogger("Archestra.Edge.Identity"));
@@ -32,6 +32,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
         TimeProvider = timeProvider;
         RateLimits = new Limits.RateLimits(snapshot.Limits, timeProvider, predecessor?.RateLimits, Fleet);
         _logger = loggerFactory.CreateLogger("Archestra.Edge.Gateway");
+        PinReports = predecessor?.PinReports ?? pinReports ?? new Pinning.PinReporter(loggerFactory.CreateLogger("Archestra.Edge.Gateway.Pinning"), timeProvider, null, null);
         if (predecessor is null)
         {
             StartedAt = timeProvider.GetUtcNow();
@@ -86,7 +87,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
                     CatalogKind.Prompts => model.Prompts,
                     _ => model.Resources,
                 };
-                catalogs[(int)kind] = new CatalogHolder(kind, model, Sources(assignments, kind), catalogLogger);
+                catalogs[(int)kind] = new CatalogHolder(kind, model, Sources(assignments, kind), catalogLogger, snapshot.Pins, PinReports);
             }
 
             var resourceServers = ImmutableArray.CreateBuilder<(AssignmentModel, UpstreamServer)>();
@@ -129,6 +130,9 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     public Fleet.FleetNode Fleet { get; }
 
     public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Says (once) what pinned definitions no longer match the lock file; kept across reloads.</summary>
+    public Pinning.PinReporter PinReports { get; }
 
     public FrozenDictionary<string, UpstreamServer> Servers { get; }
 

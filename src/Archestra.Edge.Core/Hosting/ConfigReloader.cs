@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Archestra.Edge.Hosting;
 
 /// <summary>
-/// Reloads <c>archestra.yaml</c> when it changes on disk (its directory is watched, so editors that replace the file
+/// Reloads <c>archestra.yaml</c> when it (or its lock file, <c>archestra.lock.json</c>) changes on disk (its directory is watched, so editors that replace the file
 /// and Kubernetes ConfigMap symlink swaps are seen; changes are debounced and compared by content) or on SIGHUP
 /// (always, since referenced files and variables may have changed). A file that does not load, or changes what
 /// only a restart can change, keeps the running config and says why: in the log, in <c>/readyz</c> and in the
@@ -226,11 +226,14 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
     }
 
     /// <summary>The file's bytes (a config is a few KB): compared whole, so no hashing library is loaded for it.</summary>
+    /// <summary>The config file's bytes, then its lock file's (pinned definitions), if any: a change to either reloads.</summary>
     private static byte[]? ContentOf(string path)
     {
         try
         {
-            return File.ReadAllBytes(path);
+            var config = File.ReadAllBytes(path);
+            var lockPath = PinLock.PathFor(path);
+            return File.Exists(lockPath) ? [.. config, 0, .. File.ReadAllBytes(lockPath)] : config;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -150,8 +150,11 @@ internal static class GatewayApplication
             services.AddSingleton(sp => new Observability.Tracing.OtlpExporter(tracing, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Tracing")));
             services.AddHostedService(sp => sp.GetRequiredService<Observability.Tracing.OtlpExporter>());
         }
+        services.AddSingleton(sp => new Gateway.Pinning.PinReporter(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Archestra.Edge.Gateway.Pinning"),
+            options.TimeProvider, sp.GetRequiredService<Observability.GatewayMetrics>(), sp.GetRequiredService<Observability.Audit.AuditTrail>()));
         services.AddSingleton(sp => new GatewayHost(new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
-            selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>(), fleet: sp.GetRequiredService<Fleet.FleetNode>())));
+            selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>(), fleet: sp.GetRequiredService<Fleet.FleetNode>(),
+            pinReports: sp.GetRequiredService<Gateway.Pinning.PinReporter>())));
         services.AddSingleton(sp => new ConfigReloader(
             sp.GetRequiredService<GatewayHost>(),
             (next, current) => new GatewayRuntime(next, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,

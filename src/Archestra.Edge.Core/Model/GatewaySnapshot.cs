@@ -50,6 +50,9 @@ internal sealed class GatewaySnapshot
     /// <summary>Logs as JSON lines instead of console lines.</summary>
     public bool JsonLogs { get; init; }
 
+    /// <summary>The lock file's pinned definitions (read only when a server has <c>pinning:</c> on).</summary>
+    public PinLock? Pins { get; init; }
+
     /// <summary>The least severe events logged (<c>observability.logs.level</c>); null: the command line's default.</summary>
     public Microsoft.Extensions.Logging.LogLevel? LogLevel { get; init; }
 
@@ -68,10 +71,15 @@ internal sealed class GatewaySnapshot
     public StorageSettings Storage { get; init; } = StorageSettings.Sqlite;
 
     /// <summary>This snapshot with another data directory (the <c>--data-dir</c> option).</summary>
-    public GatewaySnapshot WithDataDirectory(string directory) => new()
+    public GatewaySnapshot WithDataDirectory(string directory) => With(Listener with { DataDirectory = directory }, Pins);
+
+    /// <summary>This snapshot with the lock file's pins.</summary>
+    public GatewaySnapshot WithPins(PinLock pins) => With(Listener, pins);
+
+    private GatewaySnapshot With(ListenerSettings listener, PinLock? pins) => new()
     {
         SourcePath = SourcePath,
-        Listener = Listener with { DataDirectory = directory },
+        Listener = listener,
         Limits = Limits,
         Servers = Servers,
         ServersByName = ServersByName,
@@ -88,6 +96,7 @@ internal sealed class GatewaySnapshot
         LogLevel = LogLevel,
         MetricsPath = MetricsPath,
         Tracing = Tracing,
+        Pins = pins,
     };
 }
 

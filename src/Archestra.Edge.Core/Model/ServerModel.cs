@@ -36,6 +36,9 @@ internal sealed record ServerModel(
 
     public static readonly TimeSpan DefaultListRefresh = TimeSpan.FromMinutes(5);
 
+    /// <summary>How its tool and prompt definitions are checked against the lock file.</summary>
+    public PinningMode Pinning { get; init; } = PinningMode.Off;
+
     /// <summary>A container server (<see cref="Kind"/> is <see cref="ServerKind.Container"/>).</summary>
     public ContainerServerModel? Container { get; init; }
 

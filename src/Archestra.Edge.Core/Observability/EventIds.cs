@@ -98,5 +98,9 @@ internal static class EventIds
     public const int SigningKeysReloaded = 435;
     public const int FleetMisrouted = 436;
 
-    // Highest id in use: 436.
+    // Governance
+    public const int PinBlocked = 440;
+    public const int PinWarned = 441;
+
+    // Highest id in use: 441.
 }

@@ -41,6 +41,8 @@ internal static class CommandLine
                 return AuditCommand.Run(rest);
             case "registry":
                 return RegistryCommand.Run(rest);
+            case "pin":
+                return await PinCommand.RunAsync(rest).ConfigureAwait(false);
             case "validate":
                 return ValidateCommand.Run(rest);
             case "schema":
@@ -228,6 +230,7 @@ internal static class CommandLine
           archestra-edge connect  PROFILE [--config FILE] [--json]
           archestra-edge registry search [WORDS] | show NAME | add NAME [--as SERVER] [--use npm|pypi|nuget|oci|remote]
           archestra-edge audit    tail [-n N] [--json] | export [--since 7d] [--until DATE] [--format jsonl|csv]
+          archestra-edge pin      [--check | --update] [--server NAME]...
           archestra-edge schema
           archestra-edge version
           archestra-edge help
@@ -245,6 +248,9 @@ internal static class CommandLine
           registry   Search the MCP server catalogs (built-in, registry.catalogs, --catalog FILE), show an entry,
                      or add it to the config's servers: (the rest of the file stays as it was).
           audit      Show the newest audit records, or export them as JSON lines or CSV (from data_dir).
+          pin        Record the tool and prompt definitions of servers with pinning: warn|block in the lock file
+                     next to the config (archestra.lock.json); --check exits 1 with a diff when they changed,
+                     --update accepts the changes.
           schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.
 

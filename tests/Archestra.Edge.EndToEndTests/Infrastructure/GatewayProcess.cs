@@ -33,7 +33,6 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     public static Task<GatewayProcess> StartAsync(string yaml, bool defaultSignals, params string[] extraArguments)
         => StartAsync(yaml, defaultSignals, environment: null, extraArguments);
 
-    /// <summary>As above, with these variables added to the gateway's environment.</summary>
     /// <summary>A gateway whose one profile <c>p</c> offers the tools of one remote server at <paramref name="url"/>.</summary>
     public static Task<GatewayProcess> InFrontOfAsync(string server, Uri url) => StartAsync($$"""
         servers:
@@ -42,7 +41,17 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
           p: { tools: [{ server: {{server}} }] }
         """);
 
+    /// <summary>As above, with these variables added to the gateway's environment.</summary>
     public static async Task<GatewayProcess> StartAsync(string yaml, bool defaultSignals, IDictionary<string, string>? environment, params string[] extraArguments)
+    {
+        var directory = Directory.CreateTempSubdirectory("archestra-e2e-").FullName;
+        var configPath = Path.Combine(directory, "archestra.yaml");
+        await File.WriteAllTextAsync(configPath, yaml);
+        return await StartAtAsync(configPath, defaultSignals, environment, extraArguments);
+    }
+
+    /// <summary>A gateway on a config file the test wrote (with files beside it, a lock file for one); its directory is deleted with it.</summary>
+    public static async Task<GatewayProcess> StartAtAsync(string configPath, bool defaultSignals = false, IDictionary<string, string>? environment = null, params string[] extraArguments)
     {
         var binary = Repository.GatewayBinary;
         if (!File.Exists(binary))
@@ -50,9 +59,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             throw new InvalidOperationException($"The published gateway is missing at {binary}. Run ./build.sh publish (or ./build.sh test), or set ARCHESTRA_EDGE_BINARY.");
         }
 
-        var directory = Directory.CreateTempSubdirectory("archestra-e2e-").FullName;
-        var configPath = Path.Combine(directory, "archestra.yaml");
-        await File.WriteAllTextAsync(configPath, yaml);
+        var directory = Path.GetDirectoryName(configPath)!;
         string[] arguments = ["serve", "--config", configPath, "--listen", "http://127.0.0.1:0", .. extraArguments];
         var process = defaultSignals
             ? ChildProcess.Start("/usr/bin/env", ["--default-signal", binary, .. arguments], environment, directory)

@@ -49,6 +49,13 @@ internal sealed class UpstreamServerConfig
     /// <c>off</c> never.
     /// </summary>
     public string? ListRefresh { get; set; }
+
+    /// <summary>
+    /// Compare this server's tool and prompt definitions with the lock file next to the config (written by
+    /// <c>archestra-edge pin</c>): <c>off</c> (default), <c>warn</c> (serve a changed or new item, and report it) or
+    /// <c>block</c> (withhold it from lists and refuse calls to it, and report it).
+    /// </summary>
+    public string? Pinning { get; set; }
 }
 
 /// <summary>A remote server reached over HTTP.</summary>

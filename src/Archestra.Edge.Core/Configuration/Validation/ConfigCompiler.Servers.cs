@@ -73,12 +73,19 @@ internal sealed partial class ConfigCompiler
 
             var listRefresh = server.ListRefresh is "off" ? null : (TimeSpan?)Duration(server.ListRefresh, $"{path}.list_refresh", ServerModel.DefaultListRefresh);
             var credentialNames = CredentialNamesOf(server, path);
+            var pinning = server.Pinning switch
+            {
+                null or "off" => PinningMode.Off,
+                "warn" => PinningMode.Warn,
+                "block" => PinningMode.Block,
+                _ => InvalidPinning($"{path}.pinning", server.Pinning),
+            };
             if (server.Remote is { } remote)
             {
                 var model = CompileRemote(remote, $"{path}.remote");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { StartTimeout = startTimeout, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
+                    result.Add(new ServerModel(name, ServerKind.Remote, callTimeout, model, null, null) { StartTimeout = startTimeout, Sharing = sharing, ListRefresh = listRefresh, Pinning = pinning, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (server.Process is { } process)
@@ -86,7 +93,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileProcess(process, $"{path}.process");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { StartTimeout = startTimeout, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
+                    result.Add(new ServerModel(name, ServerKind.Process, callTimeout, null, model, null) { StartTimeout = startTimeout, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Pinning = pinning, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (server.Container is { } container)
@@ -94,7 +101,7 @@ internal sealed partial class ConfigCompiler
                 var model = CompileContainer(container, $"{path}.container");
                 if (model is not null)
                 {
-                    result.Add(new ServerModel(name, ServerKind.Container, callTimeout, null, null, null) { StartTimeout = startTimeout, Container = model, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Supervision = supervision, CredentialNames = credentialNames });
+                    result.Add(new ServerModel(name, ServerKind.Container, callTimeout, null, null, null) { StartTimeout = startTimeout, Container = model, Replicas = replicas, Sharing = sharing, ListRefresh = listRefresh, Pinning = pinning, Supervision = supervision, CredentialNames = credentialNames });
                 }
             }
             else if (Array.IndexOf(BuiltinServers, server.Builtin) < 0)
@@ -103,7 +110,7 @@ internal sealed partial class ConfigCompiler
             }
             else
             {
-                result.Add(new ServerModel(name, ServerKind.Builtin, callTimeout, null, null, server.Builtin) { StartTimeout = startTimeout });
+                result.Add(new ServerModel(name, ServerKind.Builtin, callTimeout, null, null, server.Builtin) { StartTimeout = startTimeout, Pinning = pinning });
             }
         }
 
@@ -146,6 +153,12 @@ internal sealed partial class ConfigCompiler
     {
         _diagnostics.Add(path, $"unknown sharing '{value}'", "use shared (one upstream session for all clients) or per_session (one per client session)");
         return ServerSharing.Shared;
+    }
+
+    private PinningMode InvalidPinning(string path, string value)
+    {
+        _diagnostics.Add(path, $"unknown pinning '{value}'", "use off, warn (serve changed definitions and report them) or block (withhold them); record definitions with archestra-edge pin");
+        return PinningMode.Off;
     }
 
     private RemoteServerModel? CompileRemote(RemoteServerConfig remote, string path)

@@ -15,6 +15,9 @@ internal sealed record CatalogEntry(UpstreamServer Server, string UpstreamName, 
     public FixedArguments? Fixed { get; init; }
 }
 
+/// <summary>An item the catalog leaves out because its definition does not match the lock file (<c>pinning: block</c>).</summary>
+internal sealed record WithheldItem(string Server, string UpstreamName, string What);
+
 /// <summary>
 /// A profile's merged list of one kind: the rendered list result (written to clients as is, or a page of it) and
 /// the routing table from exposed names to upstream items. Immutable; rebuilt when a member server's list changes.
@@ -56,6 +59,9 @@ internal sealed class Catalog
     public ImmutableArray<(string Server, UpstreamError Error)> Failures { get; }
 
     public bool IsComplete => Failures.IsEmpty;
+
+    /// <summary>Items withheld by pinning, by the name they would have had: a call to one is told why.</summary>
+    public FrozenDictionary<string, WithheldItem> Withheld { get; init; } = FrozenDictionary<string, WithheldItem>.Empty;
 
     /// <summary>A stable hash of the rendered list: cursors carry it, so a page of a changed list is refused.</summary>
     public ulong Fingerprint { get; }

@@ -10,7 +10,11 @@ using Archestra.Edge.Upstreams;
 namespace Archestra.Edge.Gateway.Catalog;
 
 /// <summary>One server's contribution to a profile catalog: its assignment (filters, curation) and its list.</summary>
-internal readonly record struct CatalogSource(AssignmentModel Assignment, UpstreamServer Server, ServerList List);
+internal readonly record struct CatalogSource(AssignmentModel Assignment, UpstreamServer Server, ServerList List)
+{
+    /// <summary>How the server's items of this kind are pinned (null: not pinned).</summary>
+    public Pinning.SourcePins? Pins { get; init; }
+}
 
 /// <summary>What the builder noticed and dropped, for logs and counters.</summary>
 internal readonly record struct CatalogCollision(string ExposedName, string KeptServer, string KeptName, string DroppedServer, string DroppedName);
@@ -22,6 +26,9 @@ internal sealed class CatalogNotes
 
     /// <summary>(server, upstream name) of a rename/describe/fixed_arguments entry whose item the server does not list.</summary>
     public List<(string Server, string Name)> UnmatchedCuration { get; } = [];
+
+    /// <summary>Items whose definition does not match the lock file, by server (withheld under <c>block</c>).</summary>
+    public List<(string Server, PinningMode Mode, Pinning.PinMismatch Mismatch)> PinMismatches { get; } = [];
 }
 
 /// <summary>
@@ -42,13 +49,31 @@ internal static class CatalogBuilder
         var entries = new Dictionary<string, CatalogEntry>(StringComparer.Ordinal);
         var failures = ImmutableArray.CreateBuilder<(string, UpstreamError)>();
         var kept = new List<Candidate>();
+        Dictionary<string, WithheldItem>? withheld = null;
 
-        foreach (var source in sources)
+        foreach (var unpinned in sources)
         {
-            if (source.List.Failed)
+            if (unpinned.List.Failed)
             {
-                failures.Add((source.Server.Name, source.List.Error));
+                failures.Add((unpinned.Server.Name, unpinned.List.Error));
                 continue;
+            }
+
+            var source = unpinned;
+            if (unpinned.Pins is { } pins)
+            {
+                var outcome = Pinning.PinCheck.Apply(unpinned.List, kind, pins);
+                foreach (var mismatch in outcome.Mismatches)
+                {
+                    notes.PinMismatches.Add((unpinned.Server.Name, pins.Mode, mismatch));
+                }
+
+                source = unpinned with { List = outcome.Admitted };
+                if (!outcome.Withheld.IsEmpty)
+                {
+                    withheld ??= new Dictionary<string, WithheldItem>(StringComparer.Ordinal);
+                    Withhold(kind, profile, unpinned, outcome, withheld);
+                }
             }
 
             foreach (var candidate in Candidates(kind, profile, source))
@@ -67,7 +92,7 @@ internal static class CatalogBuilder
                 kept.Add(candidate);
             }
 
-            NoteUnmatchedCuration(source, notes);
+            NoteUnmatchedCuration(unpinned, notes);
         }
 
         kept.Sort(static (a, b) => string.CompareOrdinal(a.Exposed, b.Exposed));
@@ -90,7 +115,29 @@ internal static class CatalogBuilder
 
         bounds[kept.Count] = output.WrittenCount + 1;
         output.Write("]}"u8);
-        return new Catalog(kind, output.WrittenSpan.ToArray(), bounds, entries.ToFrozenDictionary(StringComparer.Ordinal), failures.ToImmutable());
+        if (withheld is not null)
+        {
+            foreach (var name in entries.Keys)
+            {
+                withheld.Remove(name); // another server's item took the name: calls reach that one
+            }
+        }
+
+        return new Catalog(kind, output.WrittenSpan.ToArray(), bounds, entries.ToFrozenDictionary(StringComparer.Ordinal), failures.ToImmutable())
+        {
+            Withheld = withheld?.ToFrozenDictionary(StringComparer.Ordinal) ?? FrozenDictionary<string, WithheldItem>.Empty,
+        };
+    }
+
+    /// <summary>The exposed names the withheld items would have had, so a call to one is told why it is not there.</summary>
+    private static void Withhold(CatalogKind kind, ProfileModel profile, CatalogSource source, Pinning.PinOutcome outcome, Dictionary<string, WithheldItem> withheld)
+    {
+        var held = source with { List = new ServerList(outcome.Withheld, UpstreamError.None) };
+        foreach (var candidate in Candidates(kind, profile, held))
+        {
+            var what = outcome.Mismatches.First(m => m.Name == candidate.Item.Name).What;
+            withheld.TryAdd(candidate.Exposed, new WithheldItem(source.Server.Name, candidate.Item.Name, what));
+        }
     }
 
     /// <summary>

@@ -16,6 +16,8 @@ internal sealed partial class CatalogHolder
     private readonly ProfileModel _profile;
     private readonly ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> _sources;
     private readonly ILogger _logger;
+    private readonly Pinning.SourcePins?[] _pins;
+    private readonly Pinning.PinReporter? _pinReports;
     private readonly Lock _lock = new();
     private volatile Catalog? _catalog;
     private Provisional? _provisional;
@@ -24,12 +26,24 @@ internal sealed partial class CatalogHolder
     private int _dropped;
     private long _droppedTotal;
 
-    public CatalogHolder(CatalogKind kind, ProfileModel profile, ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> sources, ILogger logger)
+    public CatalogHolder(CatalogKind kind, ProfileModel profile, ImmutableArray<(AssignmentModel Assignment, ServerListCache Cache)> sources, ILogger logger,
+        PinLock? pins = null, Pinning.PinReporter? pinReports = null)
     {
         _kind = kind;
         _profile = profile;
         _sources = sources;
         _logger = logger;
+        _pinReports = pinReports;
+        _pins = new Pinning.SourcePins?[sources.Length];
+        for (var i = 0; i < sources.Length; i++)
+        {
+            var server = sources[i].Cache.Server.Model;
+            if (pins is not null && server.Pinning != PinningMode.Off && kind is CatalogKind.Tools or CatalogKind.Prompts)
+            {
+                var entry = pins.For(server.Name);
+                _pins[i] = new Pinning.SourcePins(server.Pinning, kind == CatalogKind.Tools ? entry.Tools : entry.Prompts);
+            }
+        }
     }
 
     public CatalogKind Kind => _kind;
@@ -103,7 +117,7 @@ internal sealed partial class CatalogHolder
         var sources = new CatalogSource[_sources.Length];
         for (var i = 0; i < _sources.Length; i++)
         {
-            sources[i] = new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, lists[i].Result);
+            sources[i] = new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, lists[i].Result) { Pins = _pins[i] };
         }
 
         var notes = new CatalogNotes();
@@ -116,6 +130,11 @@ internal sealed partial class CatalogHolder
         foreach (var (server, name) in notes.UnmatchedCuration)
         {
             Log.UnmatchedCuration(_logger, _profile.Name, server, CatalogKinds.Noun(_kind), name);
+        }
+
+        foreach (var (server, mode, mismatch) in notes.PinMismatches)
+        {
+            _pinReports?.Report(_profile.Name, server, mode, mismatch);
         }
 
         Volatile.Write(ref _dropped, notes.Collisions.Count);
@@ -170,7 +189,7 @@ internal sealed partial class CatalogHolder
             {
                 if (settled[i])
                 {
-                    sources.Add(new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, _sources[i].Cache.Settled!));
+                    sources.Add(new CatalogSource(_sources[i].Assignment, _sources[i].Cache.Server, _sources[i].Cache.Settled!) { Pins = _pins[i] });
                 }
             }
 

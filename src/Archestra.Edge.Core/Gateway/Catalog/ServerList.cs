@@ -17,6 +17,31 @@ internal sealed record ServerList(ImmutableArray<ServerListItem> Items, Upstream
     /// <summary>The server announces changes of this list (so it need not be re-read on a timer).</summary>
     public bool AnnouncesChanges { get; init; }
 
+    private Model.PinnedItem[]? _digests;
+
+    /// <summary>The pinning digests of <see cref="Items"/> (same order), computed on first use and kept with the list.</summary>
+    public Model.PinnedItem[] Digests
+    {
+        get
+        {
+            if (_digests is { } done)
+            {
+                return done;
+            }
+
+            var digests = new Model.PinnedItem[Items.Length];
+            for (var i = 0; i < digests.Length; i++)
+            {
+                digests[i] = Pinning.ItemDefinition.Digest(Items[i].Raw);
+            }
+
+            return _digests = digests;
+        }
+    }
+
+    /// <summary>The last check of this list against pins (lists are shared by profiles; the check is made once per lock).</summary>
+    internal Pinning.PinMemo? PinOutcome { get; set; }
+
     /// <summary>Whether two lists hold the same items, byte for byte, in the same order.</summary>
     public bool SameItems(ServerList other)
     {

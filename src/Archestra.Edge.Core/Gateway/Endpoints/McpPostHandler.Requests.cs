@@ -218,6 +218,11 @@ internal sealed partial class McpPostHandler
     private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUnlistedAsync(Lookup lookup, RelayCall call, CatalogHolder holder, Catalog.Catalog catalog, string noun)
     {
         var name = JsonString.Decode(lookup.Range.Slice(lookup.Body.Span));
+        if (catalog.Withheld.TryGetValue(name, out var withheld))
+        {
+            return Withheld(lookup, withheld, noun);
+        }
+
         var failed = holder.FailedServersFor(catalog, name);
         if (failed.Count == 0 || !await holder.RetryAsync(failed, call.Token).ConfigureAwait(false))
         {
@@ -258,6 +263,23 @@ internal sealed partial class McpPostHandler
         }
 
         return lookup.WithState(target);
+    }
+
+    /// <summary>
+    /// An item pinning withholds (its definition no longer matches the lock file): a tool call gets a tool error the
+    /// model can read, counted and audited as a pinning denial; a prompt, an invalid-params error.
+    /// </summary>
+    private static (RelayTarget Target, GatewayError Error) Withheld(Lookup lookup, WithheldItem item, string noun)
+    {
+        var message = $"Blocked: {item.Server}'s {noun} '{item.UpstreamName}' is {item.What}; an operator must review it and accept it with archestra-edge pin --update";
+        if (lookup.Kind != LookupKind.Tool)
+        {
+            return (default, new GatewayError(GatewayErrorKind.InvalidParams, message));
+        }
+
+        var server = lookup.Profile.Servers.First(s => s.Name == item.Server);
+        var target = new RelayTarget(server, lookup.Range, []) { ItemName = item.UpstreamName, Verdict = new Policies.PolicyVerdict(Model.PolicyDecision.Deny, Pinning.PinReporter.Rule) };
+        return (target, new GatewayError(GatewayErrorKind.PolicyDenied, message));
     }
 
     /// <summary>Per-tool access (users/teams on the tool's assignment), then the profile's rules.</summary>
