@@ -105,6 +105,7 @@ internal static class GatewayErrors
         GatewayErrorKind.UpstreamUnavailable => (StatusCodes.Status200OK, JsonRpcErrorCode.UpstreamUnavailable),
         GatewayErrorKind.UpstreamFailed => (StatusCodes.Status200OK, JsonRpcErrorCode.UpstreamFailed),
         GatewayErrorKind.UpstreamTimeout => (StatusCodes.Status200OK, JsonRpcErrorCode.RequestTimeout),
+        GatewayErrorKind.PolicyDenied => (StatusCodes.Status200OK, JsonRpcErrorCode.ServerError),
         _ => (StatusCodes.Status500InternalServerError, JsonRpcErrorCode.InternalError),
     };
 }

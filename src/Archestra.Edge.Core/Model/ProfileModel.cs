@@ -32,6 +32,9 @@ internal sealed record ProfileModel(
 
     /// <summary>Rules on tool calls, in the order they are tried: the profile's own, then the organisation's.</summary>
     public ImmutableArray<PolicyRule> Policies { get; init; } = [];
+
+    /// <summary>Scanning of results for secrets and personal data (null: none).</summary>
+    public RedactionSettings? Redaction { get; init; }
 }
 
 /// <summary>

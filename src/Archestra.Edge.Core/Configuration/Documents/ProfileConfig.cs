@@ -30,6 +30,26 @@ internal sealed class ProfileConfig
 
     /// <summary>Rules on this profile's tool calls, tried before the organisation's.</summary>
     public List<PolicyRuleConfig?>? Policies { get; set; }
+
+    /// <summary>Scanning of this profile's tool results, prompt results and resource contents for secrets and personal data.</summary>
+    public RedactionConfig? Redaction { get; set; }
+}
+
+/// <summary>
+/// What a profile does with secrets and personal data found in results: for each category <c>off</c>, <c>flag</c>
+/// (audit and count only), <c>redact</c> (replace each finding with <c>[REDACTED:kind]</c>, JSON kept) or <c>block</c>
+/// (withhold the whole result).
+/// </summary>
+internal sealed class RedactionConfig
+{
+    /// <summary>Private keys, cloud keys, GitHub/GitLab/Slack/Stripe/AI tokens, JWTs, <c>archestra_</c> tokens, high-entropy <c>secret = …</c> assignments. Default <c>redact</c>.</summary>
+    public string? Secrets { get; set; }
+
+    /// <summary>E-mail addresses, phone numbers, payment card numbers (Luhn-checked). Default <c>off</c>.</summary>
+    public string? PersonalData { get; set; }
+
+    /// <summary>Which personal data: any of <c>email</c>, <c>phone</c>, <c>card</c>. Default: all three.</summary>
+    public List<string>? PersonalDataKinds { get; set; }
 }
 
 /// <summary>A server's tools assigned to a profile.</summary>

@@ -57,7 +57,10 @@ internal sealed partial class ConfigCompiler
                 CheckBareCollisions(prompts, $"{path}.prompts", "prompt");
             }
 
-            result.Add(new ProfileModel(name, config.Title, config.Description, config.Instructions, naming, separator, tools, prompts, resources));
+            result.Add(new ProfileModel(name, config.Title, config.Description, config.Instructions, naming, separator, tools, prompts, resources)
+            {
+                Redaction = CompileRedaction(config.Redaction, $"{path}.redaction"),
+            });
         }
 
         return result.ToImmutable();

@@ -138,6 +138,10 @@ internal sealed partial class CallRelay
             exchange.ClientProgressToken = envelope.ProgressToken.IsEmpty ? default : body.Memory.Slice(envelope.ProgressToken.Start, envelope.ProgressToken.Length);
             exchange.Request = request;
             (outcome, responseBytes) = await PumpAsync(exchange).ConfigureAwait(false);
+            if (exchange.Redaction is { } redaction)
+            {
+                decision = decision is null ? redaction : $"{decision};{redaction}";
+            }
         }
         catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
         {
@@ -242,8 +246,60 @@ internal sealed partial class CallRelay
         }
     }
 
-    /// <summary>The response, under the client's id, with what a 2026-07-28 client's result needs.</summary>
+    /// <summary>
+    /// The response, scanned first when the profile asks for it (<c>redaction:</c>): passed, rewritten with its findings
+    /// replaced, or withheld. The decision is kept on the exchange for the audit record and counted per kind.
+    /// </summary>
     private Task WriteFinalAsync(RelayExchange x, UpstreamMessage message)
+    {
+        if (x.Session.Profile.Model.Redaction is { } redaction && message.Envelope.Kind == JsonRpcMessageKind.Response
+            && x.Method is McpMethod.ToolsCall or McpMethod.PromptsGet or McpMethod.ResourcesRead)
+        {
+            return WriteScannedFinalAsync(x, message, redaction);
+        }
+
+        return WriteUnscannedFinalAsync(x, message);
+    }
+
+    private async Task WriteScannedFinalAsync(RelayExchange x, UpstreamMessage message, Model.RedactionSettings redaction)
+    {
+        using var rewritten = new PooledBufferWriter();
+        var outcome = Redaction.ResultRedactor.Scan(message.Span, message.Envelope.Result, redaction, rewritten);
+        if (!outcome.Any)
+        {
+            await WriteUnscannedFinalAsync(x, message).ConfigureAwait(false);
+            return;
+        }
+
+        x.Redaction = $"{outcome.Decision}:redaction({string.Join(",", outcome.Kinds)})";
+        foreach (var (kind, action) in outcome.Found)
+        {
+            _metrics?.RecordPolicyDecision(x.Session.ProfileName, $"redaction/{kind}", Redaction.RedactionOutcome.Word(action));
+        }
+
+        if (outcome.Action == Model.RedactionAction.Block)
+        {
+            var what = x.Method == McpMethod.ToolsCall ? $"the result of {x.Target.Server.Name}'s tool '{x.Target.ItemName}'"
+                : x.Method == McpMethod.PromptsGet ? $"{x.Target.Server.Name}'s prompt '{x.Target.ItemName}'" : "the resource's contents";
+            var text = $"Blocked: {what} held {string.Join(", ", outcome.Kinds)}, which profile '{x.Session.ProfileName}' does not let through";
+            await (x.Method == McpMethod.ToolsCall
+                ? x.Writer.WriteToolErrorAsync(text, x.ClientId)
+                : x.Writer.WriteErrorAsync(new GatewayError(GatewayErrorKind.PolicyDenied, text), x.ClientId)).ConfigureAwait(false);
+            return;
+        }
+
+        if (outcome.Action != Model.RedactionAction.Redact || rewritten.WrittenCount == 0)
+        {
+            await WriteUnscannedFinalAsync(x, message).ConfigureAwait(false);
+            return;
+        }
+
+        using var redacted = UpstreamMessage.Copy(rewritten.WrittenSpan);
+        await WriteUnscannedFinalAsync(x, redacted).ConfigureAwait(false);
+    }
+
+    /// <summary>The response, under the client's id, with what a 2026-07-28 client's result needs.</summary>
+    private Task WriteUnscannedFinalAsync(RelayExchange x, UpstreamMessage message)
     {
         var session = x.Session;
         var target = x.Target;

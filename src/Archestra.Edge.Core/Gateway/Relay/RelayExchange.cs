@@ -52,6 +52,7 @@ internal sealed class RelayExchange
         ItemRange = default;
         Body = default;
         Expiry = default;
+        Redaction = null;
     }
 
     /// <summary>The upstream's reply; replaced when the call is sent again with a 2026-07-28 server's input answered.</summary>
@@ -88,4 +89,7 @@ internal sealed class RelayExchange
     public ReadOnlyMemory<byte> Body { get; set; }
 
     public CancellationTokenRegistration Expiry { get; set; }
+
+    /// <summary>What scanning the result found and did (<c>redacted:redaction(github_token)</c>), for the audit record.</summary>
+    public string? Redaction { get; set; }
 }
