@@ -47,6 +47,15 @@ CONFIG=$OUT/gateway.yaml
   echo "  stdio1: { naming: bare, tools: [{ server: stdio1 }] }"
   echo "  stdio2: { naming: bare, tools: [{ server: stdio2 }] }"
   echo -n "  list: { tools: ["; for i in $(seq 0 9); do echo -n "{ server: list$i }"; [ "$i" -lt 9 ] && echo -n ", "; done; echo "] }"
+  # Governance: the same HTTP echo behind 20 rules that all cover its tool (each tests the argument, none matches) and
+  # redaction of secrets and personal data, beside a profile without either.
+  echo "  plain: { naming: bare, tools: [{ server: echo }] }"
+  echo "  governed:"
+  echo "    naming: bare"
+  echo "    tools: [{ server: echo }]"
+  echo "    redaction: { secrets: redact, personal_data: redact }"
+  echo "    policies:"
+  for i in $(seq 1 20); do echo "      - { name: rule-$i, servers: [echo], tools: [\"ec*\"], when: [{ arg: text, equal_to: \"forbidden-$i\" }], decision: deny }"; done
 } > "$CONFIG"
 "$GATEWAY" serve --config "$CONFIG" --listen "http://127.0.0.1:$GATEWAY_PORT" --log-level warning >"$OUT/gateway.log" 2>&1 & GATEWAY_PID=$!; pids+=("$GATEWAY_PID")
 wait_http "http://127.0.0.1:$GATEWAY_PORT/healthz"
@@ -119,6 +128,12 @@ run gateway-64k echo64k "$G/http" "$OUT/scenario-gateway-64k.json" --clients 8 -
 run gateway-list list "$G/list" "$OUT/scenario-gateway-list.json" --clients 8 --expect-tools 500 --watch "gateway=$GATEWAY_PID"
 run gateway-churn churn "$G/http" "$OUT/scenario-gateway-churn.json" --clients 8 --watch "gateway=$GATEWAY_PID"
 run gateway-mix mix "$G/http" "$OUT/scenario-gateway-mix.json" --clients "$CLIENTS" --tool echo --watch "gateway=$GATEWAY_PID"
+echo "== governance: 20 policy rules and redaction beside neither ($ROUNDS alternating rounds)"
+for round in $(seq 1 "$ROUNDS"); do
+  for c in plain governed; do
+    run "governance-$c" echo "$G/$c" "$OUT/governance-$c-r$round.json" --clients "$CLIENTS" --watch "gateway=$GATEWAY_PID" --watch "echo=$ECHO_PID"
+  done
+done
 kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
 
 echo "== fleet: the token check on PostgreSQL beside SQLite, and a call forwarded to its session's owner beside a local one"

@@ -93,6 +93,25 @@ internal static class Summary
             md.AppendLine();
         }
 
+        // Governance
+        var plain = Rounds(reports, "governance-plain-r");
+        var governed = Rounds(reports, "governance-governed-r");
+        if (plain.Count > 0 && governed.Count > 0)
+        {
+            md.AppendLine(ic, $"## Governance: 20 policy rules and redaction ({clients} clients, median of {plain.Count} alternating rounds)");
+            md.AppendLine();
+            md.AppendLine("The same HTTP echo through two profiles: *governed* has 20 rules covering the tool, each testing the call's argument (none matches, so all are tried), and redaction of secrets and personal data in results; *plain* has neither.");
+            md.AppendLine();
+            md.AppendLine("| case | calls/s | p50 ms | p99 ms | errors | gateway CPU µs/call |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var (name, rounds) in new[] { ("plain", plain), ("governed", governed) })
+            {
+                md.AppendLine(ic, $"| {name} | {Median(rounds, r => r.GetProperty("throughput").GetDouble()):0} | {Median(rounds, r => Latency(r, "p50")):0.00} | {Median(rounds, r => Latency(r, "p99")):0.00} | {rounds.Sum(r => r.GetProperty("failed").GetInt64())} | {Cpu(rounds, "gateway")} |");
+            }
+
+            md.AppendLine();
+        }
+
         // Scenarios
         md.AppendLine("## Other scenarios (one round each)");
         md.AppendLine();
@@ -177,6 +196,11 @@ internal static class Summary
             double Throughput(string c) => Median(fleet[c], r => r.GetProperty("throughput").GetDouble());
             Target(md, "token check on PostgreSQL off the call path: fleet (owner) CPU per call ≤ 1.1× one instance on SQLite", CpuValue(fleet["fleet-local"], "gateway") / CpuValue(fleet["auth-sqlite"], "gateway"), 1.1, "<=", "0.00×");
             Target(md, "a forwarded call ≥ 0.5× the throughput of a local one (one more hop through a gateway)", Throughput("fleet-forwarded") / Throughput("fleet-local"), 0.5, ">=", "0.00×");
+        }
+
+        if (plain.Count > 0 && governed.Count > 0)
+        {
+            Target(md, "20 policy rules and redaction add < 10% gateway CPU per call", CpuValue(governed, "gateway") / CpuValue(plain, "gateway") - 1, 0.10, "<=", "+0.0%;-0.0%");
         }
 
         md.AppendLine("| allocations per relayed `tools/call` ≤ 1 KB (micro-benchmark) | see *Micro-benchmarks* below | |");
