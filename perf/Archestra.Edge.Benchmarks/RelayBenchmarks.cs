@@ -26,7 +26,9 @@ public class RelayBenchmarks
     private GatewayRuntime _runtime = null!;
     private McpPostHandler _handler = null!;
     private ProfileRuntime _profile = null!;
+    private ProfileRuntime _governed = null!;
     private string _sessionId = "";
+    private string _governedSessionId = "";
     private byte[] _call = [];
     private byte[] _statelessCall = [];
     private byte[] _ping = [];
@@ -38,11 +40,17 @@ public class RelayBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var snapshot = ConfigLoader.Load("""
+        // g: the same tool behind 20 rules that all cover it (each tests the argument; none matches) and redaction.
+        var rules = string.Concat(Enumerable.Range(1, 20).Select(i => $"\n      - {{ name: rule-{i}, servers: [echo], tools: [\"ec*\"], when: [{{ arg: text, equal_to: forbidden-{i} }}], decision: deny }}"));
+        var snapshot = ConfigLoader.Load($$"""
             servers:
               echo: { process: { command: unused } }
             profiles:
               p: { tools: [{ server: echo }] }
+              g:
+                tools: [{ server: echo }]
+                redaction: { secrets: redact, personal_data: redact }
+                policies:{{rules}}
             """, "bench.yaml", _ => null).Snapshot!;
         _runtime = new GatewayRuntime(snapshot, NullLoggerFactory.Instance, TimeProvider.System, new EchoTransports());
         var host = new GatewayHost(_runtime);
@@ -52,10 +60,15 @@ public class RelayBenchmarks
         var session = new DownstreamSession(Archestra.Edge.Fleet.SessionIds.Standalone.NewId(), _profile, "2025-11-25", ClientCapabilities.None, "bench", "1", TimeProvider.System);
         _runtime.Sessions.TryAdd(session, 10);
         _sessionId = session.Id;
+        _governed = _runtime.Profiles["g"];
+        var governed = new DownstreamSession(Archestra.Edge.Fleet.SessionIds.Standalone.NewId(), _governed, "2025-11-25", ClientCapabilities.None, "bench", "1", TimeProvider.System);
+        _runtime.Sessions.TryAdd(governed, 10);
+        _governedSessionId = governed.Id;
         _call = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo__echo","arguments":{"text":"hello from the benchmark"}}}""");
         _ping = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"ping"}""");
         _statelessCall = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo__echo","arguments":{"text":"hello from the benchmark"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}}}""");
-        ToolsCall().GetAwaiter().GetResult(); // warm the catalog
+        ToolsCall().GetAwaiter().GetResult(); // warm the catalogs
+        ToolsCallGoverned().GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
@@ -67,11 +80,15 @@ public class RelayBenchmarks
     [Benchmark]
     public Task ToolsCall() => Run(_call);
 
+    /// <summary>The same call on a profile with 20 rules covering the tool and redaction of its result (governance's cost).</summary>
+    [Benchmark]
+    public Task ToolsCallGoverned() => Run(_call, governed: true);
+
     /// <summary>The same call from a 2026-07-28 client: no session; its context is made from the request's <c>_meta</c>.</summary>
     [Benchmark]
     public Task ToolsCallStateless() => Run(_statelessCall, stateless: true);
 
-    private Task Run(byte[] body, bool stateless = false)
+    private Task Run(byte[] body, bool stateless = false, bool governed = false)
     {
         var context = new DefaultHttpContext();
         var request = context.Request;
@@ -88,13 +105,13 @@ public class RelayBenchmarks
         }
         else
         {
-            request.Headers["Mcp-Session-Id"] = _sessionId;
+            request.Headers["Mcp-Session-Id"] = governed ? _governedSessionId : _sessionId;
         }
 
         request.ContentLength = body.Length;
         request.Body = new MemoryStream(body, writable: false);
         context.Response.Body = Stream.Null;
-        return _handler.HandleAsync(new McpRequest(context, _runtime, _profile));
+        return _handler.HandleAsync(new McpRequest(context, _runtime, governed ? _governed : _profile));
     }
 
     /// <summary>Every server is an <see cref="EchoSession"/>.</summary>

@@ -7,7 +7,30 @@ public static class JsonMember
     /// The range that removes the member whose value is at <paramref name="value"/>: from its name's opening quote to
     /// the end of the value, with the comma that follows it (or, for the last member, the one before it).
     /// </summary>
-    public static JsonRange Removal(ReadOnlySpan<byte> message, JsonRange value)
+    public static JsonRange Removal(ReadOnlySpan<byte> message, JsonRange value) => Extend(message, NameStart(message, value), value.End);
+
+    /// <summary>
+    /// The ranges that remove two members of one object (by their values' ranges): one range when they are neighbours
+    /// (so they do not both take the comma between them), else one each. The second is empty when merged.
+    /// </summary>
+    public static (JsonRange First, JsonRange Second) Removal(ReadOnlySpan<byte> message, JsonRange a, JsonRange b)
+    {
+        if (a.Start > b.Start)
+        {
+            (a, b) = (b, a);
+        }
+
+        var gap = message[a.End..NameStart(message, b)];
+        if (gap.Trim(" \t\r\n,"u8).IsEmpty)
+        {
+            return (Extend(message, NameStart(message, a), b.End), default);
+        }
+
+        return (Removal(message, a), Removal(message, b));
+    }
+
+    /// <summary>Where the member whose value is at <paramref name="value"/> begins: its name's opening quote.</summary>
+    private static int NameStart(ReadOnlySpan<byte> message, JsonRange value)
     {
         // Back over ':' and whitespace to the name's closing quote, then to its opening quote (names here have no escapes).
         var i = value.Start - 1;
@@ -22,8 +45,12 @@ public static class JsonMember
             i--;
         }
 
-        var start = i;
-        var end = value.End;
+        return i;
+    }
+
+    /// <summary>Members from <paramref name="start"/> to <paramref name="end"/>, with the comma that follows (or, at the end of the object, the one before).</summary>
+    private static JsonRange Extend(ReadOnlySpan<byte> message, int start, int end)
+    {
         var after = end;
         while (after < message.Length && message[after] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
         {

@@ -164,7 +164,7 @@ internal sealed partial class McpPostHandler
                 return (default, new GatewayError(GatewayErrorKind.InvalidRequestState, "Invalid params: the requestState belongs to a request to another server"));
             }
 
-            return (target with { RequestState = StateRange, UpstreamRequestState = state.UpstreamState is { } own ? JsonRpcWriter.StringToken(own) : null }, default);
+            return (target with { RequestState = StateRange, UpstreamRequestState = state.UpstreamState is { } own ? JsonRpcWriter.StringToken(own) : null, Approval = state.Approval }, default);
         }
     }
 
@@ -293,7 +293,7 @@ internal sealed partial class McpPostHandler
         var policies = lookup.Profile.Policies;
         return policies.IsEmpty
             ? default
-            : policies.Decide(entry.Server.Name, entry.UpstreamName, caller, lookup.Arguments.IsEmpty ? default : lookup.Arguments.Slice(lookup.Body.Span));
+            : policies.Decide(entry.Server.Name, entry.UpstreamName, caller, lookup.Arguments.IsEmpty ? default : lookup.Body.Memory.Slice(lookup.Arguments.Start, lookup.Arguments.Length));
     }
 
     private static async ValueTask<(RelayTarget Target, GatewayError Error)> ResolveUriAsync(Lookup lookup, RelayCall call)

@@ -61,6 +61,26 @@ internal static class ItemDefinition
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>A digest of a label and a JSON value in canonical form (what an approval is bound to: a call's tool and arguments).</summary>
+    public static string DigestOf(string label, ReadOnlySpan<byte> json)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write(System.Text.Encoding.UTF8.GetBytes(label));
+        buffer.Write("\n"u8);
+        try
+        {
+            using var document = JsonDocument.Parse(json.ToArray());
+            using var writer = new Utf8JsonWriter(buffer, s_compact);
+            WriteCanonical(writer, document.RootElement, topLevel: false);
+        }
+        catch (JsonException)
+        {
+            buffer.Write(json);
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+    }
+
     /// <summary>A property value (a schema, a description) is hashed whole; an item without its name and <c>_meta</c>.</summary>
     private static string Hash(JsonElement value, bool item)
     {

@@ -39,7 +39,7 @@ internal sealed class ProfilePolicies
     public bool IsEmpty => _rules.Length == 0;
 
     /// <summary>The first rule that matches decides; no rule matching allows.</summary>
-    public PolicyVerdict Decide(string server, string tool, Identity.Principal caller, ReadOnlySpan<byte> arguments)
+    public PolicyVerdict Decide(string server, string tool, Identity.Principal caller, ReadOnlyMemory<byte> arguments)
     {
         if (_rules.Length == 0)
         {
@@ -94,13 +94,14 @@ internal sealed class ProfilePolicies
         return rules;
     }
 
-    private static JsonDocument Parse(ReadOnlySpan<byte> arguments)
+    private static JsonDocument Parse(ReadOnlyMemory<byte> arguments)
     {
         if (!arguments.IsEmpty)
         {
             try
             {
-                return JsonDocument.Parse(arguments.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+                // Over the request's own bytes (the document lives no longer than this call's judging).
+                return JsonDocument.Parse(arguments, new JsonDocumentOptions { MaxDepth = 64 });
             }
             catch (JsonException)
             {
@@ -192,7 +193,7 @@ internal sealed class ProfilePolicies
         {
             var equal = value.ValueKind switch
             {
-                JsonValueKind.String => value.GetString() == expected,
+                JsonValueKind.String => value.ValueEquals(expected),
                 JsonValueKind.Number => double.TryParse(expected, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && value.GetDouble() == number,
                 JsonValueKind.True => expected == "true",
                 JsonValueKind.False => expected == "false",

@@ -51,8 +51,8 @@ internal static class ResultRedactor
             return RedactionOutcome.Clean;
         }
 
-        var findings = new List<Finding>();
-        var kinds = new SortedDictionary<string, RedactionAction>(StringComparer.Ordinal);
+        List<Finding>? findings = null;
+        SortedDictionary<string, RedactionAction>? kinds = null;
         var action = RedactionAction.Off;
         var copied = 0;
         char[]? rented = null;
@@ -96,11 +96,19 @@ internal static class ResultRedactor
                     text = rented.AsSpan(0, Encoding.UTF8.GetChars(reader.ValueSpan, rented));
                 }
 
+                if (!settings.Scanner.MayHold(text))
+                {
+                    continue;
+                }
+
+                findings ??= [];
                 findings.Clear();
                 if (!settings.Scanner.Scan(text, findings))
                 {
                     continue;
                 }
+
+                kinds ??= new SortedDictionary<string, RedactionAction>(StringComparer.Ordinal);
 
                 var redact = false;
                 foreach (var finding in findings)
@@ -122,6 +130,7 @@ internal static class ResultRedactor
         }
         catch (JsonException)
         {
+            kinds ??= new SortedDictionary<string, RedactionAction>(StringComparer.Ordinal);
             kinds["unreadable"] = settings.Secrets;
             action = settings.Secrets > action ? settings.Secrets : action;
         }
@@ -142,7 +151,7 @@ internal static class ResultRedactor
             rewritten.Reset();
         }
 
-        return kinds.Count == 0 ? RedactionOutcome.Clean : new RedactionOutcome(action, [.. kinds.Select(static k => (k.Key, k.Value))]);
+        return kinds is null ? RedactionOutcome.Clean : new RedactionOutcome(action, [.. kinds.Select(static k => (k.Key, k.Value))]);
     }
 
     /// <summary>The text with each finding whose action is <c>redact</c> replaced by its marker.</summary>

@@ -87,12 +87,25 @@ internal sealed partial class CallRelay
 
             if (target.Verdict.Decision == Model.PolicyDecision.RequireApproval)
             {
-                var (answer, refusal) = await ApproveAsync(writer, session, call, target).ConfigureAwait(false);
+                var (answer, refusal) = await ApproveAsync(writer, session, call, target, body, envelope, clientId).ConfigureAwait(false);
+                if (answer == ApprovalAnswer.Asked)
+                {
+                    // A 2026-07-28 client got an InputRequiredResult with the question; its retry carries the answer.
+                    outcome = CallOutcome.InputRequired;
+                    decision = $"asked:{target.Verdict.Rule!.Name}";
+                    return;
+                }
+
                 decision = Decided(session, target.Verdict, answer);
                 if (refusal is not null)
                 {
                     await writer.WriteToolErrorAsync(refusal, clientId).ConfigureAwait(false);
                     return;
+                }
+
+                if (session.Stateless)
+                {
+                    target = target with { Approved = target.Approval, DropInputResponses = target.UpstreamRequestState is null };
                 }
             }
 
@@ -151,9 +164,10 @@ internal sealed partial class CallRelay
         finally
         {
             streamClosed.Dispose();
-            if (outcome != CallOutcome.InputRequired)
+            if (outcome != CallOutcome.InputRequired || exchange is null)
             {
-                // A call that waits for a 2026-07-28 client's answers lives on in the parked table; any other ends here.
+                // A call that waits for a 2026-07-28 client's answers lives on in the parked table; any other ends here
+                // (an approval asked of a 2026-07-28 client waits for nothing: the retry is a new call).
                 if (exchange is not null)
                 {
                     await exchange.Reply.DisposeAsync().ConfigureAwait(false);
@@ -261,15 +275,23 @@ internal sealed partial class CallRelay
         return WriteUnscannedFinalAsync(x, message);
     }
 
-    private async Task WriteScannedFinalAsync(RelayExchange x, UpstreamMessage message, Model.RedactionSettings redaction)
+    private Task WriteScannedFinalAsync(RelayExchange x, UpstreamMessage message, Model.RedactionSettings redaction)
     {
-        using var rewritten = new PooledBufferWriter();
+        var rewritten = new PooledBufferWriter(message.Length + 64);
         var outcome = Redaction.ResultRedactor.Scan(message.Span, message.Envelope.Result, redaction, rewritten);
         if (!outcome.Any)
         {
-            await WriteUnscannedFinalAsync(x, message).ConfigureAwait(false);
-            return;
+            // Nearly always: no state machine, the writer's buffer straight back to the pool.
+            rewritten.Dispose();
+            return WriteUnscannedFinalAsync(x, message);
         }
+
+        return WriteFoundAsync(x, message, outcome, rewritten);
+    }
+
+    private async Task WriteFoundAsync(RelayExchange x, UpstreamMessage message, Redaction.RedactionOutcome outcome, PooledBufferWriter owned)
+    {
+        using var rewritten = owned;
 
         x.Redaction = $"{outcome.Decision}:redaction({string.Join(",", outcome.Kinds)})";
         foreach (var (kind, action) in outcome.Found)
@@ -356,7 +378,7 @@ internal sealed partial class CallRelay
         }
 
         var upstreamState = scan.RequestState.IsEmpty ? null : JsonString.Decode(scan.RequestState.Slice(message.Span));
-        var sealedState = _states.Seal(new Stateless.RequestState(session.ProfileName, session.Principal, target.Server.Name, upstreamState, Parked: 0));
+        var sealedState = _states.Seal(new Stateless.RequestState(session.ProfileName, session.Principal, target.Server.Name, upstreamState, Parked: 0) { Approval = target.Approved });
         return scan.RequestState.IsEmpty
             ? writer.WriteFinalReplacingAsync(message, clientId, new JsonRange(scan.AfterResultType, 0), (byte[])[.. ",\"requestState\":"u8, .. sealedState])
             : writer.WriteFinalReplacingAsync(message, clientId, scan.RequestState, sealedState);
@@ -465,6 +487,7 @@ internal sealed partial class CallRelay
         scoped var rewriter = new MessageRewriter();
         rewriter.Replace(envelope.Id, id[..idLength]);
         rewriter.Replace(envelope.ProgressToken, id[..idLength]);
+        var dropInput = target.DropInputResponses && !envelope.InputResponses.IsEmpty;
         if (!target.RequestState.IsEmpty)
         {
             // A retry with the gateway's sealed state: the server gets its own back, or none if it gave none.
@@ -472,10 +495,23 @@ internal sealed partial class CallRelay
             {
                 rewriter.Replace(target.RequestState, upstreamState);
             }
+            else if (dropInput)
+            {
+                // The approval's answers go with the state (as one range when they are neighbours: one comma between).
+                var (first, second) = JsonMember.Removal(body, target.RequestState, envelope.InputResponses);
+                rewriter.Replace(first, default);
+                rewriter.Replace(second, default);
+                dropInput = false;
+            }
             else
             {
                 rewriter.Replace(JsonMember.Removal(body, target.RequestState), default);
             }
+        }
+
+        if (dropInput)
+        {
+            rewriter.Replace(JsonMember.Removal(body, envelope.InputResponses), default);
         }
 
         if (target.Fixed is null)

@@ -30,6 +30,15 @@ internal readonly record struct RelayTarget(UpstreamServer Server, JsonRange Nam
 
     public byte[]? UpstreamRequestState { get; init; }
 
+    /// <summary>2026-07-28 retries: the approval the client's sealed state was issued for (a digest of the call), if any.</summary>
+    public string? Approval { get; init; }
+
+    /// <summary>The user approved this call (its digest): sealed into any later state of the call, so its input rounds are not asked again.</summary>
+    public string? Approved { get; init; }
+
+    /// <summary>The retry's <c>inputResponses</c> held only the gateway's approval: the server never sees them.</summary>
+    public bool DropInputResponses { get; init; }
+
     /// <summary>When set, <c>contents[].uri</c> of the result get this server's <c>name+</c> prefix.</summary>
     public string? ResultUriPrefix { get; init; }
 }

@@ -12,7 +12,11 @@ namespace Archestra.Edge.Gateway.Stateless;
 /// <param name="UpstreamState">The upstream's own <c>requestState</c> (a 2026-07-28 server's), if it gave one.</param>
 /// <param name="Parked">The gateway's parked call waiting for the answers (a 2025 server's request during a call), or 0.</param>
 /// <param name="Owner">The instance of the fleet where the parked call waits (stamped when sealed), or null.</param>
-internal sealed record RequestState(string Profile, string Caller, string Server, string? UpstreamState, long Parked, string? Owner = null);
+internal sealed record RequestState(string Profile, string Caller, string Server, string? UpstreamState, long Parked, string? Owner = null)
+{
+    /// <summary>The call a policy approval was asked (or given) for: a digest of its server, tool and arguments.</summary>
+    public string? Approval { get; init; }
+}
 
 /// <summary>
 /// The <c>requestState</c> of the <c>InputRequiredResult</c>s the gateway answers 2026-07-28 clients with: the
@@ -78,6 +82,11 @@ internal sealed class RequestStates
                 }
             }
 
+            if (state.Approval is { } approval)
+            {
+                writer.WriteString("a", approval);
+            }
+
             writer.WriteNumber("e", _time.GetUtcNow().Add(Lifetime).ToUnixTimeSeconds());
             writer.WriteString("n", Utilities.SecureRandom.HexString(16));
             writer.WriteEndObject();
@@ -120,7 +129,10 @@ internal sealed class RequestStates
             root.GetProperty("s").GetString()!,
             root.TryGetProperty("u", out var u) ? u.GetString() : null,
             root.TryGetProperty("k", out var k) ? k.GetInt64() : 0,
-            root.TryGetProperty("o", out var o) ? o.GetString() : null);
+            root.TryGetProperty("o", out var o) ? o.GetString() : null)
+        {
+            Approval = root.TryGetProperty("a", out var a) ? a.GetString() : null,
+        };
         var expires = DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("e").GetInt64());
         var nonce = root.GetProperty("n").GetString()!;
         if (expires < _time.GetUtcNow())

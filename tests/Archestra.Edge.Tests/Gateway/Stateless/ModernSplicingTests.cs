@@ -72,6 +72,27 @@ public sealed class ModernSplicingTests
         Assert.Equal(expected, Encoding.UTF8.GetString(output.WrittenSpan));
     }
 
+    [Theory]
+    [InlineData("""{"a":1,"requestState":"s","inputResponses":{"k":"v"}}""", """{"a":1}""")]
+    [InlineData("""{"a":1,"inputResponses":{"k":"v"},"requestState":"s"}""", """{"a":1}""")]
+    [InlineData("""{"requestState":"s","inputResponses":{"k":"v"},"a":1}""", """{"a":1}""")]
+    [InlineData("""{"requestState":"s","a":1,"inputResponses":{"k":"v"}}""", """{"a":1}""")]
+    [InlineData("""{"inputResponses":{"k":"v"},"a":1,"requestState":"s"}""", """{"a":1}""")]
+    [InlineData("""{ "requestState" : "s" , "inputResponses" : {"k":"v"} }""", """{  }""")]
+    public void JsonMember_Removal_OfTwoMembers_NeverLeavesAStrayComma(string json, string expected)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var state = json.IndexOf("\"s\"", StringComparison.Ordinal);
+        var responses = json.IndexOf("{\"k\"", StringComparison.Ordinal);
+        var (first, second) = JsonMember.Removal(bytes, new JsonRange(state, 3), new JsonRange(responses, 9));
+        var rewriter = new MessageRewriter();
+        rewriter.Replace(first, default);
+        rewriter.Replace(second, default);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        rewriter.WriteTo(bytes, output);
+        Assert.Equal(expected, Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
     [Fact]
     public void ResultScan_FindsInputRequired_AndTheStateToken()
     {
