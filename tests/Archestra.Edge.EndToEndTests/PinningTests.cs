@@ -158,19 +158,5 @@ public sealed class PinningTests
     }
 
     private static async Task<List<JsonNode>> AuditAsync(GatewayProcess gateway, Func<JsonNode, bool> wanted, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            await using var export = ChildProcess.Start(Repository.GatewayBinary, ["audit", "export", "--format", "jsonl", "--config", gateway.ConfigPath]);
-            Assert.Equal(0, await export.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-            var records = export.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('{')).Select(l => JsonNode.Parse(l)!).Where(wanted).ToList();
-            if (records.Count >= count || DateTime.UtcNow > deadline)
-            {
-                return records;
-            }
-
-            await Task.Delay(200);
-        }
-    }
+        => [.. (await AuditExport.WaitForAsync(gateway.ConfigPath, records => records.Count(wanted) >= count)).Where(wanted)];
 }

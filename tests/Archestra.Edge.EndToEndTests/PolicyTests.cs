@@ -118,20 +118,7 @@ public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<Pol
     {
         string? asked = null;
         var answer = true;
-        var options = new McpClientOptions
-        {
-            Handlers = new McpClientHandlers
-            {
-                ElicitationHandler = (request, _) =>
-                {
-                    asked = request!.Message;
-                    return ValueTask.FromResult(answer
-                        ? new ElicitResult { Action = "accept", Content = new Dictionary<string, JsonElement> { ["approve"] = JsonSerializer.SerializeToElement(true) } }
-                        : new ElicitResult { Action = "decline" });
-                },
-            },
-        };
-        await using var ada = await ConnectAsync(Ada, options);
+        await using var ada = await ConnectAsync(Ada, Approving(() => answer, message => asked = message));
 
         var approvedPath = Path.Combine(fixture.Root, "workspace", "approved");
         var approved = await ada.CallToolAsync("fs__create_directory", new Dictionary<string, object?> { ["path"] = approvedPath });
@@ -164,21 +151,12 @@ public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<Pol
     {
         var asked = 0;
         var answer = true;
-        var options = new McpClientOptions
+        var options = Approving(() => answer, message =>
         {
-            ProtocolVersion = "2026-07-28",
-            Handlers = new McpClientHandlers
-            {
-                ElicitationHandler = (request, _) =>
-                {
-                    Interlocked.Increment(ref asked);
-                    Assert.Equal("Allow fs's tool 'create_directory' to run? (policy 'new-directories-need-approval': a person decides where directories go)", request!.Message);
-                    return ValueTask.FromResult(answer
-                        ? new ElicitResult { Action = "accept", Content = new Dictionary<string, JsonElement> { ["approve"] = JsonSerializer.SerializeToElement(true) } }
-                        : new ElicitResult { Action = "decline" });
-                },
-            },
-        };
+            Interlocked.Increment(ref asked);
+            Assert.Equal("Allow fs's tool 'create_directory' to run? (policy 'new-directories-need-approval': a person decides where directories go)", message);
+        });
+        options.ProtocolVersion = "2026-07-28";
         await using var ada = await ConnectAsync(Ada, options);
 
         var approvedPath = Path.Combine(fixture.Root, "workspace", "approved-2026");
@@ -196,7 +174,7 @@ public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<Pol
 
         // An approval is bound to the call it was asked for: a state issued for one directory does not approve another.
         using var http = new HttpClient();
-        var first = await PostModernAsync(http, Path.Combine(fixture.Root, "workspace", "one"), state: null, answer: null);
+        var first = await PostModernAsync(http, Path.Combine(fixture.Root, "workspace", "one"), state: null);
         Assert.Equal("input_required", first["result"]!["resultType"]!.GetValue<string>());
         var state = first["result"]!["requestState"]!.GetValue<string>();
         var other = await PostModernAsync(http, Path.Combine(fixture.Root, "workspace", "two"), state, approve: true);
@@ -206,8 +184,23 @@ public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<Pol
         await AuditedAsync("asked:new-directories-need-approval");
     }
 
+    /// <summary>A client whose user answers every approval question with <paramref name="answer"/> (accept with approve, or decline).</summary>
+    private static McpClientOptions Approving(Func<bool> answer, Action<string> asked) => new()
+    {
+        Handlers = new McpClientHandlers
+        {
+            ElicitationHandler = (request, _) =>
+            {
+                asked(request!.Message);
+                return ValueTask.FromResult(answer()
+                    ? new ElicitResult { Action = "accept", Content = new Dictionary<string, JsonElement> { ["approve"] = JsonSerializer.SerializeToElement(true) } }
+                    : new ElicitResult { Action = "decline" });
+            },
+        },
+    };
+
     /// <summary>A raw 2026-07-28 <c>tools/call</c> of create_directory, optionally retried with a state and an approval answer.</summary>
-    private async Task<JsonNode> PostModernAsync(HttpClient http, string path, string? state, bool? approve = null, object? answer = null)
+    private async Task<JsonNode> PostModernAsync(HttpClient http, string path, string? state, bool? approve = null)
     {
         var parameters = new JsonObject
         {
@@ -256,26 +249,12 @@ public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<Pol
     }
 
     /// <summary>Waits until the audit trail (written in batches) holds a record with each decision.</summary>
-    private async Task AuditedAsync(params string[] decisions)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
+    private Task AuditedAsync(params string[] decisions)
+        => AuditExport.WaitForAsync(fixture.Gateway.ConfigPath, records =>
         {
-            await using var export = ChildProcess.Start(Repository.GatewayBinary, ["audit", "export", "--format", "jsonl", "--config", fixture.Gateway.ConfigPath]);
-            Assert.Equal(0, await export.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-            var found = export.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Where(l => l.StartsWith('{'))
-                .Select(l => JsonNode.Parse(l)!["decision"]?.GetValue<string>())
-                .ToHashSet();
-            if (decisions.All(found.Contains))
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the audit trail lacks {string.Join(", ", decisions.Where(d => !found.Contains(d)))}: {export.Output}");
-            await Task.Delay(200);
-        }
-    }
+            var found = records.Select(r => r["decision"]?.GetValue<string>()).ToHashSet();
+            return decisions.All(found.Contains);
+        });
 
     private async Task<string> MetricsAsync()
     {

@@ -89,20 +89,8 @@ public sealed class RedactionTests(RedactionTests.Fixture fixture) : IClassFixtu
 
     private async Task<JsonNode> AuditedAsync(Func<JsonNode, bool> wanted)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            await using var export = ChildProcess.Start(Repository.GatewayBinary, ["audit", "export", "--format", "jsonl", "--config", fixture.Gateway.ConfigPath]);
-            Assert.Equal(0, await export.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-            Assert.DoesNotContain(Token, export.Output, StringComparison.Ordinal); // arguments are kept redacted by default
-            var found = export.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('{')).Select(l => JsonNode.Parse(l)!).FirstOrDefault(wanted);
-            if (found is not null)
-            {
-                return found;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no such audit record: {export.Output}");
-            await Task.Delay(200);
-        }
+        var records = await AuditExport.WaitForAsync(fixture.Gateway.ConfigPath, records => records.Any(wanted));
+        Assert.DoesNotContain(records, r => r.ToJsonString().Contains(Token, StringComparison.Ordinal)); // arguments are kept redacted by default
+        return records.First(wanted);
     }
 }

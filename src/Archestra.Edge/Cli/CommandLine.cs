@@ -60,11 +60,6 @@ internal static class CommandLine
         }
     }
 
-    /// <summary>Parses <c>--config FILE</c> (or <c>-c</c>, or <c>--config=FILE</c>) and a few flags shared by commands.</summary>
-    /// <summary>
-    /// Parses the common options and loads the config file they name, with <c>--data-dir</c> applied. On failure the
-    /// problem is printed and <paramref name="exitCode"/> says how to exit.
-    /// </summary>
     /// <summary>
     /// For a command with options of its own: takes <c>args[i]</c> if it is one of the options every command knows
     /// (<c>--config</c>/<c>-c</c>, <c>--data-dir</c>) or a positional <paramref name="positional"/> value not yet given;
@@ -89,6 +84,10 @@ internal static class CommandLine
         return false;
     }
 
+    /// <summary>
+    /// Parses the common options and loads the config file they name, with <c>--data-dir</c> applied. On failure the
+    /// problem is printed and <paramref name="exitCode"/> says how to exit.
+    /// </summary>
     internal static bool TryLoadConfig(string[] args, out CommandOptions options, out GatewaySnapshot snapshot, out int exitCode)
     {
         snapshot = null!;
@@ -112,6 +111,7 @@ internal static class CommandLine
         return true;
     }
 
+    /// <summary>Parses <c>--config FILE</c> (or <c>-c</c>, or <c>--config=FILE</c>) and a few flags shared by commands.</summary>
     internal static bool TryParseOptions(string[] args, out CommandOptions options, out string? error)
     {
         options = new CommandOptions();

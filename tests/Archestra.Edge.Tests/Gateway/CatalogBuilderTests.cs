@@ -229,19 +229,7 @@ public sealed class CatalogBuilderTests : IDisposable
     private static ImmutableArray<Glob> Globs(string[] patterns)
         => [.. patterns.Select(p => Glob.TryParse(p, out var g, out var error) ? g! : throw new ArgumentException(error))];
 
-    private static ServerList UriList(string key, params string[] items)
-        => new([.. items.Select(i =>
-        {
-            var raw = Encoding.UTF8.GetBytes(i);
-            using var document = JsonDocument.Parse(raw);
-            return new ServerListItem(document.RootElement.GetProperty(key).GetString()!, raw, ServerListFetcher.FindToken(raw, Encoding.UTF8.GetBytes(key)));
-        })], UpstreamError.None);
+    private static ServerList UriList(string key, params string[] items) => ServerLists.Keyed(key, items);
 
-    private static ServerList List(params string[] items)
-        => new([.. items.Select(i =>
-        {
-            var raw = Encoding.UTF8.GetBytes(i);
-            using var document = JsonDocument.Parse(raw);
-            return new ServerListItem(document.RootElement.GetProperty("name").GetString()!, raw, ServerListFetcher.FindNameToken(raw));
-        })], UpstreamError.None);
+    private static ServerList List(params string[] items) => ServerLists.Of(items);
 }

@@ -182,11 +182,5 @@ public sealed class PinningTests : IDisposable
 
     private static AssignmentModel Assignment(string server) => new(server, [], []);
 
-    private static ServerList List(params string[] items)
-        => new([.. items.Select(i =>
-        {
-            var raw = Encoding.UTF8.GetBytes(i);
-            using var document = JsonDocument.Parse(raw);
-            return new ServerListItem(document.RootElement.GetProperty("name").GetString()!, raw, ServerListFetcher.FindNameToken(raw));
-        })], UpstreamError.None);
+    private static ServerList List(params string[] items) => ServerLists.Of(items);
 }
