@@ -23,7 +23,8 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
 
     public GatewayRuntime(GatewaySnapshot snapshot, ILoggerFactory loggerFactory, TimeProvider timeProvider,
         Upstreams.Supervision.ITransportFactory? transports = null, SelfHosting? selfHosting = null, Identity.IdentityServices? identity = null,
-        GatewayRuntime? predecessor = null, Fleet.FleetNode? fleet = null, Pinning.PinReporter? pinReports = null)
+        GatewayRuntime? predecessor = null, Fleet.FleetNode? fleet = null, Pinning.PinReporter? pinReports = null,
+        Upstreams.OAuth.ConnectionStore? connections = null)
     {
         Fleet = predecessor?.Fleet ?? fleet ?? Archestra.Edge.Fleet.FleetNode.Standalone();
         Authenticator = new Identity.Authenticator(snapshot, identity, loggerFactory.CreateLogger("Archestra.Edge.Identity"));
@@ -38,6 +39,12 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
             StartedAt = timeProvider.GetUtcNow();
             _events = new RuntimeEvents { Target = this };
             _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, _events, _events, selfHosting, transports);
+            if (connections is not null)
+            {
+                _upstreamServices.Connections = new Upstreams.OAuth.UpstreamConnections(connections.Repository, connections.Vault, _upstreamServices.CreateInvoker(),
+                    timeProvider, loggerFactory.CreateLogger("Archestra.Edge.Upstreams.OAuth"));
+            }
+
             Sessions = new SessionStore(Fleet.SessionIds);
             Subscriptions = new ResourceSubscriptions();
         }

@@ -154,7 +154,10 @@ internal static class GatewayApplication
             options.TimeProvider, sp.GetRequiredService<Observability.GatewayMetrics>(), sp.GetRequiredService<Observability.Audit.AuditTrail>()));
         services.AddSingleton(sp => new GatewayHost(new GatewayRuntime(snapshot, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,
             selfHosting: selfHosting, identity: sp.GetRequiredService<Identity.IdentityServices>(), fleet: sp.GetRequiredService<Fleet.FleetNode>(),
-            pinReports: sp.GetRequiredService<Gateway.Pinning.PinReporter>())));
+            pinReports: sp.GetRequiredService<Gateway.Pinning.PinReporter>(),
+            connections: snapshot.Storage.EncryptionKeys.IsEmpty || options.OpenState is null
+                ? null
+                : new Upstreams.OAuth.ConnectionStore(State(sp)!.Connections, new Upstreams.OAuth.ConnectionVault(snapshot.Storage.EncryptionKeys)))));
         services.AddSingleton(sp => new ConfigReloader(
             sp.GetRequiredService<GatewayHost>(),
             (next, current) => new GatewayRuntime(next, sp.GetRequiredService<ILoggerFactory>(), options.TimeProvider,

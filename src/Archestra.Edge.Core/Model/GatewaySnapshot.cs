@@ -105,6 +105,9 @@ internal sealed record StorageSettings(string? PostgresConnection)
 {
     public static readonly StorageSettings Sqlite = new((string?)null);
 
+    /// <summary>The key that seals upstream connections, then the previous ones (rotation); empty when none is configured.</summary>
+    public ImmutableArray<string> EncryptionKeys { get; init; } = [];
+
     public bool IsPostgres => PostgresConnection is not null;
 }
 

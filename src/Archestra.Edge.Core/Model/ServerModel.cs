@@ -104,7 +104,13 @@ internal enum RemoteTransport
 internal sealed record RemoteServerModel(Uri Url, ImmutableArray<KeyValuePair<string, string>> Headers)
 {
     public RemoteTransport Transport { get; init; } = RemoteTransport.StreamableHttp;
+
+    /// <summary>The server is called with an OAuth connection's access token (null: headers only).</summary>
+    public RemoteOAuthModel? OAuth { get; init; }
 }
+
+/// <summary>A remote server's OAuth client settings: a pre-registered client, and the scopes to ask for (null: discovered).</summary>
+internal sealed record RemoteOAuthModel(string? ClientId, string? ClientSecret, string? Scope);
 
 internal sealed record ProcessServerModel(
     string Command,

@@ -102,5 +102,9 @@ internal static class EventIds
     public const int PinBlocked = 440;
     public const int PinWarned = 441;
 
-    // Highest id in use: 441.
+    // Upstream OAuth connections
+    public const int ConnectionRefreshed = 450;
+    public const int ConnectionRefreshFailed = 451;
+
+    // Highest id in use: 451.
 }

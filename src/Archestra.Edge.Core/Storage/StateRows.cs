@@ -67,6 +67,19 @@ internal static class StateRows
         return keys;
     }
 
+    /// <summary><c>server, owner, payload, updated_at</c>: a sealed connection per row.</summary>
+    public static List<Upstreams.OAuth.StoredConnection> Connections(DbDataReader reader)
+    {
+        var connections = new List<Upstreams.OAuth.StoredConnection>();
+        while (reader.Read())
+        {
+            connections.Add(new Upstreams.OAuth.StoredConnection(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2),
+                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3))));
+        }
+
+        return connections;
+    }
+
     /// <summary><c>at, principal, profile, server, method, item, outcome, duration_ms, request_bytes, response_bytes, arguments, session, decision</c>, a record per row.</summary>
     public static List<AuditRecord> AuditRecords(DbDataReader reader)
     {

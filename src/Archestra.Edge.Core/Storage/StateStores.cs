@@ -9,7 +9,7 @@ namespace Archestra.Edge.Storage;
 
 /// <summary>
 /// The gateway's local state, one repository per store: issued tokens, OAuth clients, codes and grants, signing keys,
-/// the audit trail. Each interface belongs to the room that uses it; a backend implements all of them, and choosing
+/// the audit trail, the sealed connections to OAuth-protected upstreams. Each interface belongs to the room that uses it; a backend implements all of them, and choosing
 /// one is this factory's business alone: SQLite in <c>data_dir/archestra.db</c> by default, PostgreSQL for a fleet
 /// (which adds <see cref="Fleet"/>: the membership and the shared secret).
 /// </summary>
@@ -19,6 +19,7 @@ internal sealed record StateStores(
     IGrantRepository Grants,
     ISigningKeyRepository SigningKeys,
     IAuditRepository Audit,
+    Upstreams.OAuth.IConnectionRepository Connections,
     Fleet.IFleetRepository? Fleet = null)
 {
     /// <summary>The stores <paramref name="snapshot"/> names: its PostgreSQL, or SQLite in its data directory.</summary>
@@ -32,6 +33,7 @@ internal sealed record StateStores(
         new PostgresGrantRepository(database),
         new PostgresSigningKeyRepository(database),
         new PostgresAuditRepository(database, instance),
+        new PostgresConnectionRepository(database),
         new PostgresFleetRepository(database));
 
     /// <summary>Every store in one SQLite database (created owner-only with its schema if missing).</summary>
@@ -42,5 +44,6 @@ internal sealed record StateStores(
         new SqliteClientRepository(database),
         new SqliteGrantRepository(database),
         new SqliteSigningKeyRepository(database),
-        new SqliteAuditRepository(database));
+        new SqliteAuditRepository(database),
+        new SqliteConnectionRepository(database));
 }

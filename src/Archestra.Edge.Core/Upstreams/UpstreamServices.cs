@@ -48,6 +48,9 @@ internal sealed class UpstreamServices : IDisposable
     /// <summary>Runs container servers, labelled with this gateway instance.</summary>
     public Supervision.Containers.ContainerRuntime Containers { get; }
 
+    /// <summary>The OAuth connections remote servers with <c>oauth:</c> are called with (null: no store, e.g. in-process hosts).</summary>
+    public OAuth.UpstreamConnections? Connections { get; set; }
+
     /// <summary>Opens replicas' sessions: the real transports, or a stand-in given by benchmarks and tests.</summary>
     public Supervision.ITransportFactory Transports { get; }
 

@@ -41,6 +41,8 @@ internal static class CommandLine
                 return AuditCommand.Run(rest);
             case "registry":
                 return RegistryCommand.Run(rest);
+            case "connections":
+                return await ConnectionsCommand.RunAsync(rest).ConfigureAwait(false);
             case "pin":
                 return await PinCommand.RunAsync(rest).ConfigureAwait(false);
             case "validate":
@@ -231,6 +233,7 @@ internal static class CommandLine
           archestra-edge registry search [WORDS] | show NAME | add NAME [--as SERVER] [--use npm|pypi|nuget|oci|remote]
           archestra-edge audit    tail [-n N] [--json] | export [--since 7d] [--until DATE] [--format jsonl|csv]
           archestra-edge pin      [--check | --update] [--server NAME]...
+          archestra-edge connections connect SERVER | list | revoke SERVER
           archestra-edge schema
           archestra-edge version
           archestra-edge help
@@ -251,6 +254,8 @@ internal static class CommandLine
           pin        Record the tool and prompt definitions of servers with pinning: warn|block in the lock file
                      next to the config (archestra.lock.json); --check exits 1 with a diff when they changed,
                      --update accepts the changes.
+          connections  Connect the organisation to a remote server that wants OAuth (remote.oauth): prints the
+                     authorization URL, waits for the browser, keeps the tokens sealed; list or revoke them.
           schema     Print the JSON Schema of the config file (for editors).
           version    Print the version.
 

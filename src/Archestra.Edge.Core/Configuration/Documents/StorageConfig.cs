@@ -11,4 +11,13 @@ internal sealed class StorageConfig
 
     /// <summary>For <c>postgres</c>: an Npgsql connection string (<c>Host=…;Username=…;Password=…;Database=…</c>), usually from <c>${env:…}</c> or <c>${file:…}</c>.</summary>
     public string? Connection { get; set; }
+
+    /// <summary>
+    /// The key that seals what the gateway keeps of upstream OAuth connections (AES-256-GCM; any secret of at least 32
+    /// characters, from <c>${env:…}</c> or <c>${file:…}</c>). Required when a server has <c>remote.oauth</c>.
+    /// </summary>
+    public string? EncryptionKey { get; set; }
+
+    /// <summary>Keys used before <c>encryption_key</c>: still opened, never used to seal (rotation).</summary>
+    public List<string>? PreviousEncryptionKeys { get; set; }
 }

@@ -68,6 +68,25 @@ internal sealed class RemoteServerConfig
 
     /// <summary>Extra request headers, e.g. an API key from <c>${env:…}</c>.</summary>
     public Dictionary<string, string>? Headers { get; set; }
+
+    /// <summary>
+    /// The server wants OAuth (the MCP authorization spec): the gateway is its client, discovers its authorization
+    /// server, and calls it with the organisation's connection (made with <c>archestra-edge connections connect</c>).
+    /// </summary>
+    public RemoteOAuthConfig? Oauth { get; set; }
+}
+
+/// <summary>How the gateway identifies itself to a remote server's authorization server.</summary>
+internal sealed class RemoteOAuthConfig
+{
+    /// <summary>A client registered with the authorization server beforehand. Default: registered on first connect (RFC 7591).</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>That client's secret, from <c>${env:…}</c> or <c>${file:…}</c> (none for a public client).</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>Scopes to ask for. Default: those of the server's challenge, else its metadata's <c>scopes_supported</c>.</summary>
+    public List<string>? Scopes { get; set; }
 }
 
 /// <summary>A local process speaking MCP over stdio.</summary>

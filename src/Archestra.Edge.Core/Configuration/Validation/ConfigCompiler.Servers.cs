@@ -219,7 +219,26 @@ internal sealed partial class ConfigCompiler
             }
         }
 
-        return valid ? new RemoteServerModel(url!, headers.ToImmutable()) { Transport = transport } : null;
+        RemoteOAuthModel? oauth = null;
+        if (remote.Oauth is { } configured)
+        {
+            if (headers.Any(static h => h.Key.Equals("Authorization", StringComparison.OrdinalIgnoreCase)))
+            {
+                _diagnostics.Add($"{path}.headers.Authorization", "an Authorization header and oauth exclude each other", "the connection's access token is the Authorization header");
+                valid = false;
+            }
+
+            if (configured.ClientSecret is not null && configured.ClientId is null)
+            {
+                _diagnostics.Add($"{path}.oauth.client_secret", "a client secret needs its client_id");
+                valid = false;
+            }
+
+            var scopes = configured.Scopes?.Where(static s => !string.IsNullOrWhiteSpace(s)).ToArray() ?? [];
+            oauth = new RemoteOAuthModel(configured.ClientId, configured.ClientSecret, scopes.Length == 0 ? null : string.Join(' ', scopes));
+        }
+
+        return valid ? new RemoteServerModel(url!, headers.ToImmutable()) { Transport = transport, OAuth = oauth } : null;
     }
 
     private ProcessServerModel? CompileProcess(ProcessServerConfig process, string path)

@@ -7,6 +7,33 @@ internal sealed partial class ConfigCompiler
 {
     private StorageSettings CompileStorage(StorageConfig? storage, ListenerSettings? listener, AuthSettings auth)
     {
+        var settings = CompileStorageBackend(storage, listener, auth);
+        var keys = new List<string>();
+        if (storage?.EncryptionKey is { } key)
+        {
+            keys.Add(key);
+            keys.AddRange(storage.PreviousEncryptionKeys ?? []);
+        }
+        else if (storage?.PreviousEncryptionKeys is { Count: > 0 })
+        {
+            _diagnostics.Add("storage.previous_encryption_keys", "previous keys need a current one", "set storage.encryption_key");
+        }
+
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (keys[i].Length < 32)
+            {
+                // The value is a secret: its length is said, never the value.
+                _diagnostics.Add(i == 0 ? "storage.encryption_key" : $"storage.previous_encryption_keys[{i - 1}]", $"an encryption key needs at least 32 characters (found {keys[i].Length})",
+                    "e.g. openssl rand -base64 32 into ${env:ARCHESTRA_ENCRYPTION_KEY}");
+            }
+        }
+
+        return settings with { EncryptionKeys = [.. keys] };
+    }
+
+    private StorageSettings CompileStorageBackend(StorageConfig? storage, ListenerSettings? listener, AuthSettings auth)
+    {
         switch (storage?.Backend)
         {
             case null or "sqlite":

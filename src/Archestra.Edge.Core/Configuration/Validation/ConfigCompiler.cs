@@ -46,6 +46,14 @@ internal sealed partial class ConfigCompiler
         var audit = CompileAudit(config.Observability?.Audit);
         var catalogs = CompileCatalogs(config.Registry);
         var storage = CompileStorage(config.Storage, listener, auth);
+        foreach (var server in servers)
+        {
+            if (server.Remote?.OAuth is not null && storage.EncryptionKeys.IsEmpty)
+            {
+                _diagnostics.Add($"servers.{server.Name}.remote.oauth", "the gateway keeps OAuth connections sealed, and storage.encryption_key is not set",
+                    "storage: { encryption_key: ${env:ARCHESTRA_ENCRYPTION_KEY} } with at least 32 random characters");
+            }
+        }
 
         if (_diagnostics.HasErrors || listener is null)
         {

@@ -41,6 +41,7 @@ namespace Archestra.Edge.Configuration.Yaml;
 [YamlSerializable(typeof(RegistryConfig))]
 [YamlSerializable(typeof(PolicyRuleConfig))]
 [YamlSerializable(typeof(RedactionConfig))]
+[YamlSerializable(typeof(RemoteOAuthConfig))]
 [YamlSerializable(typeof(CallerMatchConfig))]
 [YamlSerializable(typeof(ArgumentConditionConfig))]
 // Public and unsealed only because the generated half is declared that way.

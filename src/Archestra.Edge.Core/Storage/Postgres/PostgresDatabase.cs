@@ -13,7 +13,9 @@ namespace Archestra.Edge.Storage.Postgres;
 internal sealed class PostgresDatabase : IDisposable
 {
     public const string ChangeChannel = "archestra_state";
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
+
+    private const string ConnectionsTable = "CREATE TABLE IF NOT EXISTS upstream_connections (server text NOT NULL, owner text NOT NULL, payload bytea NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (server, owner));";
 
     // "Archestr" in ASCII: the advisory lock every instance takes while migrating.
     private const long MigrationLock = 0x4172636865737472;
@@ -76,6 +78,13 @@ internal sealed class PostgresDatabase : IDisposable
                     version.ExecuteNonQuery();
                 }
 
+                if (existing < 3)
+                {
+                    // 3: the gateway's sealed OAuth connections to upstream servers.
+                    version.CommandText = $"{ConnectionsTable} UPDATE schema_version SET version = 3";
+                    version.ExecuteNonQuery();
+                }
+
                 transaction.Commit();
                 return;
             }
@@ -84,6 +93,7 @@ internal sealed class PostgresDatabase : IDisposable
         // A fresh database (the first instance to take the lock): the whole schema, in the same transaction.
         using (var create = Command(connection, $$"""
             INSERT INTO schema_version (version) VALUES ({{SchemaVersion}});
+            {{ConnectionsTable}}
             CREATE TABLE IF NOT EXISTS state_version (id integer PRIMARY KEY CHECK (id = 1), version bigint NOT NULL);
             INSERT INTO state_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
             CREATE TABLE IF NOT EXISTS tokens (

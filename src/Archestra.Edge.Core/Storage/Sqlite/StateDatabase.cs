@@ -10,7 +10,7 @@ namespace Archestra.Edge.Storage.Sqlite;
 /// </summary>
 internal sealed class StateDatabase
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
     private static int s_providerSet;
 
     private readonly string _connectionString;
@@ -154,6 +154,9 @@ internal sealed class StateDatabase
 
         // 3: audit records name the policy decision that applied to the call.
         MigrateTo(connection, command, (long)version, 3, "ALTER TABLE audit ADD COLUMN decision TEXT;");
+
+        // 4: the gateway's sealed OAuth connections to upstream servers.
+        MigrateTo(connection, command, (long)version, 4, "CREATE TABLE IF NOT EXISTS upstream_connections (server TEXT NOT NULL, owner TEXT NOT NULL, payload BLOB NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (server, owner));");
     }
 
     /// <summary>Runs one schema step (and records its version) in one transaction, if the database is older.</summary>

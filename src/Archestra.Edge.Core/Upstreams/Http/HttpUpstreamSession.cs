@@ -44,16 +44,19 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
     private string? _identity;
     private Func<Task>? _onDisposed;
 
+    /// <summary>The OAuth connection's access token goes in <c>Authorization</c> (null: the server needs none).</summary>
+    private OAuth.ConnectionBearer? _bearer;
+
     /// <summary>
     /// Opens a session: initialize handshake, then the listening GET stream in the background. A container's
     /// session names the container (<paramref name="identity"/>) and removes it when disposed (<paramref name="onDisposed"/>).
     /// </summary>
     public static async Task<(HttpUpstreamSession? Session, UpstreamError Error)> ConnectAsync(
         string serverName, RemoteServerModel remote, HttpMessageInvoker invoker, IUpstreamListener listener, ILogger logger, CancellationToken cancellationToken,
-        string? identity = null, Func<Task>? onDisposed = null)
+        string? identity = null, Func<Task>? onDisposed = null, OAuth.ConnectionBearer? bearer = null)
     {
         // A container's session removes the container when disposed, a failed or abandoned start included.
-        var session = new HttpUpstreamSession(serverName, invoker, remote, listener, logger) { _identity = identity, _onDisposed = onDisposed };
+        var session = new HttpUpstreamSession(serverName, invoker, remote, listener, logger) { _identity = identity, _onDisposed = onDisposed, _bearer = bearer };
         UpstreamError error;
         try
         {
@@ -239,21 +242,41 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             return (null, UpstreamError.Expired("the upstream session has ended"));
         }
 
-        using var request = CreateRequest(HttpMethod.Post);
-        request.Headers.TryAddWithoutValidation("Accept", AcceptBoth);
-        modern?.AddHeaders(request.Headers);
-        var content = new ReadOnlyMemoryContent(message);
-        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        request.Content = content;
+        if (_bearer is not null && await _bearer.EnsureAsync(rejected: null, cancellationToken).ConfigureAwait(false) is { IsError: true } noToken)
+        {
+            return (null, noToken);
+        }
 
         HttpResponseMessage response;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            return (null, UpstreamError.Unavailable($"cannot reach {_model.Url}: {ex.Message}"));
+            using var request = CreateRequest(HttpMethod.Post);
+            request.Headers.TryAddWithoutValidation("Accept", AcceptBoth);
+            modern?.AddHeaders(request.Headers);
+            var content = new ReadOnlyMemoryContent(message);
+            content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+            request.Content = content;
+            try
+            {
+                response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                return (null, UpstreamError.Unavailable($"cannot reach {_model.Url}: {ex.Message}"));
+            }
+
+            if (response.StatusCode != HttpStatusCode.Unauthorized || _bearer is null || attempt > 0)
+            {
+                break;
+            }
+
+            // The server refused the connection's token (revoked, expired early): refreshed once, and sent again.
+            var refused = _bearer.Current;
+            response.Dispose();
+            if (await _bearer.EnsureAsync(refused, cancellationToken).ConfigureAwait(false) is { IsError: true } refreshFailed)
+            {
+                return (null, refreshFailed);
+            }
         }
 
         if (response.IsSuccessStatusCode)
@@ -311,6 +334,11 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
         foreach (var (name, value) in _model.Headers)
         {
             headers.TryAddWithoutValidation(name, value);
+        }
+
+        if (_bearer?.Current is { } token)
+        {
+            headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         }
 
         return request;

@@ -1,0 +1,52 @@
+using Archestra.Edge.Upstreams.OAuth;
+
+namespace Archestra.Edge.Storage.Sqlite;
+
+/// <summary>Upstream OAuth connections in the <c>upstream_connections</c> table (sealed rows).</summary>
+internal sealed class SqliteConnectionRepository(StateDatabase database) : IConnectionRepository
+{
+    public StoredConnection? Get(string server, string owner)
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT server, owner, payload, updated_at FROM upstream_connections WHERE server = $server AND owner = $owner";
+        command.Parameters.AddWithValue("$server", server);
+        command.Parameters.AddWithValue("$owner", owner);
+        using var reader = command.ExecuteReader();
+        return StateRows.Connections(reader).FirstOrDefault();
+    }
+
+    public IReadOnlyList<StoredConnection> List()
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT server, owner, payload, updated_at FROM upstream_connections ORDER BY server, owner";
+        using var reader = command.ExecuteReader();
+        return StateRows.Connections(reader);
+    }
+
+    public void Put(string server, string owner, byte[] sealedConnection, DateTimeOffset at)
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO upstream_connections (server, owner, payload, updated_at) VALUES ($server, $owner, $payload, $at)
+            ON CONFLICT (server, owner) DO UPDATE SET payload = excluded.payload, updated_at = excluded.updated_at
+            """;
+        command.Parameters.AddWithValue("$server", server);
+        command.Parameters.AddWithValue("$owner", owner);
+        command.Parameters.AddWithValue("$payload", sealedConnection);
+        command.Parameters.AddWithValue("$at", at.ToUnixTimeSeconds());
+        command.ExecuteNonQuery();
+    }
+
+    public bool Delete(string server, string owner)
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM upstream_connections WHERE server = $server AND owner = $owner";
+        command.Parameters.AddWithValue("$server", server);
+        command.Parameters.AddWithValue("$owner", owner);
+        return command.ExecuteNonQuery() > 0;
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Archestra.Edge.Upstreams.OAuth;
+
+/// <summary>How the gateway identifies itself to an upstream's authorization server.</summary>
+internal sealed record OAuthClientIdentity(string ClientId, string? ClientSecret, string AuthMethod);
+
+/// <summary>Tokens from a token endpoint: the access token, when it expires, and the refresh token (rotated or not).</summary>
+internal sealed record UpstreamTokens(string AccessToken, DateTimeOffset? ExpiresAt, string? RefreshToken, string? Scope);
+
+/// <summary>A pending authorization: what the callback needs to finish it (PKCE verifier, state, where to return).</summary>
+internal sealed record PendingUpstreamAuthorization(string State, string Verifier, Uri RedirectUri, Uri AuthorizationUrl);
+
+/// <summary>
+/// The gateway as an OAuth 2.1 client of an upstream: registration (RFC 7591) when no client is configured,
+/// the authorization request with PKCE S256 and the resource indicator (RFC 8707), the code exchange and the refresh
+/// (with rotation: a new refresh token replaces the old one), client authentication as the server supports it
+/// (<c>client_secret_basic</c>, <c>client_secret_post</c>, <c>none</c>). Responses are bounded like metadata.
+/// </summary>
+internal static class UpstreamOAuthClient
+{
+    /// <summary>A pre-registered client, else one registered now (dynamic client registration).</summary>
+    public static async Task<(OAuthClientIdentity? Client, string? Error)> IdentifyAsync(HttpMessageInvoker http, UpstreamAuthorization authorization,
+        string? clientId, string? clientSecret, Uri redirectUri, string clientName, CancellationToken cancellationToken)
+    {
+        if (clientId is not null)
+        {
+            return (new OAuthClientIdentity(clientId, clientSecret, AuthMethodFor(authorization, clientSecret)), null);
+        }
+
+        if (authorization.RegistrationEndpoint is not { } register)
+        {
+            return (null, $"the authorization server {authorization.Issuer} does not offer registration; configure oauth.client_id");
+        }
+
+        var body = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("client_name", clientName);
+            writer.WriteStartArray("redirect_uris");
+            writer.WriteStringValue(redirectUri.ToString());
+            writer.WriteEndArray();
+            writer.WriteStartArray("grant_types");
+            writer.WriteStringValue("authorization_code");
+            writer.WriteStringValue("refresh_token");
+            writer.WriteEndArray();
+            writer.WriteStartArray("response_types");
+            writer.WriteStringValue("code");
+            writer.WriteEndArray();
+            writer.WriteString("token_endpoint_auth_method", "none");
+            if (authorization.Scope is { } scope)
+            {
+                writer.WriteString("scope", scope);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, register) { Content = new ByteArrayContent(body.ToArray()) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var (document, error) = await SendAsync(http, request, cancellationToken).ConfigureAwait(false);
+        if (document is not { } registered)
+        {
+            return (null, $"registration at {register} failed: {error}");
+        }
+
+        if (!registered.TryGetProperty("client_id", out var id) || id.GetString() is not { Length: > 0 } assigned)
+        {
+            return (null, $"registration at {register} returned no client_id");
+        }
+
+        var secret = registered.TryGetProperty("client_secret", out var s) ? s.GetString() : null;
+        return (new OAuthClientIdentity(assigned, secret, AuthMethodFor(authorization, secret)), null);
+    }
+
+    /// <summary>The authorization URL to send the user to, with a fresh state and PKCE verifier.</summary>
+    public static PendingUpstreamAuthorization BeginAuthorization(UpstreamAuthorization authorization, OAuthClientIdentity client, Uri redirectUri, string? scope)
+    {
+        var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var state = Base64Url(RandomNumberGenerator.GetBytes(24));
+        var query = new StringBuilder();
+        void Add(string name, string value) => query.Append(query.Length == 0 ? '?' : '&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+        var existing = authorization.AuthorizationEndpoint.Query;
+        Add("response_type", "code");
+        Add("client_id", client.ClientId);
+        Add("redirect_uri", redirectUri.ToString());
+        Add("code_challenge", challenge);
+        Add("code_challenge_method", "S256");
+        Add("state", state);
+        Add("resource", authorization.Resource.ToString());
+        if ((scope ?? authorization.Scope) is { } asked)
+        {
+            Add("scope", asked);
+        }
+
+        var url = existing.Length > 1
+            ? new Uri(authorization.AuthorizationEndpoint + "&" + query.ToString(1, query.Length - 1))
+            : new Uri(authorization.AuthorizationEndpoint.GetLeftPart(UriPartial.Path) + query);
+        return new PendingUpstreamAuthorization(state, verifier, redirectUri, url);
+    }
+
+    public static Task<(UpstreamTokens? Tokens, string? Error)> ExchangeCodeAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+        PendingUpstreamAuthorization pending, string code, CancellationToken cancellationToken)
+        => TokenAsync(http, authorization, client,
+            [new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", pending.RedirectUri.ToString()), new("code_verifier", pending.Verifier), new("resource", authorization.Resource.ToString())],
+            previousRefresh: null, cancellationToken);
+
+    public static Task<(UpstreamTokens? Tokens, string? Error)> RefreshAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+        string refreshToken, CancellationToken cancellationToken)
+        => TokenAsync(http, authorization, client,
+            [new("grant_type", "refresh_token"), new("refresh_token", refreshToken), new("resource", authorization.Resource.ToString())],
+            refreshToken, cancellationToken);
+
+    private static async Task<(UpstreamTokens? Tokens, string? Error)> TokenAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+        List<KeyValuePair<string, string>> form, string? previousRefresh, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, authorization.TokenEndpoint);
+        switch (client.AuthMethod)
+        {
+            case "client_secret_basic":
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                    Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.ClientId)}:{Uri.EscapeDataString(client.ClientSecret ?? string.Empty)}")));
+                break;
+            case "client_secret_post":
+                form.Add(new("client_id", client.ClientId));
+                form.Add(new("client_secret", client.ClientSecret ?? string.Empty));
+                break;
+            default:
+                form.Add(new("client_id", client.ClientId));
+                break;
+        }
+
+        request.Content = new FormUrlEncodedContent(form);
+        var (document, error) = await SendAsync(http, request, cancellationToken).ConfigureAwait(false);
+        if (document is not { } tokens)
+        {
+            return (null, error);
+        }
+
+        if (!tokens.TryGetProperty("access_token", out var access) || access.GetString() is not { Length: > 0 } accessToken)
+        {
+            return (null, "the token response has no access_token");
+        }
+
+        DateTimeOffset? expires = tokens.TryGetProperty("expires_in", out var e) && e.TryGetInt64(out var seconds) && seconds > 0
+            ? DateTimeOffset.UtcNow.AddSeconds(seconds)
+            : null;
+        var refresh = tokens.TryGetProperty("refresh_token", out var r) && r.GetString() is { Length: > 0 } rotated ? rotated : previousRefresh;
+        var scope = tokens.TryGetProperty("scope", out var s) ? s.GetString() : null;
+        return (new UpstreamTokens(accessToken, expires, refresh, scope), null);
+    }
+
+    private static async Task<(JsonElement? Document, string? Error)> SendAsync(HttpMessageInvoker http, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var bytes = await AuthorizationDiscovery.ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(bytes);
+            var root = document.RootElement;
+            if (!response.IsSuccessStatusCode || root.ValueKind != JsonValueKind.Object)
+            {
+                var reason = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var code) ? code.GetString() : null;
+                return (null, $"HTTP {(int)response.StatusCode}{(reason is null ? string.Empty : $" ({reason})")}");
+            }
+
+            return (root.Clone(), null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or InvalidDataException)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    /// <summary>A secret goes in the header when the server takes it so (the OAuth default), else in the form; no secret, no authentication.</summary>
+    private static string AuthMethodFor(UpstreamAuthorization authorization, string? secret)
+        => secret is null ? "none"
+            : authorization.TokenEndpointAuthMethods.Contains("client_secret_basic") ? "client_secret_basic"
+            : authorization.TokenEndpointAuthMethods.Contains("client_secret_post") ? "client_secret_post"
+            : "client_secret_basic";
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Archestra.Edge.Storage;
+using Archestra.Edge.Upstreams.OAuth;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Archestra.Edge.Cli;
+
+/// <summary>
+/// <c>connections connect|list|revoke</c>: the organisation's OAuth connections to remote servers with <c>oauth:</c>.
+/// <c>connect</c> discovers the server's authorization server, registers the gateway as a client unless one is
+/// configured, prints the authorization URL and waits for the browser to come back to a loopback address of this
+/// command (RFC 8252), then exchanges the code (PKCE) and keeps the tokens sealed in the state store, where a running
+/// gateway finds them within two seconds.
+/// </summary>
+internal static class ConnectionsCommand
+{
+    private const string UsageText = """
+        usage: archestra-edge connections connect SERVER [--port N] [--timeout 5m] [--config FILE] [--data-dir DIR]
+               archestra-edge connections list [--config FILE] [--data-dir DIR]
+               archestra-edge connections revoke SERVER [--config FILE] [--data-dir DIR]
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is not ("connect" or "list" or "revoke"))
+        {
+            Console.Error.WriteLine(UsageText);
+            return CommandLine.Usage;
+        }
+
+        var verb = args[0];
+        string? server = null;
+        var port = 0;
+        var timeout = TimeSpan.FromMinutes(5);
+        var rest = new List<string>();
+        for (var i = 1; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535:
+                    port = p;
+                    i++;
+                    break;
+                case "--timeout" when i + 1 < args.Length && Utilities.Units.TryParseDuration(args[i + 1], out var t):
+                    timeout = t;
+                    i++;
+                    break;
+                default:
+                    if (!CommandLine.TakeCommonOrPositional(args, ref i, rest, ref server, positionalAllowed: verb != "list"))
+                    {
+                        Console.Error.WriteLine(UsageText);
+                        return CommandLine.Usage;
+                    }
+
+                    break;
+            }
+        }
+
+        if (verb != "list" && server is null)
+        {
+            Console.Error.WriteLine($"error: name the server\n{UsageText}");
+            return CommandLine.Usage;
+        }
+
+        if (!CommandLine.TryLoadConfig([.. rest], out _, out var snapshot, out var exitCode))
+        {
+            return exitCode;
+        }
+
+        if (snapshot.Storage.EncryptionKeys.IsEmpty)
+        {
+            Console.Error.WriteLine("error: storage.encryption_key is not set: the gateway keeps no OAuth connections");
+            return CommandLine.Failure;
+        }
+
+        var store = StateStores.Open(snapshot, "cli", NullLogger.Instance).Connections;
+        var vault = new ConnectionVault(snapshot.Storage.EncryptionKeys);
+        switch (verb)
+        {
+            case "list":
+                Console.Out.WriteLine($"{"SERVER",-24} {"OWNER",-10} {"UPDATED",-17} {"EXPIRES",-17} SCOPE");
+                foreach (var row in store.List())
+                {
+                    var opened = vault.Open(row.Server, row.Owner, row.Sealed) is { } plain ? UpstreamConnection.Deserialize(plain) : null;
+                    Console.Out.WriteLine($"{row.Server,-24} {row.Owner,-10} {Time(row.UpdatedAt),-17} {(opened is null ? "(cannot open: another key?)" : opened.Tokens.ExpiresAt is { } at ? Time(at) : "never"),-17} {opened?.Tokens.Scope}");
+                }
+
+                return CommandLine.Success;
+            case "revoke":
+                if (!store.Delete(server!, UpstreamConnection.Organisation))
+                {
+                    Console.Error.WriteLine($"error: no connection to '{server}'");
+                    return CommandLine.Failure;
+                }
+
+                Console.Out.WriteLine($"revoked the connection to '{server}': a running gateway stops using it within two seconds");
+                return CommandLine.Success;
+        }
+
+        if (!snapshot.ServersByName.TryGetValue(server!, out var model) || model.Remote?.OAuth is not { } oauth)
+        {
+            Console.Error.WriteLine($"error: '{server}' is not a remote server with oauth: in {snapshot.SourcePath}");
+            return CommandLine.Usage;
+        }
+
+        using var cancel = new CancellationTokenSource(timeout);
+        using var http = new HttpMessageInvoker(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) });
+        var (authorization, discoveryError) = await AuthorizationDiscovery.DiscoverAsync(http, model.Remote.Url, cancel.Token).ConfigureAwait(false);
+        if (authorization is null)
+        {
+            Console.Error.WriteLine($"error: cannot find how '{server}' is authorized: {discoveryError}");
+            return CommandLine.Failure;
+        }
+
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        var redirect = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/callback");
+        var (client, clientError) = await UpstreamOAuthClient.IdentifyAsync(http, authorization, oauth.ClientId, oauth.ClientSecret, redirect, $"Archestra Edge ({server})", cancel.Token).ConfigureAwait(false);
+        if (client is null)
+        {
+            Console.Error.WriteLine($"error: {clientError}");
+            return CommandLine.Failure;
+        }
+
+        var pending = UpstreamOAuthClient.BeginAuthorization(authorization, client, redirect, oauth.Scope);
+        Console.Out.WriteLine($"Open this address in a browser to connect '{server}' (waiting {Utilities.Units.FormatDuration(timeout)}):");
+        Console.Out.WriteLine(pending.AuthorizationUrl);
+        await Console.Out.FlushAsync().ConfigureAwait(false);
+
+        var (code, callbackError) = await CallbackAsync(listener, pending.State, cancel.Token).ConfigureAwait(false);
+        if (code is null)
+        {
+            Console.Error.WriteLine($"error: {callbackError}");
+            return CommandLine.Failure;
+        }
+
+        var (tokens, tokenError) = await UpstreamOAuthClient.ExchangeCodeAsync(http, authorization, client, pending, code, cancel.Token).ConfigureAwait(false);
+        if (tokens is null)
+        {
+            Console.Error.WriteLine($"error: the authorization server did not issue tokens: {tokenError}");
+            return CommandLine.Failure;
+        }
+
+        var connection = new UpstreamConnection(authorization, client, tokens);
+        store.Put(server!, UpstreamConnection.Organisation, vault.Seal(server!, UpstreamConnection.Organisation, connection.Serialize()), DateTimeOffset.UtcNow);
+        Console.Out.WriteLine($"connected '{server}' for the organisation{(tokens.Scope is { } scope ? $" (scope: {scope})" : string.Empty)}{(tokens.RefreshToken is null ? "; no refresh token: connect again when it expires" : string.Empty)}");
+        return CommandLine.Success;
+    }
+
+    /// <summary>The browser's one request to the loopback redirect URI: the code if the state matches, else why not.</summary>
+    private static async Task<(string? Code, string? Error)> CallbackAsync(TcpListener listener, string state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                using var socket = await listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
+                var stream = socket.GetStream();
+                var buffer = new byte[8192];
+                var read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var line = Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n", 2)[0].Split(' ');
+                if (line.Length < 2 || line[0] != "GET" || !line[1].StartsWith("/callback?", StringComparison.Ordinal))
+                {
+                    await RespondAsync(stream, 404, "Not found.", cancellationToken).ConfigureAwait(false);
+                    continue; // a favicon, say
+                }
+
+                var query = Upstreams.OAuth.Challenge.Query(line[1]["/callback?".Length..]);
+                if (query.GetValueOrDefault("state") != state)
+                {
+                    await RespondAsync(stream, 400, "This answer is not for the connection being made.", cancellationToken).ConfigureAwait(false);
+                    return (null, "the authorization answer carried another state (not this connection's)");
+                }
+
+                if (query.GetValueOrDefault("error") is { } error)
+                {
+                    await RespondAsync(stream, 200, "The connection was not made. You can close this tab.", cancellationToken).ConfigureAwait(false);
+                    return (null, $"the authorization server answered {error}{(query.GetValueOrDefault("error_description") is { } why ? $": {why}" : string.Empty)}");
+                }
+
+                await RespondAsync(stream, 200, "Connected. You can close this tab.", cancellationToken).ConfigureAwait(false);
+                return query.GetValueOrDefault("code") is { Length: > 0 } code ? (code, null) : (null, "the authorization answer carried no code");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, "nobody completed the authorization in time");
+        }
+    }
+
+    private static async Task RespondAsync(NetworkStream stream, int status, string text, CancellationToken cancellationToken)
+    {
+        var body = Encoding.UTF8.GetBytes($"<!doctype html><meta charset=utf-8><title>Archestra Edge</title><p>{WebUtility.HtmlEncode(text)}</p>");
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {(status == 200 ? "OK" : "Error")}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        await stream.WriteAsync(head, cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string Time(DateTimeOffset at) => at.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+}
