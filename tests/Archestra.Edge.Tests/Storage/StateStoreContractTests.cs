@@ -57,6 +57,25 @@ public abstract class StateStoreContractTests : IDisposable
     }
 
     [Fact]
+    public void Connections_ArePut_Replaced_Listed_AndDeleted_PerServerAndOwner()
+    {
+        var connections = Stores.Connections;
+        Assert.Null(connections.Get("github", "org"));
+        connections.Put("github", "org", [1, 2, 3], T0);
+        connections.Put("linear", "org", [4], T0.AddSeconds(1));
+        connections.Put("github", "org", [5, 6], T0.AddSeconds(2)); // a refresh replaces the row
+
+        var github = connections.Get("github", "org")!;
+        Assert.Equal(new byte[] { 5, 6 }, github.Sealed);
+        Assert.Equal(T0.AddSeconds(2), github.UpdatedAt);
+        Assert.Equal(["github", "linear"], connections.List().Select(c => c.Server));
+        Assert.True(connections.Delete("github", "org"));
+        Assert.False(connections.Delete("github", "org"));
+        Assert.Null(connections.Get("github", "org"));
+        Assert.Null(connections.Get("linear", "user:alice"));
+    }
+
+    [Fact]
     public void Clients_AreFound_Touched_Counted_AndPrunedWhenUnusedOrIdle()
     {
         var clients = Stores.Clients;
