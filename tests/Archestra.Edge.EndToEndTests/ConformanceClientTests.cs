@@ -34,10 +34,48 @@ public sealed partial class ConformanceClientTests
         Assert.True(total == directTotal && passed == total, $"{scenario} through the gateway: {passed}/{total} (directly {directPassed}/{directTotal})");
     }
 
-    private async Task<(int Passed, int Total)> RunAsync(string scenario, bool direct)
+    /// <summary>
+    /// The authorization scenarios with the gateway as the OAuth client of the scenario's server
+    /// (<c>tests/node/clients/auth-through-gateway.mjs</c>: <c>connections connect</c> with a fetch as the browser, then
+    /// calls through the gateway), beside the TypeScript SDK client with an OAuth provider. Where the SDK client passes
+    /// every check, the gateway must too (it makes fewer requests, as it reads metadata once, so its totals are smaller).
+    /// </summary>
+    [Theory]
+    [InlineData("auth/metadata-default")]
+    [InlineData("auth/metadata-var1")]
+    [InlineData("auth/metadata-var2")]
+    [InlineData("auth/metadata-var3")]
+    [InlineData("auth/basic-cimd")]
+    [InlineData("auth/scope-from-www-authenticate")]
+    [InlineData("auth/scope-from-scopes-supported")]
+    [InlineData("auth/scope-omitted-when-undefined")]
+    [InlineData("auth/scope-step-up")]
+    [InlineData("auth/scope-retry-limit")]
+    [InlineData("auth/token-endpoint-auth-basic")]
+    [InlineData("auth/token-endpoint-auth-post")]
+    [InlineData("auth/token-endpoint-auth-none")]
+    [InlineData("auth/pre-registration")]
+    [InlineData("auth/2025-03-26-oauth-metadata-backcompat")]
+    [InlineData("auth/2025-03-26-oauth-endpoint-fallback")]
+    public async Task AuthScenario_TheGatewayAsOAuthClient_PassesWhatTheSdkClientPasses(string scenario)
+    {
+        var (directPassed, directTotal) = await RunAsync(scenario, direct: true, adapterName: "auth-through-gateway.mjs");
+        var (passed, total) = await RunAsync(scenario, direct: false, adapterName: "auth-through-gateway.mjs");
+        Assert.True(total > 0, $"{scenario} through the gateway: no checks ran");
+        if (directTotal > 0 && directPassed == directTotal)
+        {
+            Assert.True(passed == total, $"{scenario}: the SDK client passes {directPassed}/{directTotal}, the gateway {passed}/{total}");
+        }
+        else
+        {
+            _output.WriteLine($"{scenario}: the SDK client itself fails ({directPassed}/{directTotal}); the gateway passes {passed}/{total}");
+        }
+    }
+
+    private async Task<(int Passed, int Total)> RunAsync(string scenario, bool direct, string adapterName = "through-gateway.mjs")
     {
         var cli = Path.Combine(Repository.NpmPackage("@modelcontextprotocol/conformance"), "dist", "index.js");
-        var adapter = Path.Combine(Repository.Root, "tests", "node", "clients", "through-gateway.mjs");
+        var adapter = Path.Combine(Repository.Root, "tests", "node", "clients", adapterName);
         var workDirectory = Directory.CreateTempSubdirectory("conformance-client-").FullName;
         try
         {

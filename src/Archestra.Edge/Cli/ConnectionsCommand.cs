@@ -127,7 +127,7 @@ internal static class ConnectionsCommand
 
         var pending = UpstreamOAuthClient.BeginAuthorization(authorization, client, redirect, oauth.Scope);
         Console.Out.WriteLine($"Open this address in a browser to connect '{server}' (waiting {Utilities.Units.FormatDuration(timeout)}):");
-        Console.Out.WriteLine(pending.AuthorizationUrl);
+        Console.Out.WriteLine(pending.AuthorizationUrl.AbsoluteUri);
         await Console.Out.FlushAsync().ConfigureAwait(false);
 
         var (code, callbackError) = await CallbackAsync(listener, pending.State, cancel.Token).ConfigureAwait(false);

@@ -99,7 +99,7 @@ internal static class UpstreamOAuthClient
         }
 
         var url = existing.Length > 1
-            ? new Uri(authorization.AuthorizationEndpoint + "&" + query.ToString(1, query.Length - 1))
+            ? new Uri(authorization.AuthorizationEndpoint.AbsoluteUri + "&" + query.ToString(1, query.Length - 1))
             : new Uri(authorization.AuthorizationEndpoint.GetLeftPart(UriPartial.Path) + query);
         return new PendingUpstreamAuthorization(state, verifier, redirectUri, url);
     }
