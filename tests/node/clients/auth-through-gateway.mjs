@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startGateway } from "./gateway.mjs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
@@ -111,14 +112,9 @@ if (process.env.ADAPTER_DIRECT === "1") {
     const exit = await connected;
     if (exit !== 0) throw new Error(`connections connect exited with ${exit}`);
 
-    gateway = spawn(binary, ["serve", "--config", config, "--listen", "http://127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-    const url = await new Promise((resolve, reject) => {
-      let seen = "";
-      gateway.stdout.on("data", (chunk) => {
-        seen += chunk.toString();
-        const match = seen.match(/profile 'p' at (\S+)/);
-        if (match) resolve(match[1]);
-      });
+    const started = startGateway(binary, config);
+    gateway = started.gateway;
+    const url = await started.url;
       gateway.on("exit", (code) => reject(new Error(`the gateway exited with ${code}:\n${seen}`)));
     });
     const client = new Client({ name: "archestra-conformance-adapter", version: "1.0.0" });

@@ -4,7 +4,7 @@
 // It lists the tools and calls each one without arguments; elicitation requests are accepted with no content, so a
 // client that applies schema defaults (SEP-1034) answers with the defaults.
 // Usage (by the suite): node through-gateway.mjs <server-url>
-import { spawn } from "node:child_process";
+import { startGateway } from "./gateway.mjs";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,16 +20,9 @@ if (process.env.ADAPTER_DIRECT !== "1") {
   directory = mkdtempSync(join(tmpdir(), "edge-adapter-"));
   const config = join(directory, "archestra.yaml");
   writeFileSync(config, `server:\n  data_dir: ${JSON.stringify(join(directory, "data"))}\nservers:\n  scenario:\n    remote: { url: ${JSON.stringify(serverUrl)} }\nprofiles:\n  p: { naming: bare, tools: [{ server: scenario }] }\n`);
-  gateway = spawn(process.env.ARCHESTRA_EDGE_BINARY, ["serve", "--config", config, "--listen", "http://127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-  url = await new Promise((resolve, reject) => {
-    let seen = "";
-    gateway.stdout.on("data", (chunk) => {
-      seen += chunk.toString();
-      const match = seen.match(/profile 'p' at (\S+)/);
-      if (match) resolve(match[1]);
-    });
-    gateway.on("exit", (code) => reject(new Error(`the gateway exited with ${code}:\n${seen}`)));
-  });
+  const started = startGateway(process.env.ARCHESTRA_EDGE_BINARY, config);
+  gateway = started.gateway;
+  url = await started.url;
 }
 
 try {
