@@ -36,40 +36,38 @@ public sealed partial class ConformanceClientTests
 
     /// <summary>
     /// The authorization scenarios with the gateway as the OAuth client of the scenario's server
-    /// (<c>tests/node/clients/auth-through-gateway.mjs</c>: <c>connections connect</c> with a fetch as the browser, then
-    /// calls through the gateway), beside the TypeScript SDK client with an OAuth provider. Where the SDK client passes
-    /// every check, the gateway must too (it makes fewer requests, as it reads metadata once, so its totals are smaller).
+    /// (<c>tests/node/clients/auth-through-gateway.mjs</c>: <c>connections connect</c> with a fetch as the browser, or
+    /// for <c>client_credentials</c> nothing, then calls through the gateway), beside the TypeScript SDK client with an
+    /// OAuth provider. The gateway must pass every check (its totals are smaller: it reads metadata once), except in
+    /// step-up, which wants a person to approve a wider scope mid-call: there it must pass at least what the SDK client
+    /// passes (3 of 5 checks; the gateway 13 of 14).
     /// </summary>
     [Theory]
-    [InlineData("auth/metadata-default")]
-    [InlineData("auth/metadata-var1")]
-    [InlineData("auth/metadata-var2")]
-    [InlineData("auth/metadata-var3")]
-    [InlineData("auth/basic-cimd")]
-    [InlineData("auth/scope-from-www-authenticate")]
-    [InlineData("auth/scope-from-scopes-supported")]
-    [InlineData("auth/scope-omitted-when-undefined")]
-    [InlineData("auth/scope-step-up")]
-    [InlineData("auth/scope-retry-limit")]
-    [InlineData("auth/token-endpoint-auth-basic")]
-    [InlineData("auth/token-endpoint-auth-post")]
-    [InlineData("auth/token-endpoint-auth-none")]
-    [InlineData("auth/pre-registration")]
-    [InlineData("auth/2025-03-26-oauth-metadata-backcompat")]
-    [InlineData("auth/2025-03-26-oauth-endpoint-fallback")]
-    public async Task AuthScenario_TheGatewayAsOAuthClient_PassesWhatTheSdkClientPasses(string scenario)
+    [InlineData("auth/metadata-default", true)]
+    [InlineData("auth/metadata-var1", true)]
+    [InlineData("auth/metadata-var2", true)]
+    [InlineData("auth/metadata-var3", true)]
+    [InlineData("auth/basic-cimd", true)]
+    [InlineData("auth/scope-from-www-authenticate", true)]
+    [InlineData("auth/scope-from-scopes-supported", true)]
+    [InlineData("auth/scope-omitted-when-undefined", true)]
+    [InlineData("auth/scope-step-up", false)]
+    [InlineData("auth/scope-retry-limit", true)]
+    [InlineData("auth/token-endpoint-auth-basic", true)]
+    [InlineData("auth/token-endpoint-auth-post", true)]
+    [InlineData("auth/token-endpoint-auth-none", true)]
+    [InlineData("auth/pre-registration", true)]
+    [InlineData("auth/2025-03-26-oauth-metadata-backcompat", true)]
+    [InlineData("auth/2025-03-26-oauth-endpoint-fallback", true)]
+    [InlineData("auth/client-credentials-basic", true)]
+    public async Task AuthScenario_TheGatewayAsOAuthClient_PassesEveryCheck(string scenario, bool everyCheck)
     {
         var (directPassed, directTotal) = await RunAsync(scenario, direct: true, adapterName: "auth-through-gateway.mjs");
         var (passed, total) = await RunAsync(scenario, direct: false, adapterName: "auth-through-gateway.mjs");
-        Assert.True(total > 0, $"{scenario} through the gateway: no checks ran");
-        if (directTotal > 0 && directPassed == directTotal)
-        {
-            Assert.True(passed == total, $"{scenario}: the SDK client passes {directPassed}/{directTotal}, the gateway {passed}/{total}");
-        }
-        else
-        {
-            _output.WriteLine($"{scenario}: the SDK client itself fails ({directPassed}/{directTotal}); the gateway passes {passed}/{total}");
-        }
+        _output.WriteLine($"{scenario}: the SDK client {directPassed}/{directTotal}, the gateway {passed}/{total}");
+        Assert.True(directTotal >= 3, $"{scenario}: the baseline did not run ({directPassed}/{directTotal})");
+        Assert.True(total >= 3, $"{scenario}: the gateway's run did not get far ({passed}/{total})");
+        Assert.True(everyCheck ? passed == total : passed >= directPassed, $"{scenario}: the gateway passes {passed}/{total} (the SDK client {directPassed}/{directTotal})");
     }
 
     private async Task<(int Passed, int Total)> RunAsync(string scenario, bool direct, string adapterName = "through-gateway.mjs")

@@ -110,7 +110,11 @@ internal sealed record RemoteServerModel(Uri Url, ImmutableArray<KeyValuePair<st
 }
 
 /// <summary>A remote server's OAuth client settings: a pre-registered client, and the scopes to ask for (null: discovered).</summary>
-internal sealed record RemoteOAuthModel(string? ClientId, string? ClientSecret, string? Scope);
+internal sealed record RemoteOAuthModel(string? ClientId, string? ClientSecret, string? Scope)
+{
+    /// <summary>A machine connection: the gateway asks for tokens itself (<c>client_credentials</c>).</summary>
+    public bool ClientCredentials { get; init; }
+}
 
 internal sealed record ProcessServerModel(
     string Command,

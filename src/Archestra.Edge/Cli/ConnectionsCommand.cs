@@ -106,6 +106,12 @@ internal static class ConnectionsCommand
             return CommandLine.Usage;
         }
 
+        if (oauth.ClientCredentials)
+        {
+            Console.Out.WriteLine($"'{server}' is a machine connection (grant: client_credentials): the gateway gets its tokens itself, on the first call");
+            return CommandLine.Success;
+        }
+
         using var cancel = new CancellationTokenSource(timeout);
         using var http = new HttpMessageInvoker(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) });
         var (authorization, discoveryError) = await AuthorizationDiscovery.DiscoverAsync(http, model.Remote.Url, cancel.Token).ConfigureAwait(false);

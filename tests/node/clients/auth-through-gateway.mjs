@@ -38,6 +38,24 @@ async function browse(url) {
   throw new Error("too many redirects");
 }
 
+async function connectAsAdministrator(binary, config) {
+  // The "browser" follows the authorization server's redirects to the command's loopback address.
+  const connect = spawn(binary, ["connections", "connect", "scenario", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
+  const connected = new Promise((resolve) => connect.on("exit", resolve));
+  const authorizationUrl = await new Promise((resolve, reject) => {
+    let seen = "";
+    connect.stdout.on("data", (chunk) => {
+      seen += chunk.toString();
+      const match = seen.match(/^(https?:\/\/\S+)\r?\n/m);
+      if (match) resolve(match[1]);
+    });
+    connect.on("exit", (code) => reject(new Error(`connections connect exited with ${code}:\n${seen}`)));
+  });
+  await browse(authorizationUrl);
+  const exit = await connected;
+  if (exit !== 0) throw new Error(`connections connect exited with ${exit}`);
+}
+
 async function callEverything(client) {
   const { tools } = await client.listTools();
   for (const tool of tools) {
@@ -46,7 +64,17 @@ async function callEverything(client) {
   }
 }
 
-if (process.env.ADAPTER_DIRECT === "1") {
+const machine = (process.env.MCP_CONFORMANCE_SCENARIO ?? "").startsWith("auth/client-credentials");
+
+if (process.env.ADAPTER_DIRECT === "1" && machine) {
+  // The SDK's machine-to-machine provider: client_credentials with client_secret_basic.
+  const { ClientCredentialsProvider } = await import("@modelcontextprotocol/sdk/client/auth-extensions.js");
+  const provider = new ClientCredentialsProvider({ clientId: context.client_id, clientSecret: context.client_secret });
+  const client = new Client({ name: "conformance-baseline", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider: provider }));
+  await callEverything(client);
+  await client.close();
+} else if (process.env.ADAPTER_DIRECT === "1") {
   let resolveCode;
   const code = new Promise((resolve) => (resolveCode = resolve));
   const callback = http.createServer((req, res) => {
@@ -83,7 +111,9 @@ if (process.env.ADAPTER_DIRECT === "1") {
 } else {
   const directory = mkdtempSync(join(tmpdir(), "edge-auth-adapter-"));
   const config = join(directory, "archestra.yaml");
-  const oauth = context.client_id ? `{ client_id: ${JSON.stringify(context.client_id)}${context.client_secret ? `, client_secret: ${JSON.stringify(context.client_secret)}` : ""} }` : "{}";
+  const oauth = context.client_id
+    ? `{ client_id: ${JSON.stringify(context.client_id)}${context.client_secret ? `, client_secret: ${JSON.stringify(context.client_secret)}` : ""}${machine ? ", grant: client_credentials" : ""} }`
+    : "{}";
   writeFileSync(config, [
     `server: { data_dir: ${JSON.stringify(join(directory, "data"))} }`,
     `storage: { encryption_key: "conformance-adapter-key-0123456789abcdef" }`,
@@ -96,27 +126,12 @@ if (process.env.ADAPTER_DIRECT === "1") {
   const binary = process.env.ARCHESTRA_EDGE_BINARY;
   let gateway;
   try {
-    // The administrator connects, the "browser" following the authorization server's redirects.
-    const connect = spawn(binary, ["connections", "connect", "scenario", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
-    const connected = new Promise((resolve) => connect.on("exit", resolve));
-    const authorizationUrl = await new Promise((resolve, reject) => {
-      let seen = "";
-      connect.stdout.on("data", (chunk) => {
-        seen += chunk.toString();
-        const match = seen.match(/^(https?:\/\/\S+)\r?\n/m);
-        if (match) resolve(match[1]);
-      });
-      connect.on("exit", (code) => reject(new Error(`connections connect exited with ${code}:\n${seen}`)));
-    });
-    await browse(authorizationUrl);
-    const exit = await connected;
-    if (exit !== 0) throw new Error(`connections connect exited with ${exit}`);
+    // The administrator connects (a machine connection needs nobody: the gateway gets its tokens on the first call).
+    if (!machine) await connectAsAdministrator(binary, config);
 
     const started = startGateway(binary, config);
     gateway = started.gateway;
     const url = await started.url;
-      gateway.on("exit", (code) => reject(new Error(`the gateway exited with ${code}:\n${seen}`)));
-    });
     const client = new Client({ name: "archestra-conformance-adapter", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
     await callEverything(client);

@@ -87,6 +87,13 @@ internal sealed class RemoteOAuthConfig
 
     /// <summary>Scopes to ask for. Default: those of the server's challenge, else its metadata's <c>scopes_supported</c>.</summary>
     public List<string>? Scopes { get; set; }
+
+    /// <summary>
+    /// <c>authorization_code</c> (default: a person connects with <c>connections connect</c>) or
+    /// <c>client_credentials</c> (a machine connection: the gateway gets its own tokens with <c>client_id</c> and
+    /// <c>client_secret</c>, no browser).
+    /// </summary>
+    public string? Grant { get; set; }
 }
 
 /// <summary>A local process speaking MCP over stdio.</summary>

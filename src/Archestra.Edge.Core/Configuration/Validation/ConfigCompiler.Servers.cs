@@ -234,11 +234,29 @@ internal sealed partial class ConfigCompiler
                 valid = false;
             }
 
+            var machine = configured.Grant switch
+            {
+                null or "authorization_code" => false,
+                "client_credentials" => true,
+                _ => InvalidGrant($"{path}.oauth.grant", configured.Grant),
+            };
+            if (machine && (configured.ClientId is null || configured.ClientSecret is null))
+            {
+                _diagnostics.Add($"{path}.oauth", "grant: client_credentials needs client_id and client_secret", "the client the authorization server issued for this machine connection");
+                valid = false;
+            }
+
             var scopes = configured.Scopes?.Where(static s => !string.IsNullOrWhiteSpace(s)).ToArray() ?? [];
-            oauth = new RemoteOAuthModel(configured.ClientId, configured.ClientSecret, scopes.Length == 0 ? null : string.Join(' ', scopes));
+            oauth = new RemoteOAuthModel(configured.ClientId, configured.ClientSecret, scopes.Length == 0 ? null : string.Join(' ', scopes)) { ClientCredentials = machine };
         }
 
         return valid ? new RemoteServerModel(url!, headers.ToImmutable()) { Transport = transport, OAuth = oauth } : null;
+    }
+
+    private bool InvalidGrant(string path, string value)
+    {
+        _diagnostics.Add(path, $"unknown grant '{value}'", "use authorization_code (a person connects) or client_credentials (a machine connection)");
+        return false;
     }
 
     private ProcessServerModel? CompileProcess(ProcessServerConfig process, string path)

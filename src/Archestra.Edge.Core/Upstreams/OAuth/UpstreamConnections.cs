@@ -35,7 +35,8 @@ internal sealed partial class UpstreamConnections
     }
 
     /// <summary>The access token to call <paramref name="server"/> with now; <paramref name="rejected"/> is one the server just refused.</summary>
-    public async ValueTask<(string? AccessToken, UpstreamError Error)> AccessTokenAsync(string server, string? rejected, CancellationToken cancellationToken)
+    public async ValueTask<(string? AccessToken, UpstreamError Error)> AccessTokenAsync(string server, string? rejected, CancellationToken cancellationToken,
+        Model.RemoteServerModel? remote = null)
     {
         var entry = _entries.GetOrAdd(server, static _ => new Entry());
         var current = entry.Connection;
@@ -51,6 +52,12 @@ internal sealed partial class UpstreamConnections
             // The store first: the connection may be new, renewed or revoked by the CLI, or refreshed by another instance.
             var stored = Load(server);
             entry.ReadAt = _time.GetUtcNow();
+            if (remote?.OAuth is { ClientCredentials: true } machine
+                && (stored is null || stored.Tokens.AccessToken == rejected || stored.ExpiresWithin(_time.GetUtcNow(), s_margin)))
+            {
+                return await MachineTokenAsync(server, remote, machine, stored, entry, cancellationToken).ConfigureAwait(false);
+            }
+
             if (stored is null)
             {
                 entry.Connection = null;
@@ -91,6 +98,39 @@ internal sealed partial class UpstreamConnections
         }
     }
 
+    /// <summary>
+    /// A machine connection's new tokens: the authorization server found again only when none is stored yet, the client
+    /// authenticating with its secret; kept sealed like any connection, so a fleet shares them.
+    /// </summary>
+    private async ValueTask<(string? AccessToken, UpstreamError Error)> MachineTokenAsync(string server, Model.RemoteServerModel remote, Model.RemoteOAuthModel machine,
+        UpstreamConnection? stored, Entry entry, CancellationToken cancellationToken)
+    {
+        var authorization = stored?.Authorization;
+        if (authorization is null)
+        {
+            (authorization, var discoveryError) = await AuthorizationDiscovery.DiscoverAsync(_http, remote.Url, cancellationToken).ConfigureAwait(false);
+            if (authorization is null)
+            {
+                return (null, UpstreamError.Unavailable($"cannot find how '{server}' is authorized: {discoveryError}"));
+            }
+        }
+
+        var (client, _) = await UpstreamOAuthClient.IdentifyAsync(_http, authorization, machine.ClientId, machine.ClientSecret, new Uri("http://127.0.0.1/unused"), string.Empty, cancellationToken).ConfigureAwait(false);
+        var (tokens, error) = await UpstreamOAuthClient.ClientCredentialsAsync(_http, authorization, client!, machine.Scope, cancellationToken).ConfigureAwait(false);
+        if (tokens is null)
+        {
+            Log.RefreshFailed(_logger, server, error ?? "no answer");
+            entry.Connection = null;
+            return (null, new UpstreamError(UpstreamErrorKind.CredentialMissing, $"server '{server}' refused the gateway's client credentials ({error})"));
+        }
+
+        var connection = new UpstreamConnection(authorization, client!, tokens);
+        Save(server, connection);
+        entry.Connection = connection;
+        Log.Refreshed(_logger, server);
+        return (tokens.AccessToken, UpstreamError.None);
+    }
+
     /// <summary>Drops what is held for <paramref name="server"/> (after a revocation): the next call reads the store.</summary>
     public void Forget(string server) => _entries.TryRemove(server, out _);
 
@@ -129,7 +169,7 @@ internal sealed partial class UpstreamConnections
 internal sealed record ConnectionStore(IConnectionRepository Repository, ConnectionVault Vault);
 
 /// <summary>One remote server's view of the connections: what its HTTP session puts in <c>Authorization</c>.</summary>
-internal sealed class ConnectionBearer(UpstreamConnections? connections, string server)
+internal sealed class ConnectionBearer(UpstreamConnections? connections, string server, Model.RemoteServerModel? remote = null)
 {
     /// <summary>For a gateway without a connection store (in-process hosts): every call says so.</summary>
     public static readonly ConnectionBearer Unavailable = new(null, string.Empty);
@@ -144,7 +184,7 @@ internal sealed class ConnectionBearer(UpstreamConnections? connections, string 
             return new UpstreamError(UpstreamErrorKind.CredentialMissing, "this gateway keeps no OAuth connections (no state store)");
         }
 
-        var (token, error) = await connections.AccessTokenAsync(server, rejected, cancellationToken).ConfigureAwait(false);
+        var (token, error) = await connections.AccessTokenAsync(server, rejected, cancellationToken, remote).ConfigureAwait(false);
         Current = token;
         return error;
     }

@@ -110,6 +110,19 @@ internal static class UpstreamOAuthClient
             [new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", pending.RedirectUri.ToString()), new("code_verifier", pending.Verifier), new("resource", authorization.Resource.ToString())],
             previousRefresh: null, cancellationToken);
 
+    /// <summary>A machine connection's tokens (<c>client_credentials</c>): the client authenticates, nobody is asked.</summary>
+    public static Task<(UpstreamTokens? Tokens, string? Error)> ClientCredentialsAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+        string? scope, CancellationToken cancellationToken)
+    {
+        List<KeyValuePair<string, string>> form = [new("grant_type", "client_credentials"), new("resource", authorization.Resource.ToString())];
+        if ((scope ?? authorization.Scope) is { } asked)
+        {
+            form.Add(new("scope", asked));
+        }
+
+        return TokenAsync(http, authorization, client, form, previousRefresh: null, cancellationToken);
+    }
+
     public static Task<(UpstreamTokens? Tokens, string? Error)> RefreshAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
         string refreshToken, CancellationToken cancellationToken)
         => TokenAsync(http, authorization, client,

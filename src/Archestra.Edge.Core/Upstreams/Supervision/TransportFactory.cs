@@ -31,7 +31,7 @@ internal sealed class TransportFactory(UpstreamServices services) : ITransportFa
                 return await LegacySseUpstreamSession.ConnectAsync(model, services.CreateInvoker(), listener, logger, cancellationToken).ConfigureAwait(false);
             case ServerKind.Remote:
                 return await HttpUpstreamSession.ConnectAsync(model.Name, model.Remote!, services.CreateInvoker(), listener, logger, cancellationToken,
-                    bearer: model.Remote!.OAuth is null ? null : services.Connections is { } connections ? new OAuth.ConnectionBearer(connections, model.Name) : OAuth.ConnectionBearer.Unavailable).ConfigureAwait(false);
+                    bearer: model.Remote!.OAuth is null ? null : services.Connections is { } connections ? new OAuth.ConnectionBearer(connections, model.Name, model.Remote) : OAuth.ConnectionBearer.Unavailable).ConfigureAwait(false);
             case ServerKind.Process:
                 var process = model.Process!;
                 var launch = new ProcessLaunch(process.Command, process.Args, process.Environment, process.InheritEnvironment, process.WorkingDirectory);
