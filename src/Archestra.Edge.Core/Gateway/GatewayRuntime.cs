@@ -41,7 +41,7 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
             _upstreamServices = new UpstreamServices(loggerFactory, timeProvider, _events, _events, selfHosting, transports);
             if (connections is not null)
             {
-                _upstreamServices.Connections = new Upstreams.OAuth.UpstreamConnections(connections.Repository, connections.Vault, _upstreamServices.CreateInvoker(),
+                _upstreamServices.Connections = new Upstreams.OAuth.UpstreamConnections(connections.Repository, connections.Vault, _upstreamServices.CreateOAuthClient(),
                     timeProvider, loggerFactory.CreateLogger("Archestra.Edge.Upstreams.OAuth"));
             }
 

@@ -54,6 +54,9 @@ internal sealed class UpstreamServices : IDisposable
     /// <summary>Opens replicas' sessions: the real transports, or a stand-in given by benchmarks and tests.</summary>
     public Supervision.ITransportFactory Transports { get; }
 
+    /// <summary>The bounded client of OAuth exchanges with upstreams' authorization servers, over the shared pool.</summary>
+    public HttpClient CreateOAuthClient() => OAuth.AuthorizationDiscovery.CreateClient(_handler);
+
     /// <summary>An invoker for one upstream over the shared handler (disposing it leaves the pool alone).</summary>
     public HttpMessageInvoker CreateInvoker() => new(_handler, disposeHandler: false);
 

@@ -85,7 +85,9 @@ internal static class ConnectionsCommand
                 foreach (var row in store.List())
                 {
                     var opened = vault.Open(row.Server, row.Owner, row.Sealed) is { } plain ? UpstreamConnection.Deserialize(plain) : null;
-                    Console.Out.WriteLine($"{row.Server,-24} {row.Owner,-10} {Time(row.UpdatedAt),-17} {(opened is null ? "(cannot open: another key?)" : opened.Tokens.ExpiresAt is { } at ? Time(at) : "never"),-17} {opened?.Tokens.Scope}");
+                    var expires = opened is null ? "(cannot open: another key?)" : opened.Tokens.ExpiresAt is { } at ? Time(at) : "never";
+                    var key = opened is not null && vault.IsStale(row.Sealed) ? "  (sealed with a previous key)" : string.Empty;
+                    Console.Out.WriteLine($"{row.Server,-24} {row.Owner,-10} {Time(row.UpdatedAt),-17} {expires,-17} {opened?.Tokens.Scope}{key}");
                 }
 
                 return CommandLine.Success;
@@ -113,7 +115,8 @@ internal static class ConnectionsCommand
         }
 
         using var cancel = new CancellationTokenSource(timeout);
-        using var http = new HttpMessageInvoker(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) });
+        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
+        using var http = AuthorizationDiscovery.CreateClient(handler);
         var (authorization, discoveryError) = await AuthorizationDiscovery.DiscoverAsync(http, model.Remote.Url, cancel.Token).ConfigureAwait(false);
         if (authorization is null)
         {
@@ -174,21 +177,22 @@ internal static class ConnectionsCommand
                     continue; // a favicon, say
                 }
 
-                var query = Upstreams.OAuth.Challenge.Query(line[1]["/callback?".Length..]);
-                if (query.GetValueOrDefault("state") != state)
+                var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(line[1]["/callback".Length..]);
+                string? Value(string name) => query.TryGetValue(name, out var values) ? values.ToString() : null;
+                if (Value("state") != state)
                 {
                     await RespondAsync(stream, 400, "This answer is not for the connection being made.", cancellationToken).ConfigureAwait(false);
                     return (null, "the authorization answer carried another state (not this connection's)");
                 }
 
-                if (query.GetValueOrDefault("error") is { } error)
+                if (Value("error") is { } error)
                 {
                     await RespondAsync(stream, 200, "The connection was not made. You can close this tab.", cancellationToken).ConfigureAwait(false);
-                    return (null, $"the authorization server answered {error}{(query.GetValueOrDefault("error_description") is { } why ? $": {why}" : string.Empty)}");
+                    return (null, $"the authorization server answered {error}{(Value("error_description") is { } why ? $": {why}" : string.Empty)}");
                 }
 
                 await RespondAsync(stream, 200, "Connected. You can close this tab.", cancellationToken).ConfigureAwait(false);
-                return query.GetValueOrDefault("code") is { Length: > 0 } code ? (code, null) : (null, "the authorization answer carried no code");
+                return Value("code") is { Length: > 0 } code ? (code, null) : (null, "the authorization answer carried no code");
             }
         }
         catch (OperationCanceledException)

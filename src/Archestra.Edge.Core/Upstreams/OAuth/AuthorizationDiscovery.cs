@@ -21,14 +21,23 @@ internal sealed record UpstreamAuthorization(
 /// (the challenge's URL, else the well-known URL with the path, else at the root) → RFC 8414 authorization-server
 /// metadata or OpenID discovery (path-inserted and appended variants). Without protected-resource metadata, the
 /// 2025-03-26 rules: the authorization server is the MCP server's origin, its metadata at the well-known URL there,
-/// else the default endpoints <c>/authorize</c>, <c>/token</c>, <c>/register</c>. Every document is bounded
-/// (64 KiB, 10 s), redirects are not followed, and only https (or loopback http) is spoken.
+/// else the default endpoints <c>/authorize</c>, <c>/token</c>, <c>/register</c>. Every document is bounded by the
+/// client (<see cref="CreateClient"/>: 64 KiB, 10 s, no redirects followed), and only https (or loopback http) is spoken.
 /// </summary>
 internal static class AuthorizationDiscovery
 {
     internal const int MaxDocumentBytes = 64 * 1024;
 
-    public static async Task<(UpstreamAuthorization? Found, string? Error)> DiscoverAsync(HttpMessageInvoker http, Uri server, CancellationToken cancellationToken)
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The HTTP client of every OAuth exchange with an upstream: over <paramref name="handler"/> (which must not follow
+    /// redirects), answers buffered up to <see cref="MaxDocumentBytes"/> (more is an error) within 10 seconds.
+    /// </summary>
+    public static HttpClient CreateClient(HttpMessageHandler handler)
+        => new(handler, disposeHandler: false) { MaxResponseContentBufferSize = MaxDocumentBytes, Timeout = s_timeout };
+
+    public static async Task<(UpstreamAuthorization? Found, string? Error)> DiscoverAsync(HttpClient http, Uri server, CancellationToken cancellationToken)
     {
         if (!Allowed(server))
         {
@@ -106,7 +115,7 @@ internal static class AuthorizationDiscovery
     }
 
     /// <summary>The challenge of an unauthenticated request: where the resource metadata is, and the scope asked for.</summary>
-    private static async Task<(Uri? ResourceMetadata, string? Scope)> ChallengeAsync(HttpMessageInvoker http, Uri server, CancellationToken cancellationToken)
+    private static async Task<(Uri? ResourceMetadata, string? Scope)> ChallengeAsync(HttpClient http, Uri server, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, server)
         {
@@ -117,7 +126,7 @@ internal static class AuthorizationDiscovery
         request.Headers.Accept.ParseAdd("text/event-stream");
         try
         {
-            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.Unauthorized)
             {
                 return (null, null);
@@ -127,7 +136,7 @@ internal static class AuthorizationDiscovery
                 ? (metadata is not null && Uri.TryCreate(metadata, UriKind.Absolute, out var url) && Allowed(url) ? url : null, scope)
                 : (null, null);
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return (null, null);
         }
@@ -165,7 +174,7 @@ internal static class AuthorizationDiscovery
     }
 
     /// <summary>A JSON object from <paramref name="url"/>, or null (not found, not JSON, too big, not an object).</summary>
-    internal static async Task<JsonElement?> GetJsonAsync(HttpMessageInvoker http, Uri url, CancellationToken cancellationToken)
+    internal static async Task<JsonElement?> GetJsonAsync(HttpClient http, Uri url, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -177,40 +186,13 @@ internal static class AuthorizationDiscovery
                 return null;
             }
 
-            var bytes = await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
-            using var document = JsonDocument.Parse(bytes);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
             return document.RootElement.ValueKind == JsonValueKind.Object ? document.RootElement.Clone() : null;
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or InvalidDataException)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return null;
+            return null; // unreachable, too big, too slow, or not JSON
         }
-    }
-
-    /// <summary>The body, or <see cref="InvalidDataException"/> past <see cref="MaxDocumentBytes"/>.</summary>
-    internal static async Task<byte[]> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength > MaxDocumentBytes)
-        {
-            throw new InvalidDataException("document too large");
-        }
-
-        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using var disposeStream = stream.ConfigureAwait(false);
-        var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxDocumentBytes)
-            {
-                throw new InvalidDataException("document too large");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
     }
 
     /// <summary>https anywhere; http only to a loopback address (local development and tests).</summary>
@@ -241,21 +223,6 @@ internal static class Challenge
         }
 
         return null;
-    }
-
-    /// <summary>The parameters of a query string (<c>a=1&amp;b=x%20y</c>), decoded; the first of a repeated name wins.</summary>
-    internal static Dictionary<string, string> Query(string query)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = pair.IndexOf('=');
-            var name = Uri.UnescapeDataString((eq < 0 ? pair : pair[..eq]).Replace('+', ' '));
-            var value = eq < 0 ? string.Empty : Uri.UnescapeDataString(pair[(eq + 1)..].Replace('+', ' '));
-            result.TryAdd(name, value);
-        }
-
-        return result;
     }
 
     /// <summary><c>name="value", name=token</c> pairs (RFC 9110 auth-params; quoted strings may hold commas).</summary>

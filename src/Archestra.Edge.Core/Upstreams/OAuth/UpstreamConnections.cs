@@ -20,12 +20,12 @@ internal sealed partial class UpstreamConnections
 
     private readonly IConnectionRepository _repository;
     private readonly ConnectionVault _vault;
-    private readonly HttpMessageInvoker _http;
+    private readonly HttpClient _http;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    public UpstreamConnections(IConnectionRepository repository, ConnectionVault vault, HttpMessageInvoker http, TimeProvider time, ILogger logger)
+    public UpstreamConnections(IConnectionRepository repository, ConnectionVault vault, HttpClient http, TimeProvider time, ILogger logger)
     {
         _repository = repository;
         _vault = vault;
@@ -115,8 +115,9 @@ internal sealed partial class UpstreamConnections
             }
         }
 
-        var (client, _) = await UpstreamOAuthClient.IdentifyAsync(_http, authorization, machine.ClientId, machine.ClientSecret, new Uri("http://127.0.0.1/unused"), string.Empty, cancellationToken).ConfigureAwait(false);
-        var (tokens, error) = await UpstreamOAuthClient.ClientCredentialsAsync(_http, authorization, client!, machine.Scope, cancellationToken).ConfigureAwait(false);
+        // The configuration requires the client of a machine connection (client_id and client_secret).
+        var client = UpstreamOAuthClient.Configured(authorization, machine.ClientId!, machine.ClientSecret);
+        var (tokens, error) = await UpstreamOAuthClient.ClientCredentialsAsync(_http, authorization, client, machine.Scope, cancellationToken).ConfigureAwait(false);
         if (tokens is null)
         {
             Log.RefreshFailed(_logger, server, error ?? "no answer");
@@ -124,7 +125,7 @@ internal sealed partial class UpstreamConnections
             return (null, new UpstreamError(UpstreamErrorKind.CredentialMissing, $"server '{server}' refused the gateway's client credentials ({error})"));
         }
 
-        var connection = new UpstreamConnection(authorization, client!, tokens);
+        var connection = new UpstreamConnection(authorization, client, tokens);
         Save(server, connection);
         entry.Connection = connection;
         Log.Refreshed(_logger, server);

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -23,12 +24,12 @@ internal sealed record PendingUpstreamAuthorization(string State, string Verifie
 internal static class UpstreamOAuthClient
 {
     /// <summary>A pre-registered client, else one registered now (dynamic client registration).</summary>
-    public static async Task<(OAuthClientIdentity? Client, string? Error)> IdentifyAsync(HttpMessageInvoker http, UpstreamAuthorization authorization,
+    public static async Task<(OAuthClientIdentity? Client, string? Error)> IdentifyAsync(HttpClient http, UpstreamAuthorization authorization,
         string? clientId, string? clientSecret, Uri redirectUri, string clientName, CancellationToken cancellationToken)
     {
         if (clientId is not null)
         {
-            return (new OAuthClientIdentity(clientId, clientSecret, AuthMethodFor(authorization, clientSecret)), null);
+            return (Configured(authorization, clientId, clientSecret), null);
         }
 
         if (authorization.RegistrationEndpoint is not { } register)
@@ -77,12 +78,16 @@ internal static class UpstreamOAuthClient
         return (new OAuthClientIdentity(assigned, secret, AuthMethodFor(authorization, secret)), null);
     }
 
+    /// <summary>A client registered beforehand, authenticating as the server supports.</summary>
+    public static OAuthClientIdentity Configured(UpstreamAuthorization authorization, string clientId, string? clientSecret)
+        => new(clientId, clientSecret, AuthMethodFor(authorization, clientSecret));
+
     /// <summary>The authorization URL to send the user to, with a fresh state and PKCE verifier.</summary>
     public static PendingUpstreamAuthorization BeginAuthorization(UpstreamAuthorization authorization, OAuthClientIdentity client, Uri redirectUri, string? scope)
     {
-        var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
-        var state = Base64Url(RandomNumberGenerator.GetBytes(24));
+        var verifier = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var challenge = Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var state = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
         var query = new StringBuilder();
         void Add(string name, string value) => query.Append(query.Length == 0 ? '?' : '&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
         var existing = authorization.AuthorizationEndpoint.Query;
@@ -104,14 +109,14 @@ internal static class UpstreamOAuthClient
         return new PendingUpstreamAuthorization(state, verifier, redirectUri, url);
     }
 
-    public static Task<(UpstreamTokens? Tokens, string? Error)> ExchangeCodeAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+    public static Task<(UpstreamTokens? Tokens, string? Error)> ExchangeCodeAsync(HttpClient http, UpstreamAuthorization authorization, OAuthClientIdentity client,
         PendingUpstreamAuthorization pending, string code, CancellationToken cancellationToken)
         => TokenAsync(http, authorization, client,
             [new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", pending.RedirectUri.ToString()), new("code_verifier", pending.Verifier), new("resource", authorization.Resource.ToString())],
             previousRefresh: null, cancellationToken);
 
     /// <summary>A machine connection's tokens (<c>client_credentials</c>): the client authenticates, nobody is asked.</summary>
-    public static Task<(UpstreamTokens? Tokens, string? Error)> ClientCredentialsAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+    public static Task<(UpstreamTokens? Tokens, string? Error)> ClientCredentialsAsync(HttpClient http, UpstreamAuthorization authorization, OAuthClientIdentity client,
         string? scope, CancellationToken cancellationToken)
     {
         List<KeyValuePair<string, string>> form = [new("grant_type", "client_credentials"), new("resource", authorization.Resource.ToString())];
@@ -123,13 +128,13 @@ internal static class UpstreamOAuthClient
         return TokenAsync(http, authorization, client, form, previousRefresh: null, cancellationToken);
     }
 
-    public static Task<(UpstreamTokens? Tokens, string? Error)> RefreshAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+    public static Task<(UpstreamTokens? Tokens, string? Error)> RefreshAsync(HttpClient http, UpstreamAuthorization authorization, OAuthClientIdentity client,
         string refreshToken, CancellationToken cancellationToken)
         => TokenAsync(http, authorization, client,
             [new("grant_type", "refresh_token"), new("refresh_token", refreshToken), new("resource", authorization.Resource.ToString())],
             refreshToken, cancellationToken);
 
-    private static async Task<(UpstreamTokens? Tokens, string? Error)> TokenAsync(HttpMessageInvoker http, UpstreamAuthorization authorization, OAuthClientIdentity client,
+    private static async Task<(UpstreamTokens? Tokens, string? Error)> TokenAsync(HttpClient http, UpstreamAuthorization authorization, OAuthClientIdentity client,
         List<KeyValuePair<string, string>> form, string? previousRefresh, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, authorization.TokenEndpoint);
@@ -168,26 +173,38 @@ internal static class UpstreamOAuthClient
         return (new UpstreamTokens(accessToken, expires, refresh, scope), null);
     }
 
-    private static async Task<(JsonElement? Document, string? Error)> SendAsync(HttpMessageInvoker http, HttpRequestMessage request, CancellationToken cancellationToken)
+    private static async Task<(JsonElement? Document, string? Error)> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         try
         {
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var bytes = await AuthorizationDiscovery.ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
-            using var document = JsonDocument.Parse(bytes);
-            var root = document.RootElement;
-            if (!response.IsSuccessStatusCode || root.ValueKind != JsonValueKind.Object)
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            JsonDocument? document = null;
+            try
             {
-                var reason = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var code) ? code.GetString() : null;
-                return (null, $"HTTP {(int)response.StatusCode}{(reason is null ? string.Empty : $" ({reason})")}");
+                document = JsonDocument.Parse(body);
+            }
+            catch (JsonException) when (!response.IsSuccessStatusCode)
+            {
+                // An error page, not an OAuth error: the status says enough.
             }
 
-            return (root.Clone(), null);
+            using (document)
+            {
+                var root = document?.RootElement ?? default;
+                if (!response.IsSuccessStatusCode || root.ValueKind != JsonValueKind.Object)
+                {
+                    var reason = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var code) ? code.GetString() : null;
+                    return (null, $"HTTP {(int)response.StatusCode}{(reason is null ? string.Empty : $" ({reason})")}");
+                }
+
+                return (root.Clone(), null);
+            }
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or InvalidDataException)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return (null, ex.Message);
+            return (null, ex is OperationCanceledException ? "no answer within 10 seconds" : ex.Message);
         }
     }
 
@@ -197,6 +214,4 @@ internal static class UpstreamOAuthClient
             : authorization.TokenEndpointAuthMethods.Contains("client_secret_basic") ? "client_secret_basic"
             : authorization.TokenEndpointAuthMethods.Contains("client_secret_post") ? "client_secret_post"
             : "client_secret_basic";
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
