@@ -6,8 +6,11 @@ using Archestra.Edge.Model;
 
 namespace Archestra.Edge.Gateway.Pinning;
 
-/// <summary>A pinned definition as the lock file holds it: the digest and the definition it was taken from.</summary>
-internal sealed record LockedItem(string Sha256, JsonElement Definition);
+/// <summary>A pinned definition as the lock file holds it: its digests (computed once, when read or listed) and the definition.</summary>
+internal sealed record LockedItem(PinnedItem Pinned, JsonElement Definition)
+{
+    public string Sha256 => Pinned.Digest;
+}
 
 /// <summary>The items of one server in the lock file, by kind (<c>tools</c>, <c>prompts</c>) and upstream name, sorted.</summary>
 internal sealed class LockedServer
@@ -145,7 +148,7 @@ internal static class LockFile
                         continue;
                     }
 
-                    entry.Of(kind)[item.Name] = new LockedItem(digest.Digest, definition.Clone());
+                    entry.Of(kind)[item.Name] = new LockedItem(digest, definition.Clone());
                 }
             }
 
@@ -159,7 +162,7 @@ internal static class LockFile
     public static PinLock ToPinLock(string path, bool exists, SortedDictionary<string, LockedServer> servers)
     {
         static FrozenDictionary<string, PinnedItem> Digests(SortedDictionary<string, LockedItem> items)
-            => items.ToFrozenDictionary(static i => i.Key, static i => ItemDefinition.Digest(i.Value.Definition), StringComparer.Ordinal);
+            => items.ToFrozenDictionary(static i => i.Key, static i => i.Value.Pinned, StringComparer.Ordinal);
 
         var fingerprint = new System.Text.StringBuilder();
         foreach (var (name, server) in servers)

@@ -23,7 +23,7 @@ internal sealed record ServerSurvey(string Server, ServerList Tools, ServerList 
             for (var i = 0; i < list.Items.Length; i++)
             {
                 using var document = JsonDocument.Parse(list.Items[i].Raw);
-                locked.Of(kind)[list.Items[i].Name] = new LockedItem(list.Digests[i].Digest, document.RootElement.Clone());
+                locked.Of(kind)[list.Items[i].Name] = new LockedItem(list.Digests[i], document.RootElement.Clone());
             }
         }
 
@@ -77,7 +77,7 @@ internal static class PinSurvey
             {
                 foreach (var (name, item) in locked.Of(kind))
                 {
-                    pinned[name] = ItemDefinition.Digest(item.Definition);
+                    pinned[name] = item.Pinned;
                 }
             }
 
