@@ -114,8 +114,8 @@ internal static class PinSurvey
                         foreach (var field in mismatch.Fields)
                         {
                             output.WriteLine($"    {field}:");
-                            WriteBlock(output, "      - ", before.TryGetProperty(field, out var old) ? ItemDefinition.Render(old) : "(absent)");
-                            WriteBlock(output, "      + ", now.RootElement.TryGetProperty(field, out var current) ? ItemDefinition.Render(current) : "(absent)");
+                            WriteBlock(output, "      - ", before.TryGetProperty(field, out var old) ? Utilities.CanonicalJson.Indented(old) : "(absent)");
+                            WriteBlock(output, "      + ", now.RootElement.TryGetProperty(field, out var current) ? Utilities.CanonicalJson.Indented(current) : "(absent)");
                         }
                     }
 

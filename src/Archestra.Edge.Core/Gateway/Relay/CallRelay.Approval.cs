@@ -84,8 +84,16 @@ internal sealed partial class CallRelay
     /// <summary>What an approval is bound to: the server, the tool and the arguments (canonical JSON, so a re-encoded retry matches).</summary>
     private static string ApprovalDigest(RelayTarget target, ReadOnlySpan<byte> body, JsonRpcEnvelope envelope)
     {
-        var arguments = envelope.Arguments.IsEmpty ? "{}"u8 : envelope.Arguments.Slice(body);
-        return Pinning.ItemDefinition.DigestOf($"{target.Server.Name}\0{target.ItemName}", arguments);
+        var label = $"{target.Server.Name}\0{target.ItemName}";
+        try
+        {
+            using var arguments = JsonDocument.Parse(envelope.Arguments.IsEmpty ? "{}"u8.ToArray() : envelope.Arguments.Slice(body).ToArray());
+            return Utilities.CanonicalJson.Sha256(arguments.RootElement, label: label);
+        }
+        catch (JsonException)
+        {
+            return Utilities.CanonicalJson.Sha256(default, label: label + "\0" + Convert.ToHexString(envelope.Arguments.Slice(body)));
+        }
     }
 
     /// <summary>Accepted, with <c>approve</c> not false.</summary>
