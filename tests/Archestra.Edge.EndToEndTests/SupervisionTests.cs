@@ -266,8 +266,16 @@ public sealed class SupervisionTests
             // A duration of its own (sleep takes fractions), so no other test run's leftover is mistaken for this one.
             var seconds = $"300.{Random.Shared.Next(100_000, 999_999)}";
             using var straggler = Process.Start(new ProcessStartInfo("setsid", ["sleep", seconds]) { UseShellExecute = false })!;
-            await Eventually.TrueAsync(() => ProcessProbe.ChildrenNamed($"sleep {seconds}").Count == 1, seconds: 10);
-            var sleeper = ProcessProbe.ChildrenNamed($"sleep {seconds}").Single();
+            // Until setsid has become sleep: before its exec the command line is setsid's, and during it /proc reads empty.
+            var sleeper = 0;
+            await Eventually.TrueAsync(
+                () =>
+                {
+                    var found = ProcessProbe.ChildrenNamed($"sleep {seconds}");
+                    sleeper = found.Count == 1 && ReadComm(found[0]) == "sleep" ? found[0] : 0;
+                    return sleeper != 0;
+                },
+                seconds: 10);
             var stat = File.ReadAllText($"/proc/{sleeper}/stat");
             var startTime = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
             File.WriteAllText(Path.Combine(dataDirectory, "children", sleeper.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"{startTime} sleep {seconds}");
@@ -365,5 +373,17 @@ public sealed class SupervisionTests
     {
         using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         kill.WaitForExit();
+    }
+
+    private static string? ReadComm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }
