@@ -57,3 +57,12 @@ internal sealed record RevokedCount(int Revoked);
 
 /// <summary><c>POST /admin/keys/rotate</c>: the new signing key's id.</summary>
 internal sealed record RotatedKey(string Kid);
+
+/// <summary>One OAuth connection to an upstream, as <c>GET /admin/connections</c> lists it: never its tokens.</summary>
+internal sealed record ConnectionInfo(string Server, string Owner, DateTimeOffset UpdatedAt, bool Opened, DateTimeOffset? ExpiresAt, string? Scope, bool Refreshable, string? Problem);
+
+/// <summary><c>GET /admin/connections</c>.</summary>
+internal sealed record ConnectionList(IReadOnlyList<ConnectionInfo> Connections);
+
+/// <summary><c>DELETE /admin/connections/{server}/{owner}</c>: removed, and whether its tokens were revoked upstream (RFC 7009).</summary>
+internal sealed record RemovedConnection(string Server, string Owner, bool RevokedUpstream, string? Problem);

@@ -30,6 +30,9 @@ namespace Archestra.Edge.Contracts;
 [JsonSerializable(typeof(OAuthErrorResponse))]
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(ConnectDocument))]
+[JsonSerializable(typeof(ConnectionList))]
+[JsonSerializable(typeof(RemovedConnection))]
+[JsonSerializable(typeof(ClientMetadataDocument))]
 internal sealed partial class EdgeJsonContext : JsonSerializerContext
 {
     /// <summary>

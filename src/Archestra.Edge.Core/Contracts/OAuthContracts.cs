@@ -42,3 +42,13 @@ internal sealed record OAuthErrorResponse(string Error, string ErrorDescription)
 
 /// <summary>A successful token response (RFC 6749 §5.1).</summary>
 internal sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, string Scope);
+
+/// <summary>The gateway's own client ID metadata document: what it is as an OAuth client of upstream servers.</summary>
+internal sealed record ClientMetadataDocument(
+    string ClientId,
+    string ClientName,
+    string ClientUri,
+    IReadOnlyList<string> RedirectUris,
+    IReadOnlyList<string> GrantTypes,
+    IReadOnlyList<string> ResponseTypes,
+    string TokenEndpointAuthMethod);

@@ -53,6 +53,12 @@ internal enum GatewayErrorKind : byte
     /// <summary>2026-07-28: a method the stateless era does not have (initialize, ping, logging/setLevel, …) or an unknown one: 404, -32601.</summary>
     ModernMethodNotFound,
 
+    /// <summary>
+    /// The caller must first connect their account at a URL (an OAuth connection to the upstream): -32042 with the URL
+    /// as a URL-mode elicitation, for clients that declared that mode.
+    /// </summary>
+    UrlElicitationRequired,
+
     /// <summary>2026-07-28: a <c>requestState</c> that is not the gateway's, was altered, expired, was used already, or belongs to another caller or profile.</summary>
     InvalidRequestState,
 }
@@ -95,6 +101,7 @@ internal static class GatewayErrors
         GatewayErrorKind.InvalidMeta => (StatusCodes.Status400BadRequest, JsonRpcErrorCode.InvalidParams),
         GatewayErrorKind.ModernMethodNotFound => (StatusCodes.Status404NotFound, JsonRpcErrorCode.MethodNotFound),
         GatewayErrorKind.InvalidRequestState => (StatusCodes.Status200OK, JsonRpcErrorCode.InvalidParams),
+        GatewayErrorKind.UrlElicitationRequired => (StatusCodes.Status200OK, JsonRpcErrorCode.UrlElicitationRequired),
 
         // Inside a session, protocol-level failures are JSON-RPC errors in a 200 response.
         GatewayErrorKind.MethodNotFound => (StatusCodes.Status200OK, JsonRpcErrorCode.MethodNotFound),

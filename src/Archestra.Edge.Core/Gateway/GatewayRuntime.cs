@@ -58,6 +58,12 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
             Subscriptions = predecessor.Subscriptions;
         }
 
+        if (_upstreamServices.Connections is { } live)
+        {
+            // The connect page's address: server.public_url, else the address bound (known once listening), else the configured one.
+            live.ConnectBase = () => snapshot.Listener.PublicBase ?? identity?.ListenBase ?? snapshot.Listener.LocalBase;
+        }
+
         var servers = new Dictionary<string, UpstreamServer>(StringComparer.Ordinal);
         foreach (var model in snapshot.Servers)
         {
@@ -129,6 +135,9 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
     public Identity.IdentityServices? Identity { get; }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>The OAuth connections to upstreams (null without <c>storage.encryption_key</c> or a state store).</summary>
+    public Upstreams.OAuth.UpstreamConnections? Connections => _upstreamServices.Connections;
 
     /// <summary>The rate limits of <c>limits:</c> (each null when not configured).</summary>
     public Limits.RateLimits RateLimits { get; }

@@ -177,6 +177,7 @@ internal static class GatewayApplication
         services.AddSingleton<McpPostHandler>();
         services.AddSingleton<Admin.AdminHandler>();
         services.AddSingleton<ConnectEndpoints>();
+        services.AddSingleton<Connections.ConnectPageEndpoints>();
         services.AddSingleton(sp => new ObservabilityEndpoints(
             sp.GetRequiredService<GatewayHost>(),
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
@@ -207,6 +208,7 @@ internal static class GatewayApplication
         app.UseRouting();
         app.Services.GetRequiredService<Admin.AdminHandler>().Map(app);
         app.Services.GetRequiredService<ConnectEndpoints>().Map(app);
+        app.Services.GetRequiredService<Connections.ConnectPageEndpoints>().Map(app);
         app.Services.GetRequiredService<ObservabilityEndpoints>().Map(app, snapshot.MetricsPath);
         app.Services.GetRequiredService<Identity.OAuth.AuthorizationServerEndpoints>().Map(app);
         return app;

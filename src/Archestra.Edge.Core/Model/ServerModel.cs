@@ -50,6 +50,9 @@ internal sealed record ServerModel(
 
     public bool UsesCredentials => !CredentialNames.IsEmpty;
 
+    /// <summary>Sessions depend on the caller: its credentials, or its (or its team's) OAuth connection.</summary>
+    public bool PerCaller => UsesCredentials || Remote?.OAuth?.PerCaller == true;
+
     /// <summary>Whether the gateway runs this server itself (a process or a container), so it supervises it.</summary>
     public bool IsSelfHosted => Kind is ServerKind.Process or ServerKind.Container;
 }
@@ -114,6 +117,30 @@ internal sealed record RemoteOAuthModel(string? ClientId, string? ClientSecret, 
 {
     /// <summary>A machine connection: the gateway asks for tokens itself (<c>client_credentials</c>).</summary>
     public bool ClientCredentials { get; init; }
+
+    /// <summary>Whose connections callers use, in the order tried (<c>user</c>, <c>team</c>, <c>org</c>).</summary>
+    public ImmutableArray<string> Owners { get; init; } = [ConnectionOwner.User, ConnectionOwner.Team, ConnectionOwner.Org];
+
+    /// <summary>
+    /// The connection a session of this server uses (<c>org</c>, <c>team:…</c>, <c>user:…</c>): chosen per caller at
+    /// run time, each its own upstream session; <c>org</c> in the configuration's model.
+    /// </summary>
+    public string Owner { get; init; } = ConnectionOwner.Org;
+
+    /// <summary>Callers may bring connections of their own (or their team's): sessions are chosen per caller.</summary>
+    public bool PerCaller => !ClientCredentials && (Owners.Contains(ConnectionOwner.User) || Owners.Contains(ConnectionOwner.Team));
+}
+
+/// <summary>The owners of connections: kinds in the configuration, and the keys of stored rows.</summary>
+internal static class ConnectionOwner
+{
+    public const string User = "user";
+    public const string Team = "team";
+    public const string Org = "org";
+
+    public static string OfUser(string id) => $"user:{id}";
+
+    public static string OfTeam(string id) => $"team:{id}";
 }
 
 internal sealed record ProcessServerModel(

@@ -105,6 +105,9 @@ internal static class EventIds
     // Upstream OAuth connections
     public const int ConnectionRefreshed = 450;
     public const int ConnectionRefreshFailed = 451;
+    public const int ConnectionMade = 452;
+    public const int ConnectionRemoved = 453;
+    public const int ConnectionRefused = 454;
 
-    // Highest id in use: 451.
+    // Highest id in use: 454.
 }

@@ -25,6 +25,12 @@ internal readonly record struct UpstreamError(UpstreamErrorKind Kind, string Mes
 {
     public static UpstreamError None => default;
 
+    /// <summary>
+    /// Where the caller makes what is missing (a <see cref="UpstreamErrorKind.CredentialMissing"/> that a person can
+    /// fix: their connection on the gateway's connect page); null when only an administrator can.
+    /// </summary>
+    public string? ConnectUrl { get; init; }
+
     public bool IsError => Kind != UpstreamErrorKind.None;
 
     public static UpstreamError Unavailable(string message) => new(UpstreamErrorKind.Unavailable, message);

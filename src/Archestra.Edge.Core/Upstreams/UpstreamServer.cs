@@ -44,39 +44,73 @@ internal sealed class UpstreamServer : IAsyncDisposable
     public UpstreamReplica CreatePrivateReplica(ICallerContext owner, bool roots, ServerModel? model = null)
         => new(this, 0, _services, _logger, owner, UpstreamSession.InitializeParameters(roots), model);
 
-    // Servers whose headers or env hold ${credential:…}: one replica per credential selection (callers with the
-    // same credentials share it), created on first use.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UpstreamReplica> _byCredentials = new(StringComparer.Ordinal);
+    // Servers whose sessions depend on the caller (headers or env with ${credential:…}, or OAuth connections of users
+    // and teams): one replica per selection (callers with the same credentials and connection share it), made on first use.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UpstreamReplica> _byCaller = new(StringComparer.Ordinal);
 
-    /// <summary>The session to use for <paramref name="caller"/>: the shared one, or the one with the caller's credentials.</summary>
+    /// <summary>The session to use for <paramref name="caller"/>: the shared one, or the one with the caller's credentials and connection.</summary>
     public ValueTask<(UpstreamSession? Session, UpstreamError Error)> GetSessionAsync(Identity.Principal caller, CancellationToken cancellationToken)
     {
-        if (!Model.UsesCredentials)
+        if (!Model.PerCaller)
         {
             return GetSessionAsync(cancellationToken);
         }
 
-        var (selection, error) = Credentials.Select(Model, caller, _identity);
+        var (selection, error) = Select(caller);
         return error.IsError
             ? ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, error))
             : ReplicaFor(selection).GetSessionAsync(cancellationToken);
     }
 
-    /// <summary>The model with <paramref name="caller"/>'s credentials filled in (for a session of its own).</summary>
+    /// <summary>The model with <paramref name="caller"/>'s credentials and connection filled in (for a session of its own).</summary>
     public (ServerModel? Model, UpstreamError Error) ModelFor(Identity.Principal caller)
     {
-        if (!Model.UsesCredentials)
+        if (!Model.PerCaller)
         {
             return (Model, UpstreamError.None);
         }
 
-        var (selection, error) = Credentials.Select(Model, caller, _identity);
-        return error.IsError ? (null, error) : (Credentials.Fill(Model, selection), UpstreamError.None);
+        var (selection, error) = Select(caller);
+        return error.IsError ? (null, error) : (selection.Model, UpstreamError.None);
     }
 
-    private UpstreamReplica ReplicaFor(Credentials.Selection selection)
-        => _byCredentials.GetOrAdd(selection.Key, static (key, state) =>
-            new UpstreamReplica(state.Server, 0, state.Server._services, state.Server._logger, model: Credentials.Fill(state.Server.Model, state.Selection), label: key.TrimEnd(';')),
+    /// <summary>What a caller's sessions are made with: its credentials, its connection's owner, and the key naming both.</summary>
+    private readonly record struct CallerSelection(string Key, ServerModel Model);
+
+    private (CallerSelection Selection, UpstreamError Error) Select(Identity.Principal? caller)
+    {
+        var model = Model;
+        var key = string.Empty;
+        if (model.UsesCredentials)
+        {
+            var (credentials, error) = caller is null ? Credentials.ForCatalog(model, _identity) : Credentials.Select(model, caller, _identity);
+            if (error.IsError)
+            {
+                return (default, error);
+            }
+
+            model = Credentials.Fill(model, credentials);
+            key = credentials.Key;
+        }
+
+        if (model.Remote?.OAuth is { PerCaller: true } oauth && _services.Connections is { } connections)
+        {
+            var (owner, error) = caller is null ? connections.OwnerForCatalog(Name, oauth) : connections.OwnerFor(Name, oauth, caller);
+            if (owner is null)
+            {
+                return (default, error);
+            }
+
+            model = model with { Remote = model.Remote with { OAuth = oauth with { Owner = owner } } };
+            key += $"oauth={owner};";
+        }
+
+        return (new CallerSelection(key, model), UpstreamError.None);
+    }
+
+    private UpstreamReplica ReplicaFor(CallerSelection selection)
+        => _byCaller.GetOrAdd(selection.Key, static (key, state) =>
+            new UpstreamReplica(state.Server, 0, state.Server._services, state.Server._logger, model: state.Selection.Model, label: key.TrimEnd(';')),
             (Server: this, Selection: selection));
 
     public string Name => Model.Name;
@@ -103,10 +137,10 @@ internal sealed class UpstreamServer : IAsyncDisposable
     /// <summary>A live session of the next ready replica, else starts the next replica. Fast path: no lock, no allocation.</summary>
     public ValueTask<(UpstreamSession? Session, UpstreamError Error)> GetSessionAsync(CancellationToken cancellationToken)
     {
-        if (Model.UsesCredentials)
+        if (Model.PerCaller)
         {
-            // No caller (listing the catalog): the catalog credential.
-            var (selection, error) = Credentials.ForCatalog(Model, _identity);
+            // No caller (listing the catalog): the catalog's credentials and connection.
+            var (selection, error) = Select(null);
             return error.IsError
                 ? ValueTask.FromResult<(UpstreamSession?, UpstreamError)>((null, error))
                 : ReplicaFor(selection).GetSessionAsync(cancellationToken);
@@ -151,13 +185,13 @@ internal sealed class UpstreamServer : IAsyncDisposable
 
     public ServerStatus Status()
     {
-        var replicas = new List<ReplicaStatus>(_replicas.Length + _byCredentials.Count);
-        foreach (var replica in Model.UsesCredentials ? [] : _replicas)
+        var replicas = new List<ReplicaStatus>(_replicas.Length + _byCaller.Count);
+        foreach (var replica in Model.PerCaller ? [] : _replicas)
         {
             replicas.Add(replica.Status());
         }
 
-        foreach (var (_, replica) in _byCredentials)
+        foreach (var (_, replica) in _byCaller)
         {
             replicas.Add(replica.Status() with { Index = replicas.Count });
         }
@@ -173,7 +207,7 @@ internal sealed class UpstreamServer : IAsyncDisposable
             stops.Add(replica.DisposeAsync().AsTask());
         }
 
-        foreach (var (_, replica) in _byCredentials)
+        foreach (var (_, replica) in _byCaller)
         {
             stops.Add(replica.DisposeAsync().AsTask());
         }

@@ -30,6 +30,9 @@ public static class JsonRpcErrorCode
     /// <summary>MCP (2026-07-28, SEP-2575): the declared protocol version is not supported; data lists the supported ones.</summary>
     public const int UnsupportedProtocolVersion = -32022;
 
+    /// <summary>2025-11-25: the request needs the user to visit a URL first (URLElicitationRequiredError); <c>data.elicitations</c> names it.</summary>
+    public const int UrlElicitationRequired = -32042;
+
     /// <summary>Gateway: the upstream server could not be reached or started.</summary>
     public const int UpstreamUnavailable = -32010;
 

@@ -9,18 +9,19 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Archestra.Edge.Cli;
 
 /// <summary>
-/// <c>connections connect|list|revoke</c>: the organisation's OAuth connections to remote servers with <c>oauth:</c>.
-/// <c>connect</c> discovers the server's authorization server, registers the gateway as a client unless one is
-/// configured, prints the authorization URL and waits for the browser to come back to a loopback address of this
-/// command (RFC 8252), then exchanges the code (PKCE) and keeps the tokens sealed in the state store, where a running
-/// gateway finds them within two seconds.
+/// <c>connections connect|list|revoke</c>: OAuth connections to remote servers with <c>oauth:</c>, the organisation's
+/// (default) or a team's or user's (<c>--owner team:platform</c>). <c>connect</c> discovers the server's authorization
+/// server, identifies the gateway as a client (configured, its client ID metadata document, or registered now),
+/// prints the authorization URL and waits for the browser to come back to a loopback address of this command
+/// (RFC 8252), then exchanges the code (PKCE) and keeps the tokens sealed in the state store, where a running gateway
+/// finds them within two seconds. <c>revoke</c> tells the authorization server first (RFC 7009), then forgets them.
 /// </summary>
 internal static class ConnectionsCommand
 {
     private const string UsageText = """
-        usage: archestra-edge connections connect SERVER [--port N] [--timeout 5m] [--config FILE] [--data-dir DIR]
+        usage: archestra-edge connections connect SERVER [--owner org|team:NAME|user:NAME] [--scope "A B"] [--port N] [--timeout 5m] [--config FILE] [--data-dir DIR]
                archestra-edge connections list [--config FILE] [--data-dir DIR]
-               archestra-edge connections revoke SERVER [--config FILE] [--data-dir DIR]
+               archestra-edge connections revoke SERVER [--owner org|team:NAME|user:NAME] [--config FILE] [--data-dir DIR]
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -35,6 +36,8 @@ internal static class ConnectionsCommand
         string? server = null;
         var port = 0;
         var timeout = TimeSpan.FromMinutes(5);
+        var owner = Model.ConnectionOwner.Org;
+        string? scope = null;
         var rest = new List<string>();
         for (var i = 1; i < args.Length; i++)
         {
@@ -46,6 +49,15 @@ internal static class ConnectionsCommand
                     break;
                 case "--timeout" when i + 1 < args.Length && Utilities.Units.TryParseDuration(args[i + 1], out var t):
                     timeout = t;
+                    i++;
+                    break;
+                case "--owner" when i + 1 < args.Length && (args[i + 1] == Model.ConnectionOwner.Org
+                    || (args[i + 1].StartsWith("team:", StringComparison.Ordinal) || args[i + 1].StartsWith("user:", StringComparison.Ordinal)) && args[i + 1].Length > 5):
+                    owner = args[i + 1];
+                    i++;
+                    break;
+                case "--scope" when i + 1 < args.Length:
+                    scope = args[i + 1];
                     i++;
                     break;
                 default:
@@ -78,28 +90,35 @@ internal static class ConnectionsCommand
 
         var store = StateStores.Open(snapshot, "cli", NullLogger.Instance).Connections;
         var vault = new ConnectionVault(snapshot.Storage.EncryptionKeys);
+        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
+        using var http = AuthorizationDiscovery.CreateClient(handler);
         switch (verb)
         {
             case "list":
-                Console.Out.WriteLine($"{"SERVER",-24} {"OWNER",-10} {"UPDATED",-17} {"EXPIRES",-17} SCOPE");
+                Console.Out.WriteLine($"{"SERVER",-24} {"OWNER",-16} {"UPDATED",-17} {"EXPIRES",-17} SCOPE");
                 foreach (var row in store.List())
                 {
-                    var opened = vault.Open(row.Server, row.Owner, row.Sealed) is { } plain ? UpstreamConnection.Deserialize(plain) : null;
-                    var expires = opened is null ? "(cannot open: another key?)" : opened.Tokens.ExpiresAt is { } at ? Time(at) : "never";
-                    var key = opened is not null && vault.IsStale(row.Sealed) ? "  (sealed with a previous key)" : string.Empty;
-                    Console.Out.WriteLine($"{row.Server,-24} {row.Owner,-10} {Time(row.UpdatedAt),-17} {expires,-17} {opened?.Tokens.Scope}{key}");
+                    var info = ConnectionRemoval.Describe(row, vault);
+                    var expires = info.ExpiresAt is { } at ? Time(at) : info.Opened ? "never" : "-";
+                    Console.Out.WriteLine($"{row.Server,-24} {row.Owner,-16} {Time(row.UpdatedAt),-17} {expires,-17} {info.Scope}{(info.Problem is { } problem ? $"  ({problem})" : string.Empty)}");
                 }
 
                 return CommandLine.Success;
             case "revoke":
-                if (!store.Delete(server!, UpstreamConnection.Organisation))
+                using (var cancelRevoke = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
                 {
-                    Console.Error.WriteLine($"error: no connection to '{server}'");
-                    return CommandLine.Failure;
-                }
+                    var (found, problem) = await ConnectionRemoval.RemoveAsync(http, store, vault, server!, owner, cancelRevoke.Token).ConfigureAwait(false);
+                    if (!found)
+                    {
+                        Console.Error.WriteLine($"error: no connection of {owner} to '{server}'");
+                        return CommandLine.Failure;
+                    }
 
-                Console.Out.WriteLine($"revoked the connection to '{server}': a running gateway stops using it within two seconds");
-                return CommandLine.Success;
+                    Console.Out.WriteLine(problem is null
+                        ? $"revoked the connection of {owner} to '{server}' at its authorization server and here: a running gateway stops using it within two seconds"
+                        : $"removed the connection of {owner} to '{server}' (not revoked upstream: {problem}): a running gateway stops using it within two seconds");
+                    return CommandLine.Success;
+                }
         }
 
         if (!snapshot.ServersByName.TryGetValue(server!, out var model) || model.Remote?.OAuth is not { } oauth)
@@ -108,15 +127,25 @@ internal static class ConnectionsCommand
             return CommandLine.Usage;
         }
 
-        if (oauth.ClientCredentials)
+        if (oauth.ClientCredentials && owner == Model.ConnectionOwner.Org)
         {
             Console.Out.WriteLine($"'{server}' is a machine connection (grant: client_credentials): the gateway gets its tokens itself, on the first call");
             return CommandLine.Success;
         }
 
+        if (oauth.ClientCredentials && owner != Model.ConnectionOwner.Org)
+        {
+            Console.Error.WriteLine($"error: '{server}' is a machine connection (grant: client_credentials): the organisation's only");
+            return CommandLine.Usage;
+        }
+
+        if (owner != Model.ConnectionOwner.Org && !oauth.Owners.Contains(owner[..owner.IndexOf(':', StringComparison.Ordinal)]))
+        {
+            Console.Error.WriteLine($"error: '{server}' takes no connections of {owner[..owner.IndexOf(':', StringComparison.Ordinal)]}s (oauth.owners: [{string.Join(", ", oauth.Owners)}])");
+            return CommandLine.Usage;
+        }
+
         using var cancel = new CancellationTokenSource(timeout);
-        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
-        using var http = AuthorizationDiscovery.CreateClient(handler);
         var (authorization, discoveryError) = await AuthorizationDiscovery.DiscoverAsync(http, model.Remote.Url, cancel.Token).ConfigureAwait(false);
         if (authorization is null)
         {
@@ -127,14 +156,15 @@ internal static class ConnectionsCommand
         using var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
         var redirect = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/callback");
-        var (client, clientError) = await UpstreamOAuthClient.IdentifyAsync(http, authorization, oauth.ClientId, oauth.ClientSecret, redirect, $"Archestra Edge ({server})", cancel.Token).ConfigureAwait(false);
+        var metadataDocument = snapshot.Listener.PublicBase is { } publicBase ? new Uri($"{publicBase}{Hosting.Connections.ConnectPageEndpoints.MetadataDocumentPath}") : null;
+        var (client, clientError) = await UpstreamOAuthClient.IdentifyAsync(http, authorization, oauth.ClientId, oauth.ClientSecret, redirect, $"Archestra Edge ({server})", cancel.Token, metadataDocument).ConfigureAwait(false);
         if (client is null)
         {
             Console.Error.WriteLine($"error: {clientError}");
             return CommandLine.Failure;
         }
 
-        var pending = UpstreamOAuthClient.BeginAuthorization(authorization, client, redirect, oauth.Scope);
+        var pending = UpstreamOAuthClient.BeginAuthorization(authorization, client, redirect, scope ?? oauth.Scope);
         Console.Out.WriteLine($"Open this address in a browser to connect '{server}' (waiting {Utilities.Units.FormatDuration(timeout)}):");
         Console.Out.WriteLine(pending.AuthorizationUrl.AbsoluteUri);
         await Console.Out.FlushAsync().ConfigureAwait(false);
@@ -154,8 +184,8 @@ internal static class ConnectionsCommand
         }
 
         var connection = new UpstreamConnection(authorization, client, tokens);
-        store.Put(server!, UpstreamConnection.Organisation, vault.Seal(server!, UpstreamConnection.Organisation, connection.Serialize()), DateTimeOffset.UtcNow);
-        Console.Out.WriteLine($"connected '{server}' for the organisation{(tokens.Scope is { } scope ? $" (scope: {scope})" : string.Empty)}{(tokens.RefreshToken is null ? "; no refresh token: connect again when it expires" : string.Empty)}");
+        store.Put(server!, owner, vault.Seal(server!, owner, connection.Serialize()), DateTimeOffset.UtcNow);
+        Console.Out.WriteLine($"connected '{server}' for {(owner == Model.ConnectionOwner.Org ? "the organisation" : owner)}{(tokens.Scope is { } granted ? $" (scope: {granted})" : string.Empty)}{(tokens.RefreshToken is null ? "; no refresh token: connect again when it expires" : string.Empty)}");
         return CommandLine.Success;
     }
 

@@ -71,7 +71,7 @@ internal sealed class RemoteServerConfig
 
     /// <summary>
     /// The server wants OAuth (the MCP authorization spec): the gateway is its client, discovers its authorization
-    /// server, and calls it with the organisation's connection (made with <c>archestra-edge connections connect</c>).
+    /// server, and calls it with the caller's connection, their team's or the organisation's (see <c>owners</c>).
     /// </summary>
     public RemoteOAuthConfig? Oauth { get; set; }
 }
@@ -94,6 +94,13 @@ internal sealed class RemoteOAuthConfig
     /// <c>client_secret</c>, no browser).
     /// </summary>
     public string? Grant { get; set; }
+
+    /// <summary>
+    /// Whose connection a caller's calls use, tried in this order: <c>user</c> (the caller's own, made on the gateway's
+    /// <c>/connect</c> page), <c>team</c> (their team's), <c>org</c> (the organisation's). Default
+    /// <c>[user, team, org]</c>; a machine connection (<c>client_credentials</c>) is the organisation's only.
+    /// </summary>
+    public List<string>? Owners { get; set; }
 }
 
 /// <summary>A local process speaking MCP over stdio.</summary>

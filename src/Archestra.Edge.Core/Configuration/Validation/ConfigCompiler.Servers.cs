@@ -246,8 +246,43 @@ internal sealed partial class ConfigCompiler
                 valid = false;
             }
 
+            var owners = ImmutableArray.CreateBuilder<string>();
+            foreach (var (owner, i) in (configured.Owners ?? (machine ? [ConnectionOwner.Org] : [ConnectionOwner.User, ConnectionOwner.Team, ConnectionOwner.Org])).Select(static (o, i) => (o, i)))
+            {
+                if (owner is not (ConnectionOwner.User or ConnectionOwner.Team or ConnectionOwner.Org))
+                {
+                    _diagnostics.Add($"{path}.oauth.owners[{i}]", $"unknown owner '{owner}'", "use user (the caller's own connection), team (their team's) or org (the organisation's)");
+                    valid = false;
+                }
+                else if (owners.Contains(owner))
+                {
+                    _diagnostics.Add($"{path}.oauth.owners[{i}]", $"'{owner}' is listed twice");
+                    valid = false;
+                }
+                else
+                {
+                    owners.Add(owner);
+                }
+            }
+
+            if (owners.Count == 0 && valid)
+            {
+                _diagnostics.Add($"{path}.oauth.owners", "no owner listed", "list at least one of user, team, org");
+                valid = false;
+            }
+
+            if (machine && owners.Any(static o => o != ConnectionOwner.Org))
+            {
+                _diagnostics.Add($"{path}.oauth.owners", "a machine connection (grant: client_credentials) is the organisation's only", "leave owners out, or set it to [org]");
+                valid = false;
+            }
+
             var scopes = configured.Scopes?.Where(static s => !string.IsNullOrWhiteSpace(s)).ToArray() ?? [];
-            oauth = new RemoteOAuthModel(configured.ClientId, configured.ClientSecret, scopes.Length == 0 ? null : string.Join(' ', scopes)) { ClientCredentials = machine };
+            oauth = new RemoteOAuthModel(configured.ClientId, configured.ClientSecret, scopes.Length == 0 ? null : string.Join(' ', scopes))
+            {
+                ClientCredentials = machine,
+                Owners = owners.ToImmutable(),
+            };
         }
 
         return valid ? new RemoteServerModel(url!, headers.ToImmutable()) { Transport = transport, OAuth = oauth } : null;

@@ -120,10 +120,7 @@ internal sealed partial class CallRelay
                 if (upstream is null)
                 {
                     outcome = sessionError.Kind == UpstreamErrorKind.CredentialMissing ? CallOutcome.Rejected : CallOutcome.Unavailable;
-                    // A missing credential is the caller's situation, not a protocol failure: the model reads it as a tool error.
-                    await (sessionError.Kind == UpstreamErrorKind.CredentialMissing && envelope.Method == Protocol.Mcp.McpMethod.ToolsCall
-                        ? writer.WriteToolErrorAsync($"No credential: {sessionError.Message}", clientId)
-                        : writer.WriteErrorAsync(GatewayError.From(sessionError, server.Name), clientId)).ConfigureAwait(false);
+                    await WriteUpstreamErrorAsync(writer, session, sessionError, server.Name, envelope.Method, clientId).ConfigureAwait(false);
                     return;
                 }
 
@@ -137,8 +134,8 @@ internal sealed partial class CallRelay
                 (reply, var sendError) = sending.IsCompletedSuccessfully ? sending.Result : await sending.ConfigureAwait(false);
                 if (reply is null && (sendError.Kind != UpstreamErrorKind.SessionExpired || attempt > 0))
                 {
-                    outcome = CallOutcome.Unavailable;
-                    await writer.WriteErrorAsync(GatewayError.From(sendError, server.Name), clientId).ConfigureAwait(false);
+                    outcome = sendError.Kind == UpstreamErrorKind.CredentialMissing ? CallOutcome.Rejected : CallOutcome.Unavailable;
+                    await WriteUpstreamErrorAsync(writer, session, sendError, server.Name, envelope.Method, clientId).ConfigureAwait(false);
                     return;
                 }
 
@@ -461,5 +458,28 @@ internal sealed partial class CallRelay
 
         [LoggerMessage(Observability.EventIds.ServerRequestRefused, LogLevel.Information, "Upstream '{Server}' asked for {Method}, which the client did not declare; refused")]
         public static partial void ServerRequestRefused(ILogger logger, string server, string method);
+    }
+
+    /// <summary>
+    /// Why no upstream answered. A missing credential or connection is the caller's situation, not a protocol failure:
+    /// a client that takes URL-mode elicitation is sent to the connect page (-32042), otherwise a call gets a tool error
+    /// the model can read, naming where to connect; anything else is an error response.
+    /// </summary>
+    private static Task WriteUpstreamErrorAsync(DownstreamWriter writer, DownstreamSession session, UpstreamError error, string server, McpMethod method, ReadOnlyMemory<byte> clientId)
+    {
+        if (error.Kind == UpstreamErrorKind.CredentialMissing)
+        {
+            if (error.ConnectUrl is { } url && session.Capabilities.ElicitationUrl)
+            {
+                return writer.WriteUrlElicitationRequiredAsync(error.Message, url, clientId);
+            }
+
+            if (method == McpMethod.ToolsCall)
+            {
+                return writer.WriteToolErrorAsync($"No credential: {error.Message}", clientId);
+            }
+        }
+
+        return writer.WriteErrorAsync(GatewayError.From(error, server), clientId);
     }
 }

@@ -137,27 +137,36 @@ internal sealed class DownstreamWriter
     }
 
     /// <summary>Answers with an error: a JSON response if nothing was sent yet, else a final event.</summary>
-    public Task WriteErrorAsync(GatewayError error, ReadOnlyMemory<byte> clientId)
+    public Task WriteErrorAsync(GatewayError error, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> data = default)
     {
         var (_, code) = GatewayErrors.Map(error.Kind);
         using var body = new PooledBufferWriter();
-        JsonRpcWriter.WriteError(body, clientId.Span, code, error.Message);
-        if (_streaming)
+        JsonRpcWriter.WriteError(body, clientId.Span, code, error.Message, data.Span);
+        return WriteFinalAsync(body.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Answers with URLElicitationRequiredError (-32042): the client shows the user <paramref name="url"/> (the gateway's
+    /// connect page), and the model may call again once the user is done there.
+    /// </summary>
+    public Task WriteUrlElicitationRequiredAsync(string message, string url, ReadOnlyMemory<byte> clientId)
+    {
+        using var data = new PooledBufferWriter();
+        using (var json = new System.Text.Json.Utf8JsonWriter(data, JsonRpcWriter.RelaxedOptions))
         {
-            var rewriter = new MessageRewriter();
-            WriteEvent(body.WrittenSpan, ref rewriter);
-            EndStream();
-        }
-        else
-        {
-            var response = _context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/json";
-            response.ContentLength = body.WrittenCount;
-            response.BodyWriter.Write(body.WrittenSpan);
+            json.WriteStartObject();
+            json.WriteStartArray("elicitations");
+            json.WriteStartObject();
+            json.WriteString("mode", "url");
+            json.WriteString("elicitationId", Guid.NewGuid().ToString("N"));
+            json.WriteString("url", url);
+            json.WriteString("message", message);
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteEndObject();
         }
 
-        return FlushAsync();
+        return WriteErrorAsync(new GatewayError(GatewayErrorKind.UrlElicitationRequired, "This request needs you to connect an account first."), clientId, data.WrittenMemory);
     }
 
     /// <summary>Answers a <c>tools/call</c> with a tool error (<c>isError: true</c>) the model can read.</summary>
@@ -179,10 +188,16 @@ internal sealed class DownstreamWriter
 
         using var body = new PooledBufferWriter();
         JsonRpcWriter.WriteResult(body, clientId.Span, result.WrittenSpan);
+        return WriteFinalAsync(body.WrittenSpan);
+    }
+
+    /// <summary>A response the gateway made: a JSON response if nothing was sent yet, else the stream's final event.</summary>
+    private Task WriteFinalAsync(ReadOnlySpan<byte> body)
+    {
         if (_streaming)
         {
             var rewriter = new MessageRewriter();
-            WriteEvent(body.WrittenSpan, ref rewriter);
+            WriteEvent(body, ref rewriter);
             EndStream();
         }
         else
@@ -190,8 +205,8 @@ internal sealed class DownstreamWriter
             var response = _context.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/json";
-            response.ContentLength = body.WrittenCount;
-            response.BodyWriter.Write(body.WrittenSpan);
+            response.ContentLength = body.Length;
+            response.BodyWriter.Write(body);
         }
 
         return FlushAsync();

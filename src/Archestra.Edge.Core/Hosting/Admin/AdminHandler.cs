@@ -11,7 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace Archestra.Edge.Hosting.Admin;
 
 /// <summary>
-/// The admin API: status, tokens (list, create, revoke), OAuth grants (list, revoke) and the signing key rotation,
+/// The admin API: status, tokens (list, create, revoke), OAuth grants (list, revoke), the signing key rotation, and
+/// the OAuth connections to upstreams (list without tokens; remove, revoking them upstream),
 /// each behind <see cref="AdminAccess"/>. Constructed once; every request reads the current runtime.
 /// </summary>
 internal sealed partial class AdminHandler(GatewayHost host, ILogger<AdminHandler> logger)
@@ -25,6 +26,8 @@ internal sealed partial class AdminHandler(GatewayHost host, ILogger<AdminHandle
         app.MapPost("/admin/keys/rotate", (RequestDelegate)RotateKeysAsync);
         app.MapGet("/admin/grants", (RequestDelegate)ListGrantsAsync);
         app.MapDelete("/admin/grants/{id}", (RequestDelegate)RevokeGrantAsync);
+        app.MapGet("/admin/connections", (RequestDelegate)ListConnectionsAsync);
+        app.MapDelete("/admin/connections/{server}/{owner}", (RequestDelegate)RemoveConnectionAsync);
     }
 
     private async Task StatusAsync(HttpContext context)
@@ -136,6 +139,52 @@ internal sealed partial class AdminHandler(GatewayHost host, ILogger<AdminHandle
         }
 
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, new RevokedCount(revoked), EdgeJsonContext.Relaxed.RevokedCount).ConfigureAwait(false);
+    }
+
+    private async Task ListConnectionsAsync(HttpContext context)
+    {
+        if (await ConnectionsAsync(context).ConfigureAwait(false) is not { } connections)
+        {
+            return;
+        }
+
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, new ConnectionList(connections.Describe()), EdgeJsonContext.Relaxed.ConnectionList).ConfigureAwait(false);
+    }
+
+    /// <summary><c>DELETE /admin/connections/github/user:alice</c>: the tokens revoked at the authorization server (RFC 7009) and forgotten.</summary>
+    private async Task RemoveConnectionAsync(HttpContext context)
+    {
+        if (await ConnectionsAsync(context).ConfigureAwait(false) is not { } connections)
+        {
+            return;
+        }
+
+        var server = context.Request.RouteValues["server"] as string ?? string.Empty;
+        var owner = context.Request.RouteValues["owner"] as string ?? string.Empty;
+        var (found, problem) = await connections.RemoveAsync(server, owner, context.RequestAborted).ConfigureAwait(false);
+        if (!found)
+        {
+            await AdminAccess.RefuseAsync(context, StatusCodes.Status404NotFound, $"no connection of '{owner}' to '{server}'").ConfigureAwait(false);
+            return;
+        }
+
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, new RemovedConnection(server, owner, problem is null, problem), EdgeJsonContext.Relaxed.RemovedConnection).ConfigureAwait(false);
+    }
+
+    private async Task<Upstreams.OAuth.UpstreamConnections?> ConnectionsAsync(HttpContext context)
+    {
+        var runtime = host.Current;
+        if (!await AdminAccess.AllowedAsync(context, runtime).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        if (runtime.Connections is null)
+        {
+            await AdminAccess.RefuseAsync(context, StatusCodes.Status409Conflict, "this gateway keeps no OAuth connections (storage.encryption_key is not set)").ConfigureAwait(false);
+        }
+
+        return runtime.Connections;
     }
 
     private async Task RotateKeysAsync(HttpContext context)

@@ -102,28 +102,7 @@ internal sealed partial class AuthorizationServerEndpoints
     /// itself is bounded by <c>limits.max_request_bytes</c>). Null for another content type or a body past a bound:
     /// the caller answers with the protocol's error, never a 500.
     /// </summary>
-    private static async Task<FormCollection?> ReadFormAsync(HttpContext context)
-    {
-        if (!context.Request.HasFormContentType)
-        {
-            return null;
-        }
-
-        try
-        {
-            var reader = new Microsoft.AspNetCore.WebUtilities.FormReader(context.Request.Body)
-            {
-                ValueCountLimit = MaxFormFields,
-                KeyLengthLimit = 256,
-                ValueLengthLimit = 64 * 1024,
-            };
-            return new FormCollection(await reader.ReadFormAsync(context.RequestAborted).ConfigureAwait(false));
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
-    }
+    private static Task<FormCollection?> ReadFormAsync(HttpContext context) => Hosting.HtmlPage.ReadFormAsync(context, MaxFormFields);
 
     private async Task JwksAsync(HttpContext context)
     {

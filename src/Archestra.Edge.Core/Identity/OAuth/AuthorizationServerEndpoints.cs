@@ -322,43 +322,7 @@ internal sealed partial class AuthorizationServerEndpoints(GatewayHost host, ILo
     }
 
     private static Task PageAsync(HttpContext context, int status, string title, string body, bool raw = false, string? redirectUri = null)
-    {
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "text/html; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
-        // form-action also governs where the form's redirect may lead: the client's redirect URI, and nowhere else.
-        response.Headers.ContentSecurityPolicy = $"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{FormTarget(redirectUri)}; frame-ancestors 'none'; base-uri 'none'";
-        response.Headers.XFrameOptions = "DENY";
-        // same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the form's POST, which the
-        // origin policy (applied to every endpoint) must refuse; no referrer still leaves for the client's redirect URI.
-        response.Headers["Referrer-Policy"] = "same-origin";
-        response.Headers.XContentTypeOptions = "nosniff";
-        var content = raw ? body : $"<p>{WebUtility.HtmlEncode(body)}</p>";
-        return response.WriteAsync($$"""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{{WebUtility.HtmlEncode(title)}}</title>
-            <style>
-              body { font: 16px/1.5 system-ui, sans-serif; max-width: 34rem; margin: 4rem auto; padding: 0 1rem; color: #1b1f24; }
-              h1 { font-size: 1.4rem; } .muted { color: #57606a; font-size: .9em; } code { font-size: .9em; }
-              label { display: block; margin: 1.2rem 0 .3rem; } input[type=password] { width: 100%; padding: .5rem; font: inherit; box-sizing: border-box; }
-              .buttons { margin-top: 1.2rem; display: flex; gap: .6rem; } button { font: inherit; padding: .5rem 1rem; cursor: pointer; }
-              .secondary { background: none; } .error { color: #b42318; }
-            </style></head>
-            <body><h1>{{WebUtility.HtmlEncode(title)}}</h1>{{content}}</body></html>
-            """);
-    }
-
-    private static string FormTarget(string? redirectUri)
-    {
-        if (redirectUri is null || !Uri.TryCreate(redirectUri, UriKind.Absolute, out var uri))
-        {
-            return string.Empty;
-        }
-
-        return uri.Scheme is "http" or "https" ? $" {uri.GetLeftPart(UriPartial.Authority)}" : $" {uri.Scheme}:";
-    }
+        => Hosting.HtmlPage.WriteAsync(context, status, title, raw ? body : $"<p>{WebUtility.HtmlEncode(body)}</p>", Hosting.HtmlPage.FormTarget(redirectUri));
 
     private Task OAuthErrorAsync(HttpContext context, string error, string description)
     {

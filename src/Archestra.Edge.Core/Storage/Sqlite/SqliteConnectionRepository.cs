@@ -25,6 +25,21 @@ internal sealed class SqliteConnectionRepository(StateDatabase database) : IConn
         return StateRows.Connections(reader);
     }
 
+    public IReadOnlyList<(string Server, string Owner)> Owners()
+    {
+        using var connection = database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT server, owner FROM upstream_connections";
+        using var reader = command.ExecuteReader();
+        var owners = new List<(string, string)>();
+        while (reader.Read())
+        {
+            owners.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return owners;
+    }
+
     public void Put(string server, string owner, byte[] sealedConnection, DateTimeOffset at)
     {
         using var connection = database.Connect();

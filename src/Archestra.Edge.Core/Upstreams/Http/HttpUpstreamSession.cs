@@ -284,6 +284,14 @@ internal sealed partial class HttpUpstreamSession : UpstreamSession
             return (response, UpstreamError.None);
         }
 
+        if (response.StatusCode == HttpStatusCode.Forbidden && _bearer is not null
+            && OAuth.Challenge.Parse(response.Headers.WwwAuthenticate) is { Error: "insufficient_scope" } challenge)
+        {
+            // Step-up: the token is good but too narrow for this request; only its owner can grant more.
+            response.Dispose();
+            return (null, _bearer.StepUp(challenge.Scope));
+        }
+
         if (modern is not null && (int)response.StatusCode is >= 400 and < 500
             && response.Content.Headers.ContentType?.MediaType is { } type
             && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase)))

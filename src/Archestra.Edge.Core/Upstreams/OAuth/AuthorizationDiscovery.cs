@@ -13,7 +13,11 @@ internal sealed record UpstreamAuthorization(
     Uri? RegistrationEndpoint,
     IReadOnlyList<string> TokenEndpointAuthMethods,
     string? Scope,
-    bool ClientIdMetadataDocuments);
+    bool ClientIdMetadataDocuments)
+{
+    /// <summary>Where tokens are revoked (RFC 7009), if the authorization server says.</summary>
+    public Uri? RevocationEndpoint { get; init; }
+}
 
 /// <summary>
 /// Finds an upstream's authorization server as the MCP authorization spec says: the server's 401 and its
@@ -100,7 +104,10 @@ internal static class AuthorizationDiscovery
                 ? m.EnumerateArray().Select(static e => e.GetString() ?? string.Empty).ToArray()
                 : ["client_secret_basic"];
             var cimd = metadata.TryGetProperty("client_id_metadata_document_supported", out var c) && c.ValueKind == JsonValueKind.True;
-            return (new UpstreamAuthorization(resource, issuer, authorize, token, UriOf(metadata, "registration_endpoint"), methods, scope, cimd), null);
+            return (new UpstreamAuthorization(resource, issuer, authorize, token, UriOf(metadata, "registration_endpoint"), methods, scope, cimd)
+            {
+                RevocationEndpoint = UriOf(metadata, "revocation_endpoint"),
+            }, null);
         }
 
         if (resourceMetadata is not null)

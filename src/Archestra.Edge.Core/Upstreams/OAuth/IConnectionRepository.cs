@@ -10,6 +10,9 @@ internal interface IConnectionRepository
 
     IReadOnlyList<StoredConnection> List();
 
+    /// <summary>Which connections exist (server, owner), without their sealed payloads: read every few seconds to choose a caller's.</summary>
+    IReadOnlyList<(string Server, string Owner)> Owners();
+
     void Put(string server, string owner, byte[] sealedConnection, DateTimeOffset at);
 
     bool Delete(string server, string owner);

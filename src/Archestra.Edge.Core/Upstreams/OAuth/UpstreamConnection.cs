@@ -8,9 +8,6 @@ namespace Archestra.Edge.Upstreams.OAuth;
 /// </summary>
 internal sealed record UpstreamConnection(UpstreamAuthorization Authorization, OAuthClientIdentity Client, UpstreamTokens Tokens)
 {
-    /// <summary>The owner of the organisation's connection (the one every caller uses).</summary>
-    public const string Organisation = "org";
-
     /// <summary>Expired, or expiring within <paramref name="margin"/>.</summary>
     public bool ExpiresWithin(DateTimeOffset now, TimeSpan margin) => Tokens.ExpiresAt is { } at && at - margin <= now;
 
@@ -28,6 +25,11 @@ internal sealed record UpstreamConnection(UpstreamAuthorization Authorization, O
             if (a.RegistrationEndpoint is { } registration)
             {
                 writer.WriteString("registration_endpoint", registration.ToString());
+            }
+
+            if (a.RevocationEndpoint is { } revocation)
+            {
+                writer.WriteString("revocation_endpoint", revocation.ToString());
             }
 
             writer.WriteStartArray("token_endpoint_auth_methods");
@@ -82,7 +84,10 @@ internal sealed record UpstreamConnection(UpstreamAuthorization Authorization, O
             var authorization = new UpstreamAuthorization(Url("resource"), Url("issuer"), Url("authorization_endpoint"), Url("token_endpoint"),
                 Text("registration_endpoint") is { } registration ? new Uri(registration) : null,
                 root.TryGetProperty("token_endpoint_auth_methods", out var methods) ? [.. methods.EnumerateArray().Select(static m => m.GetString() ?? string.Empty)] : [],
-                Text("scope"), false);
+                Text("scope"), false)
+            {
+                RevocationEndpoint = Text("revocation_endpoint") is { } revocation ? new Uri(revocation) : null,
+            };
             var client = new OAuthClientIdentity(Text("client_id")!, Text("client_secret"), Text("client_auth") ?? "none");
             var tokens = new UpstreamTokens(Text("access_token")!,
                 root.TryGetProperty("expires_at", out var expires) ? DateTimeOffset.FromUnixTimeSeconds(expires.GetInt64()) : null,

@@ -23,13 +23,22 @@ internal sealed record PendingUpstreamAuthorization(string State, string Verifie
 /// </summary>
 internal static class UpstreamOAuthClient
 {
-    /// <summary>A pre-registered client, else one registered now (dynamic client registration).</summary>
+    /// <summary>
+    /// The client the gateway is at this authorization server, in the spec's order of preference: a pre-registered
+    /// client; the gateway's own client ID metadata document (<paramref name="metadataDocument"/>, an https URL the
+    /// server can fetch) where the server takes those; else one registered now (dynamic client registration).
+    /// </summary>
     public static async Task<(OAuthClientIdentity? Client, string? Error)> IdentifyAsync(HttpClient http, UpstreamAuthorization authorization,
-        string? clientId, string? clientSecret, Uri redirectUri, string clientName, CancellationToken cancellationToken)
+        string? clientId, string? clientSecret, Uri redirectUri, string clientName, CancellationToken cancellationToken, Uri? metadataDocument = null)
     {
         if (clientId is not null)
         {
             return (Configured(authorization, clientId, clientSecret), null);
+        }
+
+        if (authorization.ClientIdMetadataDocuments && metadataDocument is { Scheme: "https" })
+        {
+            return (new OAuthClientIdentity(metadataDocument.ToString(), null, "none"), null);
         }
 
         if (authorization.RegistrationEndpoint is not { } register)
@@ -134,25 +143,52 @@ internal static class UpstreamOAuthClient
             [new("grant_type", "refresh_token"), new("refresh_token", refreshToken), new("resource", authorization.Resource.ToString())],
             refreshToken, cancellationToken);
 
+    /// <summary>
+    /// Tells the authorization server the connection's tokens are no longer wanted (RFC 7009): the refresh token (which
+    /// ends the grant at most servers), then the access token. Best effort: an error or a server without a revocation
+    /// endpoint is reported, and the connection is forgotten here either way.
+    /// </summary>
+    public static async Task<string?> RevokeAsync(HttpClient http, UpstreamConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection.Authorization.RevocationEndpoint is not { } endpoint)
+        {
+            return "the authorization server offers no revocation endpoint";
+        }
+
+        string? problem = null;
+        foreach (var (token, hint) in new[] { (connection.Tokens.RefreshToken, "refresh_token"), (connection.Tokens.AccessToken, "access_token") })
+        {
+            if (token is null)
+            {
+                continue;
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
+            List<KeyValuePair<string, string>> form = [new("token", token), new("token_type_hint", hint)];
+            Authenticate(request, connection.Client, form);
+            request.Content = new FormUrlEncodedContent(form);
+            try
+            {
+                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    problem ??= $"revoking the {hint.Replace('_', ' ')} answered HTTP {(int)response.StatusCode}";
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                problem ??= $"cannot reach {endpoint}: {(ex is OperationCanceledException ? "no answer within 10 seconds" : ex.Message)}";
+            }
+        }
+
+        return problem;
+    }
+
     private static async Task<(UpstreamTokens? Tokens, string? Error)> TokenAsync(HttpClient http, UpstreamAuthorization authorization, OAuthClientIdentity client,
         List<KeyValuePair<string, string>> form, string? previousRefresh, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, authorization.TokenEndpoint);
-        switch (client.AuthMethod)
-        {
-            case "client_secret_basic":
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                    Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.ClientId)}:{Uri.EscapeDataString(client.ClientSecret ?? string.Empty)}")));
-                break;
-            case "client_secret_post":
-                form.Add(new("client_id", client.ClientId));
-                form.Add(new("client_secret", client.ClientSecret ?? string.Empty));
-                break;
-            default:
-                form.Add(new("client_id", client.ClientId));
-                break;
-        }
-
+        Authenticate(request, client, form);
         request.Content = new FormUrlEncodedContent(form);
         var (document, error) = await SendAsync(http, request, cancellationToken).ConfigureAwait(false);
         if (document is not { } tokens)
@@ -171,6 +207,25 @@ internal static class UpstreamOAuthClient
         var refresh = tokens.TryGetProperty("refresh_token", out var r) && r.GetString() is { Length: > 0 } rotated ? rotated : previousRefresh;
         var scope = tokens.TryGetProperty("scope", out var s) ? s.GetString() : null;
         return (new UpstreamTokens(accessToken, expires, refresh, scope), null);
+    }
+
+    /// <summary>Client authentication at the token and revocation endpoints, as the client was set up to do it.</summary>
+    private static void Authenticate(HttpRequestMessage request, OAuthClientIdentity client, List<KeyValuePair<string, string>> form)
+    {
+        switch (client.AuthMethod)
+        {
+            case "client_secret_basic":
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                    Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.ClientId)}:{Uri.EscapeDataString(client.ClientSecret ?? string.Empty)}")));
+                break;
+            case "client_secret_post":
+                form.Add(new("client_id", client.ClientId));
+                form.Add(new("client_secret", client.ClientSecret ?? string.Empty));
+                break;
+            default:
+                form.Add(new("client_id", client.ClientId));
+                break;
+        }
     }
 
     private static async Task<(JsonElement? Document, string? Error)> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
