@@ -161,6 +161,9 @@ public sealed class ConnectPageTests
         Assert.DoesNotContain("eyJ", traffic.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("eyJ", gateway.Process.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("archestra_rt_", gateway.Process.Output, StringComparison.Ordinal);
+        var database = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(Path.Combine(Path.GetDirectoryName(gateway.ConfigPath)!, "data", "archestra.db")));
+        Assert.DoesNotContain("eyJ", database, StringComparison.Ordinal); // connections are sealed, the audit trail never had them
+        Assert.DoesNotContain("archestra_rt_", database, StringComparison.Ordinal);
         await using (var export = ChildProcess.Start(Repository.GatewayBinary, ["audit", "export", "--format", "jsonl", "--config", gateway.ConfigPath], environment))
         {
             Assert.Equal(0, await export.WaitForExitAsync(TimeSpan.FromSeconds(30)));

@@ -38,9 +38,10 @@ async function browse(url) {
   throw new Error("too many redirects");
 }
 
-async function connectAsAdministrator(binary, config) {
+async function connectAsAdministrator(binary, config, scope) {
   // The "browser" follows the authorization server's redirects to the command's loopback address.
-  const connect = spawn(binary, ["connections", "connect", "scenario", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = ["connections", "connect", "scenario", "--config", config, ...(scope ? ["--scope", scope] : [])];
+  const connect = spawn(binary, args, { stdio: ["ignore", "pipe", "inherit"] });
   const connected = new Promise((resolve) => connect.on("exit", resolve));
   const authorizationUrl = await new Promise((resolve, reject) => {
     let seen = "";
@@ -56,10 +57,18 @@ async function connectAsAdministrator(binary, config) {
   if (exit !== 0) throw new Error(`connections connect exited with ${exit}`);
 }
 
-async function callEverything(client) {
+async function callEverything(client, reconnect) {
   const { tools } = await client.listTools();
   for (const tool of tools) {
-    const result = await client.callTool({ name: tool.name, arguments: {} });
+    let result = await client.callTool({ name: tool.name, arguments: {} });
+    // Step-up through the gateway: the server wants a wider scope, and the gateway names the command that grants it.
+    const wider = result.isError && reconnect ? /connections connect scenario --scope "([^"]+)"/.exec(result.content?.[0]?.text ?? "") : null;
+    if (wider) {
+      await reconnect(wider[1]);
+      for (let attempt = 0; attempt < 30 && (result = await client.callTool({ name: tool.name, arguments: {} })).isError; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 200)); // the gateway reads the new connection within 2 s
+      }
+    }
     console.log(`${tool.name}: ${JSON.stringify(result.content)}`);
   }
 }
@@ -134,7 +143,7 @@ if (process.env.ADAPTER_DIRECT === "1" && machine) {
     const url = await started.url;
     const client = new Client({ name: "archestra-conformance-adapter", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-    await callEverything(client);
+    await callEverything(client, machine ? undefined : (scope) => connectAsAdministrator(binary, config, scope));
     await client.close();
   } finally {
     gateway?.kill("SIGTERM");

@@ -103,4 +103,37 @@ public sealed class UpstreamOAuthTests
         Assert.Equal(pending.State, query["state"]);
         Assert.NotEqual(pending.State, UpstreamOAuthClient.BeginAuthorization(authorization, new OAuthClientIdentity("c1", null, "none"), new Uri("http://127.0.0.1:5000/callback"), null).State);
     }
+
+    [Fact]
+    public async Task TheClient_IsTheConfiguredOne_ElseTheGatewaysMetadataDocument_WhereTheServerTakesThem_AndTheGatewayIsHttps()
+    {
+        var authorization = new UpstreamAuthorization(new Uri("https://mcp.example/mcp"), new Uri("https://auth.example/"), new Uri("https://auth.example/authorize"),
+            new Uri("https://auth.example/token"), null, ["none", "client_secret_basic"], null, ClientIdMetadataDocuments: true);
+        using var http = new HttpClient(); // never used: no registration endpoint, and none of these ask one
+        var redirect = new Uri("https://edge.example/connect/callback");
+        var document = new Uri("https://edge.example/connect/client-metadata.json");
+
+        var (configured, _) = await UpstreamOAuthClient.IdentifyAsync(http, authorization, "app-1", "s3cret", redirect, "Edge", CancellationToken.None, document);
+        Assert.Equal(new OAuthClientIdentity("app-1", "s3cret", "client_secret_basic"), configured);
+
+        var (byDocument, _) = await UpstreamOAuthClient.IdentifyAsync(http, authorization, null, null, redirect, "Edge", CancellationToken.None, document);
+        Assert.Equal(new OAuthClientIdentity(document.ToString(), null, "none"), byDocument);
+
+        // An http gateway cannot be a metadata document (the server would not fetch it); nor a server that does not take them.
+        var (_, httpError) = await UpstreamOAuthClient.IdentifyAsync(http, authorization, null, null, redirect, "Edge", CancellationToken.None, new Uri("http://127.0.0.1:9000/connect/client-metadata.json"));
+        Assert.Contains("does not offer registration", httpError, StringComparison.Ordinal);
+        var (_, notTaken) = await UpstreamOAuthClient.IdentifyAsync(http, authorization with { ClientIdMetadataDocuments = false }, null, null, redirect, "Edge", CancellationToken.None, document);
+        Assert.Contains("does not offer registration", notTaken, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheRevocationEndpoint_IsKeptWithTheConnection()
+    {
+        var connection = new UpstreamConnection(
+            new UpstreamAuthorization(new Uri("https://mcp.example/mcp"), new Uri("https://auth.example/"), new Uri("https://auth.example/authorize"),
+                new Uri("https://auth.example/token"), null, ["none"], null, false) { RevocationEndpoint = new Uri("https://auth.example/revoke") },
+            new OAuthClientIdentity("c", null, "none"),
+            new UpstreamTokens("a", null, "r", null));
+        Assert.Equal(new Uri("https://auth.example/revoke"), UpstreamConnection.Deserialize(connection.Serialize())!.Authorization.RevocationEndpoint);
+    }
 }
