@@ -12,7 +12,7 @@ namespace Archestra.Edge.EndToEndTests;
 /// <c>/connect</c> page (in Chromium), and their calls carry their own token. The upstream is a second Edge with its
 /// built-in authorization server in front of the test server and its built-in <c>whoami</c>, which says whose token
 /// a call came with. A user without a connection is sent to the page: URL-mode elicitation (-32042) for clients that
-/// take it, a tool error naming the page for the others.
+/// take it, a tool error naming the page for the others; their team's connection, made by an administrator, stands in.
 /// </summary>
 public sealed class ConnectPageTests
 {
@@ -25,7 +25,7 @@ public sealed class ConnectPageTests
     private const string UrlElicitation = """{"elicitation":{"url":{}}}""";
 
     [Fact]
-    public async Task AliceConnectsOnThePage_HerCallsCarryHerToken_BobIsSentToThePage_RefreshRevokeAndDisconnectWork()
+    public async Task AliceConnectsOnThePage_HerCallsCarryHerToken_BobIsSentToThePage_ThenUsesHisTeams_RefreshRevokeAndDisconnectWork()
     {
         await using var upstream = await GatewayProcess.StartAsync($$"""
             users:
@@ -51,12 +51,13 @@ public sealed class ConnectPageTests
         var environment = new Dictionary<string, string> { ["ARCHESTRA_ENCRYPTION_KEY"] = EncryptionKey };
         await using var gateway = await GatewayProcess.StartAsync($$"""
             storage: { encryption_key: "${env:ARCHESTRA_ENCRYPTION_KEY}" }
+            teams: [data]
             users:
               alice: {}
-              bob: {}
+              bob: { teams: [data] }
             servers:
               upstream:
-                remote: { url: "{{upstream.ProfileUrl("tools")}}", oauth: { owners: [user] } }
+                remote: { url: "{{upstream.ProfileUrl("tools")}}", oauth: {} }
             profiles:
               p: { access: { users: [alice, bob] }, tools: [{ server: upstream }] }
             auth:
@@ -108,6 +109,27 @@ public sealed class ConnectPageTests
             traffic.Append(refused);
             Assert.True(refused["result"]!["isError"]!.GetValue<bool>());
             Assert.Contains($"connect it at {connectPage}", refused["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        // An administrator connects bob's team (the CLI, with the upstream account it was given): bob's calls use it.
+        await using (var connect = ChildProcess.Start(Repository.GatewayBinary, ["connections", "connect", "upstream", "--owner", "team:data", "--config", gateway.ConfigPath], environment))
+        {
+            var line = await connect.WaitForLineAsync(l => l.StartsWith("http", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            using var browser = new OAuthFlow(upstream.BaseUrl);
+            var back = await browser.ApproveAsync(new Uri(line.Trim()), UpstreamAlice);
+            using (await browser.Http.GetAsync(back))
+            {
+            }
+
+            Assert.Equal(0, await connect.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("connected 'upstream' for team:data", connect.Output, StringComparison.Ordinal);
+        }
+
+        using (var bob = new RawMcpClient(gateway.ProfileUrl("p")) { BearerToken = Bob })
+        {
+            await bob.InitializeAsync(capabilities: UrlElicitation);
+            // The team's connection was made with alice's upstream account, so the upstream sees her.
+            await Eventually.TrueAsync(async () => (await bob.CallTextAsync("upstream__whoami"))?.Contains("user:alice", StringComparison.Ordinal) == true, 10, () => gateway.Process.Output);
         }
 
         // Her token lives 32 s and is refreshed 30 s before it expires.
