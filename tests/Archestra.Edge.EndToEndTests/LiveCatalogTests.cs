@@ -66,6 +66,61 @@ public sealed class LiveCatalogTests
         }
     }
 
+    /// <summary>
+    /// Clients hear of the lists that changed, once: a server's announcement is checked against a fresh read (servers
+    /// announce at start-up and repeat themselves), and a reload that changes a tool's description tells of tools only.
+    /// </summary>
+    [Fact]
+    public async Task OnlyListsThatChanged_AreAnnounced_Once()
+    {
+        string Config(string description) => $$"""
+            servers:
+              s:
+                {{TestServerProcess.StdioYaml("announcer")}}
+            profiles:
+              p:
+                tools: [{ server: s, include: [add_tool, identify], describe: { identify: "{{description}}" } }]
+                prompts: [{ server: s }]
+                resources: [{ server: s }]
+            """;
+        await using var gateway = await GatewayProcess.StartAsync(Config("first"));
+        await using var client = await Clients.ConnectAsync(gateway.ProfileUrl("p"));
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        foreach (var method in new[] { NotificationMethods.ToolListChangedNotification, NotificationMethods.PromptListChangedNotification, NotificationMethods.ResourceListChangedNotification })
+        {
+            client.RegisterNotificationHandler(method, (_, _) =>
+            {
+                heard.Enqueue(method);
+                return ValueTask.CompletedTask;
+            });
+        }
+
+        await client.ListToolsAsync();
+        await client.ListPromptsAsync();
+        await client.ListResourcesAsync();
+
+        // A new tool: announced upstream, read again, different: clients are told.
+        await client.CallToolAsync("s__add_tool", new Dictionary<string, object?> { ["name"] = "fresh" });
+        await Eventually.TrueAsync(() => heard.Contains(NotificationMethods.ToolListChangedNotification));
+        await Task.Delay(500);
+        Assert.Equal([NotificationMethods.ToolListChangedNotification], heard.ToArray());
+
+        // The same tool again: announced upstream, read again, the same: nobody is told.
+        heard.Clear();
+        await client.CallToolAsync("s__add_tool", new Dictionary<string, object?> { ["name"] = "fresh" });
+        await Task.Delay(1500);
+        Assert.Empty(heard);
+        Assert.Single(gateway.Process.Output.Split('\n'), l => l.Contains("the tools of server 's' changed", StringComparison.Ordinal));
+
+        // A reload that changes a description: tools/list_changed, and not prompts or resources.
+        var temporary = gateway.ConfigPath + ".tmp";
+        await File.WriteAllTextAsync(temporary, Config("second"));
+        File.Move(temporary, gateway.ConfigPath, overwrite: true);
+        await Eventually.TrueAsync(async () => (await client.ListToolsAsync()).Any(t => t.Description == "second"), 20);
+        await Task.Delay(500);
+        Assert.Equal([NotificationMethods.ToolListChangedNotification], heard.ToArray());
+    }
+
     private static TaskCompletionSource ListChangedSignal(McpClient client)
     {
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

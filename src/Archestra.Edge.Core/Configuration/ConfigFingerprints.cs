@@ -35,7 +35,26 @@ internal static class ConfigFingerprints
             {
                 foreach (var (key, value) in members.Children)
                 {
-                    parts[$"{group}/{((YamlScalarNode)key).Value}"] = Canonical(value);
+                    var name = $"{group}/{((YamlScalarNode)key).Value}";
+                    parts[name] = Canonical(value);
+                    if (group == "profiles" && value is YamlMappingNode profile)
+                    {
+                        // Each list a profile assigns, and the rest of it: a reload tells clients only of the lists that changed.
+                        var rest = new YamlMappingNode();
+                        foreach (var (member, setting) in profile.Children)
+                        {
+                            if (member is YamlScalarNode { Value: "tools" or "prompts" or "resources" } list)
+                            {
+                                parts[$"{name}/{list.Value}"] = Canonical(setting);
+                            }
+                            else
+                            {
+                                rest.Children.Add(member, setting);
+                            }
+                        }
+
+                        parts[$"{name}/rest"] = Canonical(rest);
+                    }
                 }
             }
         }

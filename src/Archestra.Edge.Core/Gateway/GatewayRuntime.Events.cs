@@ -183,47 +183,41 @@ internal sealed partial class GatewayRuntime
     private void OnListRefreshed(ServerListCache cache)
     {
         Log.ListRefreshed(_logger, cache.Server.Name, CatalogKinds.ResultProperty(cache.Kind));
-        Notify(cache.Server, [cache.Kind], invalidateCaches: false);
+        Notify(cache.Server, cache.Kind);
     }
 
-    /// <summary>Drops the server's lists of these kinds, and the catalogs built from them, and tells the affected sessions.</summary>
-    private void ListsChanged(UpstreamServer server, params ReadOnlySpan<CatalogKind> kinds) => Notify(server, kinds, invalidateCaches: true);
-
-    private void Notify(UpstreamServer server, ReadOnlySpan<CatalogKind> kinds, bool invalidateCaches)
+    /// <summary>
+    /// The server announced changes: its lists of these kinds are read again, and only one that differs is rebuilt
+    /// and announced to clients (<see cref="OnListRefreshed"/>), once per profile.
+    /// </summary>
+    private void ListsChanged(UpstreamServer server, params ReadOnlySpan<CatalogKind> kinds)
     {
-        // One notification per profile and list kind, even when two lists behind it changed (resources and templates).
-        var notified = new HashSet<(ProfileRuntime, McpMethod)>();
         foreach (var kind in kinds)
         {
-            var cache = _listCaches[(server, kind)];
-            if (invalidateCaches)
+            _listCaches[(server, kind)].Announced();
+        }
+    }
+
+    /// <summary>Rebuilds the catalogs of this kind that use the server's list, and tells their sessions, once per profile.</summary>
+    private void Notify(UpstreamServer server, CatalogKind kind)
+    {
+        var cache = _listCaches[(server, kind)];
+        var notification = JsonRpcWriter.Notification(McpMethods.NameOf(CatalogKinds.ListChangedNotification(kind)));
+        foreach (var profile in Profiles.Values)
+        {
+            var holder = profile.CatalogOf(kind);
+            if (!holder.Uses(cache))
             {
-                cache.Invalidate();
+                continue;
             }
 
-            var method = CatalogKinds.ListChangedNotification(kind);
-            foreach (var profile in Profiles.Values)
+            holder.Invalidate();
+            Log.CatalogInvalidated(_logger, profile.Name, CatalogKinds.ResultProperty(kind), server.Name);
+            foreach (var session in Sessions.All)
             {
-                var holder = profile.CatalogOf(kind);
-                if (!holder.Uses(cache))
+                if (ReferenceEquals(session.Profile, profile))
                 {
-                    continue;
-                }
-
-                holder.Invalidate();
-                if (!notified.Add((profile, method)))
-                {
-                    continue;
-                }
-
-                Log.CatalogInvalidated(_logger, profile.Name, CatalogKinds.ResultProperty(kind), server.Name);
-                var notification = JsonRpcWriter.Notification(McpMethods.NameOf(method));
-                foreach (var session in Sessions.All)
-                {
-                    if (ReferenceEquals(session.Profile, profile))
-                    {
-                        session.Post(notification);
-                    }
+                    session.Post(notification);
                 }
             }
         }

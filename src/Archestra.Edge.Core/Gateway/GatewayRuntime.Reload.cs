@@ -59,6 +59,15 @@ internal sealed partial class GatewayRuntime
     /// Hands this runtime's sessions to <paramref name="successor"/> (ending those whose profile is gone, and telling
     /// those whose profile changed that its lists changed), then stops the servers it did not carry over.
     /// </summary>
+    /// <summary>
+    /// Whether a profile's list of this kind may read differently after the reload: its own assignments changed, or
+    /// anything else of the profile (naming, separator, access, policies …); a changed tool description is news for
+    /// <c>tools/list</c> only.
+    /// </summary>
+    private bool ListChanged(GatewayRuntime successor, string profile, CatalogKind kind)
+        => !Snapshot.SameAs(successor.Snapshot, $"profiles/{profile}/rest")
+            || !Snapshot.SameAs(successor.Snapshot, $"profiles/{profile}/{CatalogKinds.ResultProperty(kind)}");
+
     public async Task<ReloadSummary> RetireAsync(GatewayRuntime successor)
     {
         var removed = new List<UpstreamServer>();
@@ -82,16 +91,16 @@ internal sealed partial class GatewayRuntime
                 continue;
             }
 
-            var changed = !Snapshot.SameAs(successor.Snapshot, $"profiles/{profile.Name}") || UsesAny(session.Profile, removed) || pinsChanged;
+            var usesRemoved = UsesAny(session.Profile, removed);
             session.Rebind(profile);
             foreach (var server in removed)
             {
                 session.ReleaseOwnUpstream(server);
             }
 
-            if (changed)
+            foreach (var kind in (ReadOnlySpan<CatalogKind>)[CatalogKind.Tools, CatalogKind.Prompts, CatalogKind.Resources])
             {
-                foreach (var kind in (ReadOnlySpan<CatalogKind>)[CatalogKind.Tools, CatalogKind.Prompts, CatalogKind.Resources])
+                if (usesRemoved || ListChanged(successor, profile.Name, kind) || (pinsChanged && kind != CatalogKind.Resources))
                 {
                     session.Post(JsonRpcWriter.Notification(McpMethods.NameOf(CatalogKinds.ListChangedNotification(kind))));
                 }

@@ -25,6 +25,7 @@ internal sealed class ServerListCache : IDisposable
     private TimeSpan _retry = s_initialRetry;
     private bool _wanted;
     private Task<bool>? _refresh;
+    private bool _announcedDuringRefresh;
     private bool _disposed;
 
     public ServerListCache(UpstreamServer server, CatalogKind kind, TimeProvider timeProvider)
@@ -111,6 +112,32 @@ internal sealed class ServerListCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// The server announced a change (<c>list_changed</c>): the list is read again and compared, and
+    /// <see cref="Changed"/> runs only if it differs — servers announce more than changes (at start-up, while
+    /// registering what depends on the client; all kinds for a change of one). Announcements during a re-read
+    /// cause one more re-read after it, so the last change is never missed. A list nobody asked for is just dropped.
+    /// </summary>
+    public void Announced()
+    {
+        lock (_lock)
+        {
+            if (!_wanted || _disposed)
+            {
+                _current = null;
+                return;
+            }
+
+            if (_refresh is not null)
+            {
+                _announcedDuringRefresh = true;
+                return;
+            }
+
+            _refresh = RefreshCoreAsync(_current);
+        }
+    }
+
     private async Task<bool> RefreshCoreAsync(Task<ServerList>? previous)
     {
         // Never completes before RefreshAsync has stored it (the finally below clears it).
@@ -144,6 +171,11 @@ internal sealed class ServerListCache : IDisposable
             lock (_lock)
             {
                 _refresh = null;
+                if (_announcedDuringRefresh && !_disposed)
+                {
+                    _announcedDuringRefresh = false;
+                    _refresh = RefreshCoreAsync(_current);
+                }
             }
         }
     }
