@@ -85,6 +85,7 @@ public sealed class ConnectPageTests
         using var alice = new RawMcpClient(gateway.ProfileUrl("p")) { BearerToken = Alice };
         await alice.InitializeAsync(capabilities: UrlElicitation);
         await Eventually.TrueAsync(async () => (await alice.CallTextAsync("upstream__whoami"))?.Contains("user:alice", StringComparison.Ordinal) == true, 10, () => gateway.Process.Output);
+        Assert.Contains("\"authenticated\":true", await alice.CallTextAsync("upstream__whoami"), StringComparison.Ordinal);
         traffic.Append(await alice.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"upstream__echo","arguments":{"text":"hers"}}}"""));
 
         // Bob has no connection: a client that takes URL-mode elicitation is sent to the page (-32042) ...

@@ -77,6 +77,11 @@ public sealed class RelayTests : IClassFixture<MixedProfileFixture>
         var who = (await client.CallToolAsync("edge__whoami")).StructuredContent!.Value;
         Assert.Equal("archestra-e2e", who.GetProperty("clientName").GetString());
         Assert.Equal("mixed", who.GetProperty("profile").GetString());
+
+        // No auth: section: nobody is authenticated, and whoami says so rather than naming the organisation.
+        Assert.Equal("anonymous", who.GetProperty("principal").GetString());
+        Assert.False(who.GetProperty("authenticated").GetBoolean());
+        Assert.Contains("authenticates nobody", who.GetProperty("note").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]

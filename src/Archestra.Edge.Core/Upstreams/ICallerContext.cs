@@ -16,6 +16,9 @@ internal interface ICallerContext
     /// <summary>The principal the caller authenticated as; "anonymous" when the profile has no authentication.</summary>
     string Principal { get; }
 
+    /// <summary>False when the gateway authenticates nobody (no <c>auth:</c>): every caller is then the organisation, unproven.</summary>
+    bool Authenticated { get; }
+
     /// <summary>
     /// For a 2026-07-28 server: the <c>_meta</c> members (protocol version, client capabilities, client info, log level)
     /// that stand for this caller's session in each request, ending with a comma. Empty for a 2026-07-28 caller, whose

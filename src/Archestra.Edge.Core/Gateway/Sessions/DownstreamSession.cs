@@ -87,6 +87,8 @@ internal sealed class DownstreamSession : ICallerContext
 
     public string Principal => Caller.Name;
 
+    public bool Authenticated => !ReferenceEquals(Caller, Identity.Principal.Anonymous);
+
     /// <summary>
     /// A 2026-07-28 request's context rather than a session: made for one request (or one <c>subscriptions/listen</c>
     /// stream) from its <c>_meta</c>, never found by id, closed when the request ends.

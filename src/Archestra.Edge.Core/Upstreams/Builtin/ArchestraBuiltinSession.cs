@@ -142,7 +142,14 @@ internal sealed class ArchestraBuiltinSession : UpstreamSession
     private static void WriteWhoAmI(Utf8JsonWriter writer, ICallerContext? caller)
     {
         writer.WriteStartObject();
-        writer.WriteString("principal", caller?.Principal ?? "anonymous");
+        var authenticated = caller?.Authenticated == true;
+        writer.WriteString("principal", authenticated ? caller!.Principal : "anonymous");
+        writer.WriteBoolean("authenticated", authenticated);
+        if (!authenticated)
+        {
+            writer.WriteString("note", "This gateway authenticates nobody (its config has no auth: section): every caller is served alike, as the organisation.");
+        }
+
         writer.WriteString("profile", caller?.ProfileName);
         WriteOptional(writer, "clientName", caller?.ClientName);
         WriteOptional(writer, "clientVersion", caller?.ClientVersion);
