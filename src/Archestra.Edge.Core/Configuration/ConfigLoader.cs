@@ -112,7 +112,7 @@ internal static class ConfigLoader
             return new ConfigLoadResult(null, diagnostics.Sorted());
         }
 
-        var snapshot = new ConfigCompiler(diagnostics, path).Compile(config, ConfigFingerprints.Of(root), fingerprint);
+        var snapshot = new ConfigCompiler(diagnostics, path, environment).Compile(config, ConfigFingerprints.Of(root), fingerprint);
         if (diagnostics.HasErrors || snapshot is null)
         {
             return new ConfigLoadResult(null, diagnostics.Sorted());

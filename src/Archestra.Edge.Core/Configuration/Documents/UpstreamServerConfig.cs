@@ -122,7 +122,7 @@ internal sealed class ProcessServerConfig
 /// <summary>A server in a container, started with the podman or docker command line.</summary>
 internal sealed class ContainerServerConfig
 {
-    /// <summary><c>podman</c> (default) or <c>docker</c>.</summary>
+    /// <summary><c>podman</c> or <c>docker</c>. Default: podman if it is on the gateway's PATH, else docker.</summary>
     public string? Runtime { get; set; }
 
     /// <summary>A local image, e.g. <c>localhost/mcp-jira:1.2</c>; it is never pulled.</summary>

@@ -76,7 +76,8 @@ internal sealed partial class ConfigCompiler
         var valid = true;
         var runtime = container.Runtime switch
         {
-            null or "podman" => ContainerRuntimeKind.Podman,
+            null => Upstreams.Supervision.Containers.ContainerRuntime.Detect(_environment("PATH")),
+            "podman" => ContainerRuntimeKind.Podman,
             "docker" => ContainerRuntimeKind.Docker,
             _ => Invalid(ref valid, $"{path}.runtime", $"unknown runtime '{container.Runtime}'", "use podman or docker", ContainerRuntimeKind.Podman),
         };

@@ -17,10 +17,14 @@ internal sealed partial class ConfigCompiler
     private readonly string _sourcePath;
     private readonly string _baseDirectory;
 
-    public ConfigCompiler(DiagnosticBag diagnostics, string sourcePath)
+    /// <summary>The environment the gateway will run in (its <c>PATH</c> decides the default container runtime).</summary>
+    private readonly Func<string, string?> _environment;
+
+    public ConfigCompiler(DiagnosticBag diagnostics, string sourcePath, Func<string, string?>? environment = null)
     {
         _diagnostics = diagnostics;
         _sourcePath = sourcePath;
+        _environment = environment ?? Environment.GetEnvironmentVariable;
         _baseDirectory = Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? Directory.GetCurrentDirectory();
     }
 

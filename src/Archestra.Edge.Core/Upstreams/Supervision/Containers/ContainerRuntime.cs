@@ -214,6 +214,29 @@ internal sealed partial class ContainerRuntime
         }
     }
 
+    /// <summary>
+    /// The runtime a container server uses when its config names none: podman if it is on <paramref name="path"/>,
+    /// else docker if that is, else podman (whose absence the first start then reports).
+    /// </summary>
+    public static ContainerRuntimeKind Detect(string? path)
+    {
+        var docker = false;
+        foreach (var directory in (path ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (IsExecutable(Path.Combine(directory, "podman")))
+            {
+                return ContainerRuntimeKind.Podman;
+            }
+
+            docker |= IsExecutable(Path.Combine(directory, "docker"));
+        }
+
+        return docker ? ContainerRuntimeKind.Docker : ContainerRuntimeKind.Podman;
+
+        static bool IsExecutable(string file)
+            => File.Exists(file) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+    }
+
     /// <summary>Runs the runtime's CLI to completion; exit code 127 and a clear message when it is not installed.</summary>
     internal static async Task<(int Code, string Output, string Error)> RunAsync(ContainerRuntimeKind runtime, IEnumerable<string> args, CancellationToken cancellationToken)
     {
@@ -237,7 +260,7 @@ internal sealed partial class ContainerRuntime
         }
         catch (Win32Exception)
         {
-            return (127, string.Empty, $"{command} is not installed (not found in PATH); install it, or choose the other runtime with container.runtime");
+            return (127, string.Empty, $"{command} is not installed (not found in PATH); install podman or docker (without container.runtime the gateway uses podman if it is installed, else docker)");
         }
 
         using (process)
