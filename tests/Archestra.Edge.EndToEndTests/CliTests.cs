@@ -40,6 +40,27 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Validate_ACurationKeyedByARenamedName_Passes_WithAWarningNamingTheUpstreamName()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "renamed.yaml");
+        await File.WriteAllTextAsync(path, """
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p:
+                tools:
+                  - server: edge
+                    rename: { gateway_info: about }
+                    describe: { about: "What this gateway is" }
+            """);
+        var (code, output) = await RunAsync("validate", "--config", path);
+        Assert.Equal(0, code);
+        Assert.Contains("renamed.yaml:8:28: warning: profiles.p.tools[0].describe.about: 'about' is the name 'gateway_info' is renamed to", output, StringComparison.Ordinal);
+        Assert.Contains("hint: key it by 'gateway_info'", output, StringComparison.Ordinal);
+        Assert.Contains("ok (1 servers, 1 profiles, 1 warning)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_ABadFile_ReportsEveryErrorWithPosition_AndExits1()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "bad.yaml");

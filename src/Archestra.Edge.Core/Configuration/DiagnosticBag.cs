@@ -12,6 +12,7 @@ internal sealed class DiagnosticBag
     private readonly string _file;
     private readonly Dictionary<string, Mark> _marks = new(StringComparer.Ordinal);
     private readonly List<string> _cutPaths = [];
+    private readonly List<ConfigDiagnostic> _warnings = [];
 
     public DiagnosticBag(string file)
     {
@@ -45,6 +46,21 @@ internal sealed class DiagnosticBag
 
         var mark = Find(path);
         _items.Add(new ConfigDiagnostic(_file, (int)mark.Line, (int)mark.Column, path, message, hint));
+    }
+
+    /// <summary>Reports what loads but most likely does not do what was meant, at the value found at <paramref name="path"/>.</summary>
+    public void Warn(string path, string message, string? hint = null)
+    {
+        var mark = Find(path);
+        _warnings.Add(new ConfigDiagnostic(_file, (int)mark.Line, (int)mark.Column, path, message, hint) { IsWarning = true });
+    }
+
+    /// <summary>The warnings, in file order.</summary>
+    public IReadOnlyList<ConfigDiagnostic> Warnings()
+    {
+        var sorted = new List<ConfigDiagnostic>(_warnings);
+        sorted.Sort(static (a, b) => a.Line != b.Line ? a.Line.CompareTo(b.Line) : a.Column.CompareTo(b.Column));
+        return sorted;
     }
 
     /// <summary>Errors ordered by position in the file, so they read top to bottom.</summary>

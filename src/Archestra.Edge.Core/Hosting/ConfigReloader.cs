@@ -129,6 +129,11 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
             _identity.Tokens.ReplaceDeclared(next.Auth.Tokens);
             await current.RetireAsync(successor).ConfigureAwait(false);
             _loaded = hash ?? [];
+            foreach (var warning in next.Warnings)
+            {
+                Log.Warning(_logger, warning.ToString());
+            }
+
             Last = (_time.GetUtcNow(), null);
             _metrics.RecordReload(succeeded: true);
             return true;
@@ -251,6 +256,9 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
 
         [LoggerMessage(EventIds.ConfigReloadSignalIgnored, LogLevel.Warning, "SIGHUP is ignored by this process (started under nohup?), so it cannot trigger reloads; changes to the config file still do")]
         public static partial void HangupIgnored(ILogger logger);
+
+        [LoggerMessage(EventIds.ConfigWarning, LogLevel.Warning, "{Diagnostic}")]
+        public static partial void Warning(ILogger logger, string diagnostic);
 
         [LoggerMessage(EventIds.ConfigReloadFailed, LogLevel.Error, "  {Diagnostic}")]
         public static partial void Diagnostic(ILogger logger, string diagnostic);

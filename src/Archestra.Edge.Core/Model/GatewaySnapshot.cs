@@ -44,6 +44,9 @@ internal sealed class GatewaySnapshot
     public bool SameAs(GatewaySnapshot other, string part)
         => Fingerprints.GetValueOrDefault(part) == other.Fingerprints.GetValueOrDefault(part);
 
+    /// <summary>What loaded but most likely does not do what was meant (<c>validate</c> prints them, <c>serve</c> logs them).</summary>
+    public ImmutableArray<Configuration.ConfigDiagnostic> Warnings { get; init; } = [];
+
     /// <summary>Registry catalog files (absolute paths) for the <c>registry</c> command.</summary>
     public ImmutableArray<string> RegistryCatalogs { get; init; } = [];
 
@@ -97,6 +100,7 @@ internal sealed class GatewaySnapshot
         MetricsPath = MetricsPath,
         Tracing = Tracing,
         Pins = pins,
+        Warnings = Warnings,
     };
 }
 

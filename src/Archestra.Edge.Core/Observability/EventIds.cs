@@ -85,6 +85,7 @@ internal static class EventIds
     public const int ConfigReloadFailed = 411;
     public const int ConfigReloadRequested = 412;
     public const int ConfigReloadSignalIgnored = 413;
+    public const int ConfigWarning = 414;
 
     // Tracing
     public const int TraceExportFailed = 420;

@@ -26,6 +26,11 @@ internal static class ServeCommand
             return CommandLine.Failure;
         }
 
+        foreach (var warning in result.Snapshot!.Warnings)
+        {
+            Console.Error.WriteLine(warning.ToString());
+        }
+
         var snapshot = options.DataDir is { } dataDir ? result.Snapshot!.WithDataDirectory(dataDir) : result.Snapshot!;
         Microsoft.AspNetCore.Builder.WebApplication app;
         try

@@ -21,7 +21,13 @@ internal static class ValidateCommand
         }
 
         var snapshot = result.Snapshot!;
-        Console.Out.WriteLine($"{options.ConfigPath}: ok ({snapshot.Servers.Length} servers, {snapshot.ProfileList.Length} profiles)");
+        foreach (var warning in snapshot.Warnings)
+        {
+            Console.Error.WriteLine(warning.ToString());
+        }
+
+        var warnings = snapshot.Warnings.Length switch { 0 => string.Empty, 1 => ", 1 warning", var n => $", {n} warnings" };
+        Console.Out.WriteLine($"{options.ConfigPath}: ok ({snapshot.Servers.Length} servers, {snapshot.ProfileList.Length} profiles{warnings})");
         return CommandLine.Success;
     }
 

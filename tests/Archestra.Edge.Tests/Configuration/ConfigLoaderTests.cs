@@ -236,6 +236,29 @@ public sealed class ConfigLoaderTests
         }
     }
 
+    [Fact]
+    public void CurationKeyedByARenamedName_Loads_WithAWarningNamingTheUpstreamName()
+    {
+        var snapshot = Load("""
+            servers:
+              edge: { builtin: archestra }
+            profiles:
+              p:
+                tools:
+                  - server: edge
+                    rename: { gateway_info: about, whoami: me, list_servers: servers }
+                    describe: { about: "What this is", whoami: "fine: the server's own name" }
+                    fixed_arguments: { me: { x: "1" } }
+            """);
+        Assert.Equal(
+            [
+                "test.yaml:8:28: warning: profiles.p.tools[0].describe.about: 'about' is the name 'gateway_info' is renamed to, and keys here are the server's own names: this entry matches nothing\n    hint: key it by 'gateway_info'",
+                "test.yaml:9:32: warning: profiles.p.tools[0].fixed_arguments.me: 'me' is the name 'whoami' is renamed to, and keys here are the server's own names: this entry matches nothing\n    hint: key it by 'whoami'",
+            ],
+            snapshot.Warnings.Select(static w => w.ToString()));
+        Assert.Empty(Load("servers:\n  edge: { builtin: archestra }\nprofiles:\n  p: { tools: [{ server: edge }] }\n").Warnings);
+    }
+
     private static GatewaySnapshot Load(string yaml, IDictionary<string, string>? environment = null)
     {
         var result = ConfigLoader.Load(yaml, "test.yaml", key => environment?.TryGetValue(key, out var v) == true ? v : null);

@@ -156,9 +156,15 @@ public sealed class CatalogBuilderTests : IDisposable
     {
         var s = Server("s");
         var notes = new CatalogNotes();
-        var assignment = Assignment("s") with { Renames = new Dictionary<string, string> { ["gone"] = "x" }.ToFrozenDictionary() };
-        CatalogBuilder.Build(CatalogKind.Tools, Profile(ToolNaming.Prefixed), [Source(s, List("""{"name":"here"}"""), assignment)], notes);
-        Assert.Equal([("s", "gone")], notes.UnmatchedCuration);
+        var assignment = Assignment("s") with
+        {
+            Renames = new Dictionary<string, string> { ["gone"] = "x", ["search_issues"] = "find" }.ToFrozenDictionary(),
+            Descriptions = new Dictionary<string, string> { ["find"] = "keyed by the renamed name", ["serch_issues"] = "misspelt" }.ToFrozenDictionary(),
+        };
+        CatalogBuilder.Build(CatalogKind.Tools, Profile(ToolNaming.Prefixed), [Source(s, List("""{"name":"here"}""", """{"name":"search_issues"}"""), assignment)], notes);
+
+        // Each entry that matches nothing, with the upstream name it could mean: the item renamed to it, or the closest spelling.
+        Assert.Equal([("s", "gone", null), ("s", "find", "search_issues"), ("s", "serch_issues", "search_issues")], notes.UnmatchedCuration);
     }
 
     [Fact]

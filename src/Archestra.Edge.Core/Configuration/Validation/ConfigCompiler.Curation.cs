@@ -116,6 +116,29 @@ internal sealed partial class ConfigCompiler
     }
 
     /// <summary>A curation entry must name something the assignment exposes, or it would silently do nothing.</summary>
+    /// <summary>
+    /// Curation is keyed by the server's own names: a key that is the name another item is renamed to matches nothing
+    /// (the server has no item by that name) and would silently do nothing. It loads, with a warning naming the
+    /// upstream name it most likely means.
+    /// </summary>
+    private void WarnOfRenamedKeys(Dictionary<string, string>? renames, IEnumerable<string>? keys, string path)
+    {
+        if (renames is null || renames.Count == 0 || keys is null)
+        {
+            return;
+        }
+
+        foreach (var key in keys)
+        {
+            var meant = renames.Where(r => r.Value == key && r.Key != key).Select(static r => r.Key).ToList();
+            if (meant.Count > 0 && !renames.ContainsKey(key))
+            {
+                _diagnostics.Warn($"{path}.{key}", $"'{key}' is the name {string.Join(" and ", meant.Select(static m => $"'{m}'"))} is renamed to, and keys here are the server's own names: this entry matches nothing",
+                    $"key it by {string.Join(" or ", meant.Select(static m => $"'{m}'"))}");
+            }
+        }
+    }
+
     private void CheckCurated(AssignmentModel assignment, string name, string path, string what)
     {
         if (!assignment.Admits(name))

@@ -123,6 +123,8 @@ internal sealed partial class ConfigCompiler
                 Descriptions = CompileDescriptions(model, assignment.Describe, $"{itemPath}.describe"),
                 FixedArguments = CompileFixedArguments(model, assignment.FixedArguments, $"{itemPath}.fixed_arguments"),
             });
+            WarnOfRenamedKeys(assignment.Rename, assignment.Describe?.Keys, $"{itemPath}.describe");
+            WarnOfRenamedKeys(assignment.Rename, assignment.FixedArguments?.Keys, $"{itemPath}.fixed_arguments");
         }
 
         return result.ToImmutable();

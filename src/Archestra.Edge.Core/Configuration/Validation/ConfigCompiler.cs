@@ -84,6 +84,7 @@ internal sealed partial class ConfigCompiler
             LogLevel = CompileLogLevel(config.Observability?.Logs),
             MetricsPath = CompileMetricsPath(config.Observability?.Metrics),
             Tracing = CompileTracing(config.Observability?.Tracing),
+            Warnings = [.. _diagnostics.Warnings()],
         };
     }
 

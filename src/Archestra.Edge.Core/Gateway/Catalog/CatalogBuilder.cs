@@ -25,7 +25,7 @@ internal sealed class CatalogNotes
     public List<CatalogCollision> Collisions { get; } = [];
 
     /// <summary>(server, upstream name) of a rename/describe/fixed_arguments entry whose item the server does not list.</summary>
-    public List<(string Server, string Name)> UnmatchedCuration { get; } = [];
+    public List<(string Server, string Name, string? Meant)> UnmatchedCuration { get; } = [];
 
     /// <summary>Items whose definition does not match the lock file, by server (withheld under <c>block</c>).</summary>
     public List<(string Server, PinningMode Mode, Pinning.PinMismatch Mismatch)> PinMismatches { get; } = [];
@@ -203,7 +203,10 @@ internal static class CatalogBuilder
         {
             if (!listed.Contains(name) && reported.Add(name))
             {
-                notes.UnmatchedCuration.Add((source.Server.Name, name));
+                // The upstream name it could mean: the item renamed to it (keys are upstream names), else the closest spelling.
+                var meant = assignment.Renames.FirstOrDefault(r => r.Value == name && listed.Contains(r.Key)).Key
+                    ?? Configuration.Yaml.Spelling.Closest(name, listed);
+                notes.UnmatchedCuration.Add((source.Server.Name, name, meant));
             }
         }
     }

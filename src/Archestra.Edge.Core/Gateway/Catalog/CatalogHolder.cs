@@ -127,9 +127,9 @@ internal sealed partial class CatalogHolder
             Log.NameCollision(_logger, _profile.Name, CatalogKinds.Noun(_kind), collision.ExposedName, collision.DroppedServer, collision.DroppedName, collision.KeptServer, collision.KeptName);
         }
 
-        foreach (var (server, name) in notes.UnmatchedCuration)
+        foreach (var (server, name, meant) in notes.UnmatchedCuration)
         {
-            Log.UnmatchedCuration(_logger, _profile.Name, server, CatalogKinds.Noun(_kind), name);
+            Log.UnmatchedCuration(_logger, _profile.Name, server, CatalogKinds.Noun(_kind), name, meant is null ? string.Empty : $" (did you mean '{meant}'? keys are the server's own names)");
         }
 
         foreach (var (server, mode, mismatch) in notes.PinMismatches)
@@ -280,8 +280,8 @@ internal sealed partial class CatalogHolder
         public static partial void NameCollision(ILogger logger, string profile, string noun, string name, string droppedServer, string droppedName, string keptServer, string keptName);
 
         [LoggerMessage(Observability.EventIds.CatalogUnmatchedCuration, LogLevel.Warning,
-            "Profile '{Profile}': server '{Server}' lists no {Noun} '{Name}', so its rename/describe/fixed_arguments entry does nothing")]
-        public static partial void UnmatchedCuration(ILogger logger, string profile, string server, string noun, string name);
+            "Profile '{Profile}': server '{Server}' lists no {Noun} '{Name}', so its rename/describe/fixed_arguments entry does nothing{Meant}")]
+        public static partial void UnmatchedCuration(ILogger logger, string profile, string server, string noun, string name, string meant);
 
         [LoggerMessage(Observability.EventIds.CatalogServerFailed, LogLevel.Warning,
             "Profile '{Profile}': the {Kind} of server '{Server}' are left out: {Reason}")]
