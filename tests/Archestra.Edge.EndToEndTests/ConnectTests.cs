@@ -11,8 +11,8 @@ namespace Archestra.Edge.EndToEndTests;
 /// </summary>
 public sealed class ConnectTests : IClassFixture<AuthFixture>
 {
-    private static readonly string[] s_bearerClients = ["claude-code", "claude-desktop", "cursor", "vscode", "codex", "curl"];
-    private static readonly string[] s_oauthClients = ["claude-code", "claude-desktop", "cursor", "vscode", "codex"];
+    private static readonly string[] s_bearerClients = ["claude-code", "claude-desktop", "cursor", "vscode", "codex", "inspector", "curl"];
+    private static readonly string[] s_oauthClients = ["claude-code", "claude-desktop", "cursor", "vscode", "codex", "inspector"];
 
     private readonly AuthFixture _fixture;
 
@@ -96,6 +96,30 @@ public sealed class ConnectTests : IClassFixture<AuthFixture>
         Assert.Contains("HTTP/1.1 200", shell.Output, StringComparison.Ordinal);
         Assert.Contains("mcp-session-id:", shell.Output, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("\"serverInfo\"", shell.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The MCP Inspector's snippet, in its CLI mode as the snippet says, run with the real Inspector (v2, from npm).</summary>
+    [Fact]
+    public async Task InspectorSnippet_ListsTheProfilesTools_WithTheTokenFromTheEnvironment()
+    {
+        using var http = new HttpClient();
+        using var response = await GetAsync(http, new Uri(ConnectUrl("everyone") + "?format=json"), AuthFixture.Carol);
+        var clients = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["clients"]!.AsArray();
+        var inspector = clients.Single(c => c!["client"]!.GetValue<string>() == "inspector" && c["auth"]!.GetValue<string>() == "bearer")!["snippet"]!.GetValue<string>();
+        Assert.StartsWith("npx @modelcontextprotocol/inspector --transport http --server-url ", inspector, StringComparison.Ordinal);
+        var command = inspector.Split('\n').Single(l => l.StartsWith("# npx ", StringComparison.Ordinal))[2..];
+
+        // Run where the test tools are installed, so npx finds the Inspector there; Node 22 first on PATH.
+        var node = Path.GetDirectoryName(Repository.Node)!;
+        await using var shell = ChildProcess.Start("bash", ["-c", command], new Dictionary<string, string>
+        {
+            ["ARCHESTRA_TOKEN"] = AuthFixture.Carol,
+            ["PATH"] = $"{node}:{Environment.GetEnvironmentVariable("PATH")}",
+            ["npm_config_offline"] = "true",
+        }, Path.Combine(Repository.Root, "tests", "node"));
+        Assert.True(await shell.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, shell.Output);
+        var tools = JsonNode.Parse(shell.Output[shell.Output.IndexOf('{', StringComparison.Ordinal)..])!["tools"]!.AsArray();
+        Assert.NotEmpty(tools);
     }
 
     [Fact]

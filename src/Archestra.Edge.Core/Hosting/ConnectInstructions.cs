@@ -53,6 +53,7 @@ internal static class ConnectInstructions
             snippets.Add(Cursor(url, name, mode));
             snippets.Add(VsCode(url, name, mode));
             snippets.Add(Codex(url, name, mode));
+            snippets.Add(Inspector(url, mode));
             if (mode != ConnectAuth.OAuth)
             {
                 snippets.Add(Curl(url, mode));
@@ -239,6 +240,16 @@ internal static class ConnectInstructions
         }
 
         return new("codex", "Codex", mode, "~/.codex/config.toml", "toml", text.ToString());
+    }
+
+    /// <summary>The MCP Inspector (v2): its web UI opened on the profile, or its CLI for a quick look without a browser.</summary>
+    private static ConnectSnippet Inspector(string url, ConnectAuth mode)
+    {
+        var target = $"--transport http --server-url {url}{(mode == ConnectAuth.Bearer ? $" --header \"Authorization: Bearer ${TokenVariable}\"" : string.Empty)}";
+        var text = $"npx @modelcontextprotocol/inspector {target}\n" + (mode == ConnectAuth.OAuth
+            ? "# press Connect in the web UI: it signs in on the gateway's page (OAuth)"
+            : $"# without a browser, its CLI:\n# npx @modelcontextprotocol/inspector --cli --method tools/list {target}");
+        return new("inspector", "MCP Inspector", mode, "a shell (Node 22.19 or later)", "shell", text);
     }
 
     private static ConnectSnippet Curl(string url, ConnectAuth mode)
