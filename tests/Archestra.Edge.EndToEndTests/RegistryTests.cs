@@ -213,9 +213,46 @@ public sealed class RegistryTests
         }
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
+    /// <summary>
+    /// An entry whose secret is not set here: add writes it and says that validate and serve refuse the file until the
+    /// variable is set; validate then says the same, naming it; set, the file validates.
+    /// </summary>
+    [Fact]
+    public async Task AddedEntryWithAnUnsetSecret_AddAndValidateAgree_OnWhatToSet()
     {
-        await using var process = ChildProcess.Start(Repository.GatewayBinary, args, workingDirectory: Path.GetTempPath());
+        var directory = Directory.CreateTempSubdirectory("archestra-registry-github-").FullName;
+        try
+        {
+            var config = Path.Combine(directory, "archestra.yaml");
+            await File.WriteAllTextAsync(config, "servers:\n  edge: { builtin: archestra }\nprofiles:\n  p:\n    tools:\n      - server: edge\n");
+            var (code, output) = await RunAsync("registry", "add", "github", "--config", config);
+            Assert.True(code == 0, output);
+            Assert.Contains("set before starting the gateway: GITHUB_TOKEN", output, StringComparison.Ordinal);
+            Assert.Contains("until GITHUB_TOKEN is set, validate and serve refuse this file: export GITHUB_TOKEN=…", output, StringComparison.Ordinal);
+
+            (code, output) = await RunAsync("validate", "--config", config);
+            Assert.Equal(1, code);
+            Assert.Contains("environment variable 'GITHUB_TOKEN' is not set", output, StringComparison.Ordinal);
+
+            (code, output) = await RunAsync(new Dictionary<string, string> { ["GITHUB_TOKEN"] = "ghp_example" }, "validate", "--config", config);
+            Assert.True(code == 0, output);
+
+            // With the variable set, add says nothing of refusals.
+            (code, output) = await RunAsync(new Dictionary<string, string> { ["GITHUB_TOKEN"] = "ghp_example" }, "registry", "add", "github", "--as", "github2", "--config", config);
+            Assert.True(code == 0, output);
+            Assert.DoesNotContain("refuse", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static Task<(int Code, string Output)> RunAsync(params string[] args) => RunAsync(null, args);
+
+    private static async Task<(int Code, string Output)> RunAsync(IDictionary<string, string>? environment, params string[] args)
+    {
+        await using var process = ChildProcess.Start(Repository.GatewayBinary, args, environment, workingDirectory: Path.GetTempPath());
         var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
         return (code, process.Output);
     }

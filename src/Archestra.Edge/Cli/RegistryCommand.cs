@@ -217,6 +217,17 @@ internal static class RegistryCommand
         var message = new StringBuilder();
         message.Append("added server '").Append(serverName).Append("' (").Append(entry.Name).Append(") to ").Append(configPath).Append('\n');
         AppendFollowUp(message, variables, notes);
+
+        // What validate and serve will say: the same load with this environment. Unset values are the operator's to
+        // provide, so the entry is written all the same, and the message says plainly that the file waits for them.
+        var missing = variables.Where(static v => Environment.GetEnvironmentVariable(v) is null).ToList();
+        if (missing.Count > 0 && !ConfigLoader.Load(updated, configPath).Succeeded)
+        {
+            message.Append("until ").Append(string.Join(", ", missing)).Append(missing.Count == 1 ? " is" : " are")
+                .Append(" set, validate and serve refuse this file: ").Append(string.Join("; ", missing.Select(static v => $"export {v}=…")))
+                .Append(" (or set it where the gateway runs: the service's environment, a secret)\n");
+        }
+
         message.Append("assign it to a profile: tools: [{ server: ").Append(serverName).Append(" }]\n");
         Console.Error.Write(message.ToString());
         return CommandLine.Success;
