@@ -59,6 +59,7 @@ case "${1:-build}" in
   deps) deps ;;
   run)
     [ -x artifacts/publish/archestra-edge ] || publish
+    artifacts/publish/archestra-edge schema --write --config archestra.yaml.example >/dev/null   # for editors (git-ignored)
     exec artifacts/publish/archestra-edge serve --config archestra.yaml.example ;;
   unit)
     build

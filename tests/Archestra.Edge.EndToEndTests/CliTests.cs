@@ -40,6 +40,26 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task SchemaWrite_PutsTheSchemaBesideTheConfig_TheSameAsPrinted()
+    {
+        var directory = Directory.CreateTempSubdirectory("archestra-schema-").FullName;
+        try
+        {
+            var copy = Path.Combine(directory, "archestra.yaml");
+            File.Copy(Path.Combine(Repository.Root, "archestra.yaml.example"), copy);
+            var (code, output) = await RunAsync("schema", "--write", "--config", copy);
+            Assert.True(code == 0, output);
+            var written = await File.ReadAllTextAsync(Path.Combine(directory, "archestra.schema.json"));
+            Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "config", "archestra.schema.json")), written);
+            Assert.Contains("$schema=archestra.schema.json", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Validate_ACurationKeyedByARenamedName_Passes_WithAWarningNamingTheUpstreamName()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "renamed.yaml");

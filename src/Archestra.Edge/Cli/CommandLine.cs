@@ -48,8 +48,7 @@ internal static class CommandLine
             case "validate":
                 return ValidateCommand.Run(rest);
             case "schema":
-                Console.Out.Write(Configuration.Yaml.SchemaWriter.Write());
-                return Success;
+                return SchemaCommand.Run(rest);
             case "version" or "--version":
                 Console.Out.WriteLine($"{BuildInfo.ProductName} {BuildInfo.Version}");
                 return Success;
@@ -233,8 +232,8 @@ internal static class CommandLine
           archestra-edge registry search [WORDS] | show NAME | add NAME [--as SERVER] [--use npm|pypi|nuget|oci|remote]
           archestra-edge audit    tail [-n N] [--json] | export [--since 7d] [--until DATE] [--format jsonl|csv]
           archestra-edge pin      [--check | --update] [--server NAME]...
-          archestra-edge connections connect SERVER | list | revoke SERVER
-          archestra-edge schema
+          archestra-edge connections connect SERVER [--owner team:NAME|user:NAME] | list | revoke SERVER
+          archestra-edge schema   [--write [--config FILE]]
           archestra-edge version
           archestra-edge help
 
@@ -246,17 +245,19 @@ internal static class CommandLine
           token      Create (the secret is printed once), list or revoke bearer tokens in data_dir.
           grants     List or revoke what users approved for OAuth clients (the built-in authorization server):
                      a revoked grant's refresh and access tokens stop working.
-          connect    Print ready-to-paste configuration for Claude Code, Claude Desktop, Cursor, VS Code, Codex
-                     and curl (also served at GET /v1/profiles/<profile>/connect).
+          connect    Print ready-to-paste configuration for Claude Code, Claude Desktop, Cursor, VS Code, Codex,
+                     the MCP Inspector and curl (also served at GET /v1/profiles/<profile>/connect).
           registry   Search the MCP server catalogs (built-in, registry.catalogs, --catalog FILE), show an entry,
                      or add it to the config's servers: (the rest of the file stays as it was).
           audit      Show the newest audit records, or export them as JSON lines or CSV (from data_dir).
           pin        Record the tool and prompt definitions of servers with pinning: warn|block in the lock file
                      next to the config (archestra.lock.json); --check exits 1 with a diff when they changed,
                      --update accepts the changes.
-          connections  Connect the organisation to a remote server that wants OAuth (remote.oauth): prints the
-                     authorization URL, waits for the browser, keeps the tokens sealed; list or revoke them.
-          schema     Print the JSON Schema of the config file (for editors).
+          connections  Connect the organisation (or --owner a team or user) to a remote server that wants OAuth
+                     (remote.oauth): prints the authorization URL, waits for the browser, keeps the tokens sealed;
+                     list them, or revoke them (at the authorization server too). Users connect on /connect.
+          schema     Print the JSON Schema of the config file (for editors); --write puts it beside the config
+                     as archestra.schema.json, where the config's yaml-language-server line points.
           version    Print the version.
 
         Options:

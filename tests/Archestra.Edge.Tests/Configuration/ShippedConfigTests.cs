@@ -40,5 +40,13 @@ public sealed class ShippedConfigTests
         Assert.True(File.ReadAllText(path) == expected, "config/archestra.schema.json is stale: run `archestra-edge schema > config/archestra.schema.json` (or the tests with ARCHESTRA_UPDATE_GOLDEN=1)");
     }
 
+    /// <summary>The example is what people copy: its schema line points beside it, where `schema --write` puts the schema.</summary>
+    [Fact]
+    public void TheExample_PointsItsEditorAtASchemaBesideIt()
+    {
+        var first = File.ReadLines(Path.Combine(Root, "archestra.yaml.example")).First();
+        Assert.Equal("# yaml-language-server: $schema=archestra.schema.json", first);
+    }
+
     private static string Root => RepositoryRoot.Path;
 }
