@@ -128,6 +128,21 @@ internal sealed partial class GatewayRuntime : IUpstreamEvents, IGatewayIntrospe
 
     public GatewaySnapshot Snapshot { get; }
 
+    /// <summary>How fresh a server's tool list is: when it was read, how many tools it held, whether the read failed (the console's servers page).</summary>
+    public (DateTimeOffset? ReadAt, int? Tools, string? Error) ToolListOf(string server)
+    {
+        foreach (var ((upstream, kind), cache) in _listCaches)
+        {
+            if (kind == Catalog.CatalogKind.Tools && upstream.Name == server)
+            {
+                var settled = cache.Settled;
+                return (cache.ReadAt, settled is { Failed: false } list ? list.Items.Length : null, settled?.Failed == true ? settled.Error.Message : null);
+            }
+        }
+
+        return (null, null, null);
+    }
+
     /// <summary>Who requests come from, and whether they may use a profile.</summary>
     public Identity.Authenticator Authenticator { get; }
 

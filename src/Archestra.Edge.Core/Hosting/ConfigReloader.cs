@@ -48,6 +48,9 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
     /// <summary>The last reload attempt: when, and why it failed (null when it succeeded or none was made).</summary>
     public (DateTimeOffset At, string? Error)? Last { get; private set; }
 
+    /// <summary>The errors of the last refused file, with <c>file:line:col</c> (empty after a good reload).</summary>
+    public IReadOnlyList<ConfigDiagnostic> LastDiagnostics { get; private set; } = [];
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _debounceTimer = _time.CreateTimer(static state => ((ConfigReloader)state!).Trigger(force: false), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -135,6 +138,7 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
             }
 
             Last = (_time.GetUtcNow(), null);
+            LastDiagnostics = [];
             _metrics.RecordReload(succeeded: true);
             return true;
         }
@@ -188,6 +192,7 @@ internal sealed partial class ConfigReloader : IHostedService, IDisposable
         Log.Failed(_logger, _path, reason);
         _loaded = hash ?? _loaded; // the same bad file is not retried until it changes again
         Last = (_time.GetUtcNow(), reason);
+        LastDiagnostics = diagnostics;
         _metrics.RecordReload(succeeded: false);
         return false;
     }

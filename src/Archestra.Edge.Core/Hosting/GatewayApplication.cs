@@ -178,6 +178,8 @@ internal static class GatewayApplication
         services.AddSingleton<Admin.AdminHandler>();
         services.AddSingleton<ConnectEndpoints>();
         services.AddSingleton<Connections.ConnectPageEndpoints>();
+        services.AddSingleton(sp => new Console.ConsoleEndpoints(sp.GetRequiredService<GatewayHost>(), sp.GetRequiredService<ConfigReloader>(),
+            sp.GetRequiredService<Observability.Audit.AuditTrail>(), sp.GetRequiredService<ILogger<Console.ConsoleEndpoints>>()));
         services.AddSingleton(sp => new ObservabilityEndpoints(
             sp.GetRequiredService<GatewayHost>(),
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
@@ -209,6 +211,7 @@ internal static class GatewayApplication
         app.Services.GetRequiredService<Admin.AdminHandler>().Map(app);
         app.Services.GetRequiredService<ConnectEndpoints>().Map(app);
         app.Services.GetRequiredService<Connections.ConnectPageEndpoints>().Map(app);
+        app.Services.GetRequiredService<Console.ConsoleEndpoints>().Map(app);
         app.Services.GetRequiredService<ObservabilityEndpoints>().Map(app, snapshot.MetricsPath);
         app.Services.GetRequiredService<Identity.OAuth.AuthorizationServerEndpoints>().Map(app);
         return app;

@@ -142,6 +142,9 @@ internal sealed record ListenerSettings(
     string DataDirectory,
     Uri? AdvertiseUrl = null)
 {
+    /// <summary>The read-only web console is served at <c>/console</c>.</summary>
+    public bool Console { get; init; } = true;
+
     /// <summary><c>server.public_url</c> without a trailing slash, if configured.</summary>
     public string? PublicBase => PublicUrl is { } configured
         ? configured.GetLeftPart(UriPartial.Authority) + configured.AbsolutePath.TrimEnd('/')

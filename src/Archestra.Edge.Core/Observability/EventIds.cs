@@ -110,5 +110,9 @@ internal static class EventIds
     public const int ConnectionRemoved = 453;
     public const int ConnectionRefused = 454;
 
-    // Highest id in use: 454.
+    // The console
+    public const int ConsoleSignIn = 460;
+    public const int ConsoleAuditUnreadable = 461;
+
+    // Highest id in use: 461.
 }

@@ -9,6 +9,12 @@ internal sealed class ServerSectionConfig
     /// <summary>The base URL clients use. Default: the first listen URL.</summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>
+    /// The read-only web console at <c>/console</c> (profiles, servers, activity, configuration). Default true;
+    /// with <c>auth:</c> people sign in with a token, without it only local clients see it.
+    /// </summary>
+    public bool? Console { get; set; }
+
     public TlsConfig? Tls { get; set; }
 
     /// <summary>Host header allow-list (DNS-rebinding protection). Loopback names and the public URL's host are always allowed; <c>*</c> allows any.</summary>

@@ -143,7 +143,10 @@ internal sealed partial class ConfigCompiler
         }
 
         var dataDirectory = ResolvePath(section.DataDir ?? "./data");
-        return new ListenerSettings(listen.ToImmutable(), publicUrl, tls, new HostPolicy(hosts, anyHost, origins, anyOrigin), dataDirectory, advertiseUrl);
+        return new ListenerSettings(listen.ToImmutable(), publicUrl, tls, new HostPolicy(hosts, anyHost, origins, anyOrigin), dataDirectory, advertiseUrl)
+        {
+            Console = section.Console ?? true,
+        };
     }
 
     internal static bool IsWildcardHost(string host) => host is "0.0.0.0" or "[::]" or "::" or "*" or "+";

@@ -71,6 +71,9 @@ internal sealed partial class CatalogHolder
         return false;
     }
 
+    /// <summary>The catalog built last, if any (nothing is fetched or started for it).</summary>
+    public Catalog? Current => _catalog;
+
     public ValueTask<Catalog> GetAsync()
     {
         var catalog = _catalog;

@@ -78,6 +78,9 @@ internal sealed class ServerListCache : IDisposable
     /// <summary>The list (or failure) held now, if its fetch has ended; null while it is first fetched or never asked for.</summary>
     public ServerList? Settled => _current is { IsCompletedSuccessfully: true } settled ? settled.Result : null;
 
+    /// <summary>When the list was last read from the server (successfully or not); null if never.</summary>
+    public DateTimeOffset? ReadAt { get; private set; }
+
     /// <summary>Whether the list was asked for and its latest fetch failed.</summary>
     public bool HasFailed => IsFailure(_current);
 
@@ -145,6 +148,7 @@ internal sealed class ServerListCache : IDisposable
         try
         {
             var fresh = await ServerListFetcher.FetchAsync(_server, _kind, _server.Model.CallTimeout, _timeProvider).ConfigureAwait(false);
+            ReadAt = _timeProvider.GetUtcNow();
             var before = previous is { IsCompletedSuccessfully: true } done ? done.Result : null;
             var changed = !fresh.Failed && (before is null || before.Failed || !before.SameItems(fresh));
             lock (_lock)
@@ -193,6 +197,7 @@ internal sealed class ServerListCache : IDisposable
     private async Task<ServerList> FetchAsync()
     {
         var list = await ServerListFetcher.FetchAsync(_server, _kind, _server.Model.CallTimeout, _timeProvider).ConfigureAwait(false);
+        ReadAt = _timeProvider.GetUtcNow();
         Schedule(list);
         return list;
     }

@@ -19,47 +19,28 @@ internal static class ConnectPageCookies
     public const string SessionCookie = "archestra_connect";
     public const string PendingCookie = "archestra_connect_pending";
 
-    /// <summary>How long a sign-in on the connect page lasts.</summary>
-    public static readonly TimeSpan SessionLifetime = TimeSpan.FromHours(8);
+    /// <summary>The sign-in: 8 hours.</summary>
+    public static readonly SignInCookie Session = new(SessionCookie, "/connect", TimeSpan.FromHours(8));
 
     /// <summary>How long the user has at the authorization server.</summary>
     public static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(10);
 
     private const string Purpose = "/connect";
 
-    /// <summary>A cookie's value is refused past this size before anything is decoded.</summary>
-    private const int MaxCookieLength = 8 * 1024;
-
     /// <summary>An authorization under way: what the callback needs to finish it, and for whom.</summary>
     public sealed record Pending(string Server, string User, string State, string Verifier, string RedirectUri, UpstreamConnection Connection, DateTimeOffset ExpiresAt);
 
-    public static void SignIn(HttpContext context, ConnectionVault vault, string token, DateTimeOffset now)
-    {
-        var sealedValue = Seal(vault, "session", writer =>
-        {
-            writer.WriteString("token", token);
-            writer.WriteNumber("expires", (now + SessionLifetime).ToUnixTimeSeconds());
-        });
-        context.Response.Cookies.Append(SessionCookie, sealedValue, Options(context, SameSiteMode.Strict, "/connect", SessionLifetime));
-    }
+    public static void SignIn(HttpContext context, ConnectionVault vault, string token, DateTimeOffset now) => Session.SignIn(context, vault, token, now);
 
-    public static void SignOut(HttpContext context) => context.Response.Cookies.Delete(SessionCookie, new CookieOptions { Path = "/connect" });
+    public static void SignOut(HttpContext context) => Session.SignOut(context);
 
     /// <summary>The personal token of the signed-in user, if the cookie is this gateway's and not expired.</summary>
-    public static string? SignedInToken(HttpContext context, ConnectionVault vault, DateTimeOffset now)
-        => Open(context, SessionCookie, vault, "session", root =>
-            root.GetProperty("expires").GetInt64() > now.ToUnixTimeSeconds() ? root.GetProperty("token").GetString() : null);
+    public static string? SignedInToken(HttpContext context, ConnectionVault vault, DateTimeOffset now) => Session.SignedInToken(context, vault, now);
 
     /// <summary>The form value that proves a POST comes from the page this sign-in was shown (a digest of the cookie).</summary>
-    public static string Csrf(HttpContext context)
-        => context.Request.Cookies[SessionCookie] is { } value ? Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(value)).AsSpan(0, 16)) : string.Empty;
+    public static string Csrf(HttpContext context) => Session.Csrf(context);
 
-    public static bool CsrfMatches(HttpContext context, string? presented)
-    {
-        var expected = Csrf(context);
-        return expected.Length > 0 && presented is not null
-            && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
-    }
+    public static bool CsrfMatches(HttpContext context, string? presented) => Session.CsrfMatches(context, presented);
 
     public static void Begin(HttpContext context, ConnectionVault vault, Pending pending)
     {
@@ -107,7 +88,7 @@ internal static class ConnectPageCookies
     private static T? Open<T>(HttpContext context, string cookie, ConnectionVault vault, string kind, Func<JsonElement, T?> read)
         where T : class
     {
-        if (context.Request.Cookies[cookie] is not { Length: > 0 and <= MaxCookieLength } value)
+        if (context.Request.Cookies[cookie] is not { Length: > 0 and <= SignInCookie.MaxCookieLength } value)
         {
             return null;
         }

@@ -47,6 +47,9 @@ internal sealed partial class AuditTrail : IHostedService, IAsyncDisposable
     public long Dropped => Volatile.Read(ref _dropped);
 
     /// <summary>Hands a record to the writer; never waits.</summary>
+    /// <summary>The newest records since <paramref name="since"/>, at most <paramref name="last"/>, oldest first (for the console).</summary>
+    public List<AuditRecord> ReadRecent(DateTimeOffset since, int last) => _settings.Enabled ? _repository().Read(since, null, last) : [];
+
     public void Record(AuditRecord record)
     {
         if (_settings.Enabled && !_channel.Writer.TryWrite(record))
