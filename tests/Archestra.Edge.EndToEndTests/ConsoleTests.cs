@@ -155,6 +155,43 @@ public sealed class ConsoleTests
         Assert.Equal("text/javascript; charset=utf-8", (await http.GetAsync(new Uri(on.BaseUrl, "/console/assets/console.js"))).Content.Headers.ContentType!.ToString());
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri(on.BaseUrl, "/console/assets/..%2Farchestra.yaml"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri(on.BaseUrl, "/console/assets/other.js"))).StatusCode);
+
+        // A refused reload: the configuration page says so, with the errors at file:line:col; the old config keeps running.
+        var temporary = on.ConfigPath + ".tmp";
+        await File.WriteAllTextAsync(temporary, "servers:\n  edge: { builtin: archestra }\nprofiles:\n  p: { tools: [{ server: nope }] }\n");
+        File.Move(temporary, on.ConfigPath, overwrite: true);
+        string config = string.Empty;
+        await Eventually.TrueAsync(async () => (config = await http.GetStringAsync(new Uri(on.BaseUrl, "/console/config"))).Contains("refused", StringComparison.Ordinal), 20);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(config, @"archestra\.yaml:4:\d+: error: profiles\.p\.tools\[0\]\.server: server &#39;nope&#39; is not defined"), config);
+        Assert.Contains("the previous config keeps running", config, StringComparison.Ordinal);
+
+        // Live tables are bounded: 32 streams at once, then 503 with Retry-After; a closed one frees its place.
+        var streams = new List<HttpResponseMessage>();
+        try
+        {
+            for (var i = 0; i < 32; i++)
+            {
+                var stream = await http.GetAsync(new Uri(on.BaseUrl, "/console/servers/events"), HttpCompletionOption.ResponseHeadersRead);
+                Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+                streams.Add(stream);
+            }
+
+            using var refused = await http.GetAsync(new Uri(on.BaseUrl, "/console/servers/events"), HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+
+            streams[0].Dispose();
+            streams.RemoveAt(0);
+            await Eventually.TrueAsync(async () =>
+            {
+                using var again = await http.GetAsync(new Uri(on.BaseUrl, "/console/servers/events"), HttpCompletionOption.ResponseHeadersRead);
+                return again.StatusCode == HttpStatusCode.OK;
+            }, 10);
+        }
+        finally
+        {
+            streams.ForEach(static s => s.Dispose());
+        }
     }
 
     private static IEnumerable<string> Strings(JsonNode? array) => array!.AsArray().Select(static n => n!.GetValue<string>());

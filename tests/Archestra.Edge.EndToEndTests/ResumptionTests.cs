@@ -130,9 +130,14 @@ public sealed class ResumptionTests(ResumptionTests.Fixture fixture) : IClassFix
         Assert.Matches(@"^\d+\.1$", first.Id!);
     }
 
+    /// <summary>
+    /// Adds a tool upstream, and waits until the gateway has read the new list (and so told its clients): the gateway
+    /// coalesces announcements that arrive while it reads, so two quick additions could be one notification.
+    /// </summary>
     private static async Task AddToolAsync(RawMcpClient client, string name)
     {
         var result = await client.RequestAsync($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"local__add_tool\",\"arguments\":{{\"name\":\"{name}\"}}}}}}");
         Assert.Equal($"added {name}", result["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await client.RequestAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""")).ToJsonString().Contains($"\"local__{name}\"", StringComparison.Ordinal), 10);
     }
 }
