@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Archestra.Edge.EndToEndTests.Infrastructure;
@@ -27,26 +26,7 @@ public sealed class ConnectPageTests
     [Fact]
     public async Task AliceConnectsOnThePage_HerCallsCarryHerToken_BobIsSentToThePage_ThenUsesHisTeams_RefreshRevokeAndDisconnectWork()
     {
-        await using var upstream = await GatewayProcess.StartAsync($$"""
-            users:
-              alice: {}
-            servers:
-              local:
-                {{TestServerProcess.StdioYaml("local")}}
-              edge: { builtin: archestra }
-            profiles:
-              tools:
-                access: { users: [alice] }
-                naming: bare
-                tools: [{ server: local, include: [echo] }, { server: edge, include: [whoami] }]
-            auth:
-              bearer:
-                tokens:
-                  - { name: alice, sha256: {{Sha(UpstreamAlice)}}, scope: "user:alice" }
-              oauth:
-                authorization_server: builtin
-                builtin: { access_token_ttl: 32s }
-            """);
+        await using var upstream = await UpstreamEdge.StartAsync(UpstreamAlice);
 
         var environment = new Dictionary<string, string> { ["ARCHESTRA_ENCRYPTION_KEY"] = EncryptionKey };
         await using var gateway = await GatewayProcess.StartAsync($$"""
@@ -280,5 +260,5 @@ public sealed class ConnectPageTests
         return JsonNode.Parse(node.Output.Split('\n').Last(l => l.StartsWith('{')))!;
     }
 
-    private static string Sha(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    private static string Sha(string token) => UpstreamEdge.Sha256(token);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Archestra.Edge.EndToEndTests.Infrastructure;
@@ -196,5 +195,5 @@ public sealed class ConsoleTests
 
     private static IEnumerable<string> Strings(JsonNode? array) => array!.AsArray().Select(static n => n!.GetValue<string>());
 
-    private static string Sha(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    private static string Sha(string token) => UpstreamEdge.Sha256(token);
 }

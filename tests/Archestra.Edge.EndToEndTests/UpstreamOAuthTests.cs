@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Archestra.Edge.EndToEndTests.Infrastructure;
@@ -20,25 +19,7 @@ public sealed partial class UpstreamOAuthTests
     [Fact]
     public async Task TheOrganisationConnects_CallsCarryTheToken_ItIsRefreshedSealedAndRevocable()
     {
-        await using var upstream = await GatewayProcess.StartAsync($$"""
-            users:
-              alice: {}
-            servers:
-              local:
-                {{TestServerProcess.StdioYaml("local")}}
-            profiles:
-              tools:
-                access: { users: [alice] }
-                naming: bare
-                tools: [{ server: local, include: [echo] }]
-            auth:
-              bearer:
-                tokens:
-                  - { name: alice, sha256: {{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Alice)))}}, scope: "user:alice" }
-              oauth:
-                authorization_server: builtin
-                builtin: { access_token_ttl: 32s }
-            """);
+        await using var upstream = await UpstreamEdge.StartAsync(Alice);
 
         var environment = new Dictionary<string, string> { ["ARCHESTRA_ENCRYPTION_KEY"] = EncryptionKey };
         await using var gateway = await GatewayProcess.StartAsync($$"""

@@ -1,6 +1,4 @@
 using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Archestra.Edge.Upstreams.OAuth;
 using Microsoft.AspNetCore.Http;
