@@ -92,6 +92,8 @@ public sealed class ConsoleTests
         Assert.Contains("failed", report["pages"]!["servers"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(report["calls"]!.GetValue<int>() >= 3, report["pages"]!["activity"]!.GetValue<string>());
         Assert.Contains("local", Strings(report["charts"]));
+        Assert.Equal(3, report["filteredCalls"]!.GetValue<int>()); // server local, outcome ok: alice's three calls
+        Assert.Equal(0, report["nobodysCalls"]!.GetValue<int>());
         Assert.Matches("^[0-9a-f]{16}$", report["fingerprint"]!.GetValue<string>());
         Assert.Contains("io.github.modelcontextprotocol/server-memory", Strings(report["entries"]));
         Assert.Empty(report["scriptErrors"]!.AsArray());

@@ -53,6 +53,12 @@ try {
   report.charts = await page.$$eval("[data-chart-server]", (charts) => charts.map((c) => c.dataset.chartServer));
   report.pages.activity = await page.content();
   await page.screenshot({ path: join(shots, "activity.png"), fullPage: true });
+  await page.selectOption("select[name=server]", "local");
+  await page.selectOption("select[name=outcome]", "ok");
+  await Promise.all([page.waitForURL(/server=local/), page.click("form.filters button[type=submit]")]);
+  report.filteredCalls = await page.locator("tr[data-call]").count();
+  await page.goto(`${base}/console/activity?principal=user%3Anobody`);
+  report.nobodysCalls = await page.locator("tr[data-call]").count();
 
   await page.goto(`${base}/console/config?q=memory`);
   report.fingerprint = await page.textContent("[data-fingerprint]");
